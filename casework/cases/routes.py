@@ -1,0 +1,319 @@
+"""The dispatcher's queue, a cadre's own cases, the case page and its actions. Thin: parse, call, commit."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from .. import permissions as perm
+from .. import queue, workflow
+from ..display import ACTION_LABELS
+from ..extensions import db
+from ..models import Case, User, Village
+from . import forms
+
+bp = Blueprint("cases", __name__)
+
+
+def visible_case_or_404(case_id: int) -> Case:
+    case = db.session.get(Case, case_id)
+    if case is None or not perm.can_view(current_user, case):
+        abort(404)
+    return case
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _cadres() -> list[User]:
+    return list(db.session.scalars(select(User).where(User.role == "cadre", User.active).order_by(User.name)))
+
+
+def _villages() -> list[Village]:
+    return list(db.session.scalars(select(Village).order_by(Village.name)))
+
+
+def _cadre_label(user: User) -> str:
+    villages = "、".join(v.name for v in user.villages)
+    return f"{user.name}（{villages}）" if villages else user.name
+
+
+# --- lists -------------------------------------------------------------------------------------
+
+
+def _queue_filter() -> queue.QueueFilter:
+    args = request.args
+    return queue.QueueFilter(
+        state=args.get("state", "received") or None,
+        kind=args.get("kind") or None,
+        village_id=_int(args.get("village")),
+        category=args.get("category") or None,
+        overdue=args.get("overdue") == "1",
+        q=args.get("q", "")[:100],
+    )
+
+
+@bp.get("/queue", endpoint="queue")
+@login_required
+def queue_list():
+    if not perm.can_read_queue(current_user):
+        abort(403)
+    f = _queue_filter()
+    page = queue.queue_page(
+        current_user,
+        f,
+        after=request.args.get("after"),
+        before=request.args.get("before"),
+        limit=current_app_page_size(),
+    )
+    bulk = forms.BulkAssignForm()
+    bulk.assignee.choices = [("default", _("Each village's default cadre"))] + [
+        (str(u.id), _cadre_label(u)) for u in _cadres()
+    ]
+    return render_template(
+        "cases/queue.html", page=page, f=f, villages=_villages(), bulk=bulk, categories=_categories(), keep=_kept_args()
+    )
+
+
+def current_app_page_size() -> int:
+    from flask import current_app
+
+    return current_app.config["PAGE_SIZE"]
+
+
+def _categories() -> list[str]:
+    from flask import current_app
+
+    return list(dict.fromkeys(current_app.config["ORDER_CATEGORIES"] + current_app.config["DISPUTE_TYPES"]))
+
+
+@bp.get("/my")
+@login_required
+def mine():
+    return render_template(
+        "cases/mine.html", cases=queue.my_cases(current_user), resolved=queue.recently_resolved_by(current_user)
+    )
+
+
+@bp.post("/queue/assign")
+@login_required
+def bulk_assign():
+    """Assign the ticked cases at once; each succeeds or is skipped with its reason."""
+    if not perm.is_dispatcher(current_user):
+        abort(403)
+    ids = [i for i in (_int(v) for v in request.form.getlist("case_ids")) if i]
+    choice = request.form.get("assignee", "default")
+    if not ids:
+        flash(_("Tick the cases to assign first."), "error")
+        return redirect(request.referrer or url_for("cases.queue"))
+    done, skipped = _assign_each(ids, choice)
+    db.session.commit()
+    flash(_("%(n)d assigned.", n=done), "success")
+    for number, reason in skipped:
+        flash(_("%(number)s not assigned: %(reason)s", number=number, reason=reason), "error")
+    return redirect(url_for("cases.queue", **_kept_args()))
+
+
+def _kept_args() -> dict:
+    return {k: v for k, v in request.args.items() if k in ("state", "kind", "village", "category", "overdue", "q")}
+
+
+def _assign_each(ids: list[int], choice: str) -> tuple[int, list[tuple[str, str]]]:
+    chosen = db.session.get(User, _int(choice)) if choice != "default" else None
+    done, skipped = 0, []
+    for case in db.session.scalars(select(Case).where(Case.id.in_(ids)).order_by(Case.id)):
+        assignee = chosen or (case.village.default_cadre if case.village else None)
+        try:
+            with db.session.begin_nested():
+                workflow.assign(case, current_user, assignee=assignee)
+            done += 1
+        except workflow.WorkflowError as exc:
+            skipped.append((case.number, exc.text()))
+    return done, skipped
+
+
+# --- the case page -----------------------------------------------------------------------------
+
+
+@bp.get("/cases/<int:case_id>")
+@login_required
+def show(case_id: int):
+    return render_case(visible_case_or_404(case_id))
+
+
+def render_case(case: Case, submitted: dict | None = None, status: int = 200):
+    """The case with exactly the action forms this viewer may use; a submitted form keeps its typing."""
+    actions = workflow.allowed_actions(current_user, case)
+    action_forms = {a: _blank_form(a, case) for a in actions if a in ACTION_FORMS}
+    for action, form in (submitted or {}).items():
+        form.version.data = case.version  # after a conflict the next submit applies to what is shown now
+        _fill_choices(action, form, case)
+        action_forms[action] = form
+    events = sorted(case.events, key=lambda e: e.id, reverse=True)
+    return render_template(
+        "cases/show.html",
+        case=case,
+        actions=actions,
+        action_forms=action_forms,
+        events=events,
+        open_action=next(iter(submitted or {}), None),
+    ), status
+
+
+def _blank_form(action: str, case: Case):
+    form = ACTION_FORMS[action](prefix=action, formdata=None, version=case.version)
+    _fill_choices(action, form, case)
+    default = case.village.default_cadre_id if case.village else None
+    if action in ("assign", "reassign") and default and default != case.assignee_id:
+        form.assignee.data = default
+    if action == "escalate":
+        form.assignee.data = _suggested_mediator(case)
+    return form
+
+
+def _fill_choices(action: str, form, case: Case) -> None:
+    if action in ("assign", "reassign"):
+        form.assignee.choices = [(0, "—")] + [(u.id, _cadre_label(u)) for u in _cadres()]
+        form.village.choices = [(0, "—")] + [(v.id, v.name) for v in _villages()]
+    elif action == "escalate":
+        people = db.session.scalars(
+            select(User).where(User.role.in_(("cadre", "dispatcher")), User.active).order_by(User.role, User.name)
+        )
+        form.assignee.choices = [(0, "—")] + [(u.id, _cadre_label(u)) for u in people]
+
+
+def _suggested_mediator(case: Case) -> int | None:
+    if case.tier == "village" and case.village and case.village.district:
+        return case.village.district.mediator_id
+    return None
+
+
+# --- actions -----------------------------------------------------------------------------------
+
+
+def _user(value) -> User | None:
+    return db.session.get(User, value) if value else None
+
+
+def _assign(case, f):
+    village = db.session.get(Village, f.village.data) if f.village.data else None
+    return workflow.assign(
+        case,
+        current_user,
+        assignee=_user(f.assignee.data),
+        village=village,
+        note=f.note.data or "",
+        expected_version=f.version.data,
+    )
+
+
+def _reassign(case, f):
+    return workflow.reassign(
+        case, current_user, assignee=_user(f.assignee.data), note=f.note.data or "", expected_version=f.version.data
+    )
+
+
+def _return(case, f):
+    return workflow.return_to_dispatcher(case, current_user, reason=f.reason.data, expected_version=f.version.data)
+
+
+def _resolve(case, f):
+    return workflow.resolve(
+        case,
+        current_user,
+        result=f.result.data,
+        outcome=f.outcome.data,
+        agreement_terms=f.agreement_terms.data or "",
+        performance_deadline=f.performance_deadline.data,
+        failure_route=f.failure_route.data or "",
+        expected_version=f.version.data,
+    )
+
+
+def _reopen(case, f):
+    return workflow.reopen(case, current_user, reason=f.reason.data, expected_version=f.version.data)
+
+
+def _escalate(case, f):
+    return workflow.escalate(
+        case, current_user, assignee=_user(f.assignee.data), note=f.note.data or "", expected_version=f.version.data
+    )
+
+
+def _callback(case, f):
+    solved = {"yes": True, "no": False}.get(f.solved.data)
+    return workflow.record_callback(
+        case,
+        current_user,
+        solved=solved,
+        satisfaction=f.satisfaction.data,
+        note=f.note.data or "",
+        expected_version=f.version.data,
+    )
+
+
+def _note(case, f):
+    return workflow.add_note(case, current_user, note=f.note.data)
+
+
+ACTION_FORMS = {
+    "assign": forms.AssignForm,
+    "reassign": forms.AssignForm,
+    "return": forms.ReasonForm,
+    "resolve": forms.ResolveForm,
+    "reopen": forms.ReasonForm,
+    "escalate": forms.EscalateForm,
+    "callback": forms.CallbackForm,
+    "note": forms.NoteForm,
+}
+ACTION_SERVICES = {
+    "assign": _assign,
+    "reassign": _reassign,
+    "return": _return,
+    "resolve": _resolve,
+    "reopen": _reopen,
+    "escalate": _escalate,
+    "callback": _callback,
+    "note": _note,
+}
+
+
+@bp.post("/cases/<int:case_id>/<action>")
+@login_required
+def act(case_id: int, action: str):
+    """Run one workflow action; on refusal show the case again with the message and the typing kept."""
+    if action not in ACTION_SERVICES:
+        abort(404)
+    case = visible_case_or_404(case_id)
+    form = ACTION_FORMS[action](prefix=action)
+    _fill_choices(action, form, case)
+    if not form.validate():
+        return render_case(case, {action: form}, 422)
+    try:
+        ACTION_SERVICES[action](case, form)
+        db.session.commit()
+    except workflow.WorkflowError as exc:
+        db.session.rollback()
+        case = visible_case_or_404(case_id)
+        _attach_error(form, exc)
+        return render_case(case, {action: form}, exc.status)
+    flash(_("Done: %(action)s.", action=ACTION_LABELS[action]), "success")
+    return redirect(_after_action(case))
+
+
+def _attach_error(form, exc: workflow.WorkflowError) -> None:
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is not None:
+        field.errors = [*field.errors, exc.text()]
+    else:
+        form.form_errors.append(exc.text())
+
+
+def _after_action(case: Case) -> str:
+    if perm.can_view(current_user, case):
+        return url_for("cases.show", case_id=case.id)
+    return url_for("cases.mine")

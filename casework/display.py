@@ -1,0 +1,114 @@
+"""How things look on screen: local time, masked phones, labels, time left. Registered on Jinja."""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import get_locale, ngettext
+from flask_babel import lazy_gettext as _l
+
+from . import permissions, workflow
+from .models import Case, utcnow
+
+STATE_LABELS = {"received": _l("Received"), "assigned": _l("Assigned"), "resolved": _l("Resolved")}
+KIND_LABELS = {"order": _l("Hotline order"), "dispute": _l("Dispute")}
+TIER_LABELS = {
+    "village": _l("Village committee"),
+    "district": _l("Mediation district"),
+    "centre": _l("Township centre"),
+}
+OUTCOME_LABELS = {
+    "settled": _l("Settled with agreement"),
+    "failed": _l("Mediation failed"),
+    "withdrawn": _l("Withdrawn"),
+}
+SATISFACTION_LABELS = {
+    "satisfied": _l("Satisfied"),
+    "basic": _l("Basically satisfied"),
+    "unsatisfied": _l("Not satisfied"),
+}
+ACTION_LABELS = {
+    "receive": _l("Received from the platform"),
+    "register": _l("Registered"),
+    "assign": _l("Assign"),
+    "reassign": _l("Reassign"),
+    "return": _l("Return"),
+    "resolve": _l("Resolve"),
+    "reopen": _l("Reopen"),
+    "escalate": _l("Escalate"),
+    "callback": _l("Callback"),
+    "convert": _l("Convert to dispute"),
+    "note": _l("Note"),
+}
+ROLE_LABELS = {
+    "admin": _l("Administrator"),
+    "dispatcher": _l("Dispatcher"),
+    "cadre": _l("Village cadre"),
+    "leader": _l("Leader"),
+}
+DUE_SOON = timedelta(hours=24)
+
+
+def local_zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored UTC instant as the township reads it (Asia/Shanghai by default)."""
+    return "" if value is None else value.astimezone(local_zone()).strftime(fmt)
+
+
+def mask_phone(phone: str | None) -> str:
+    """138****5678: the first three and the last four digits stay."""
+    digits = (phone or "").strip()
+    if len(digits) < 7:
+        return "*" * len(digits)
+    return f"{digits[:3]}{'*' * (len(digits) - 7)}{digits[-4:]}"
+
+
+def mask_name(name: str | None) -> str:
+    name = (name or "").strip()
+    return name[:1] + "*" * (len(name) - 1) if name else ""
+
+
+def urgency_of(case: Case, now: datetime | None = None) -> str:
+    """'overdue', 'due-soon', 'on-time' or 'none': worked out when read, never stored."""
+    if case.state == "resolved" or case.due_at is None:
+        return "none"
+    now = now or utcnow()
+    if case.due_at < now:
+        return "overdue"
+    return "due-soon" if case.due_at - now < DUE_SOON else "on-time"
+
+
+def time_left(case: Case, now: datetime | None = None) -> str:
+    if case.state == "resolved" or case.due_at is None:
+        return ""
+    delta = case.due_at - (now or utcnow())
+    hours = int(abs(delta).total_seconds() // 3600)
+    days, hours = divmod(hours, 24)
+    text = (ngettext("%(num)d day", "%(num)d days", days) + " " if days else "") + ngettext(
+        "%(num)d hour", "%(num)d hours", hours
+    )
+    from flask_babel import gettext as _
+
+    return _("%(t)s left", t=text) if delta.total_seconds() >= 0 else _("%(t)s overdue", t=text)
+
+
+def init_app(app) -> None:
+    app.jinja_env.add_extension("jinja2.ext.loopcontrols")
+    app.jinja_env.filters.update(localtime=localtime, mask_phone=mask_phone, mask_name=mask_name)
+    app.jinja_env.globals.update(
+        can=permissions,
+        allowed_actions=workflow.allowed_actions,
+        urgency_of=urgency_of,
+        time_left=time_left,
+        STATE_LABELS=STATE_LABELS,
+        KIND_LABELS=KIND_LABELS,
+        TIER_LABELS=TIER_LABELS,
+        OUTCOME_LABELS=OUTCOME_LABELS,
+        SATISFACTION_LABELS=SATISFACTION_LABELS,
+        ACTION_LABELS=ACTION_LABELS,
+        ROLE_LABELS=ROLE_LABELS,
+        get_locale=get_locale,
+    )

@@ -1,0 +1,34 @@
+"""All models, importable from one place."""
+
+from .cases import (
+    KINDS,
+    OUTCOMES,
+    SATISFACTION,
+    STATES,
+    TIERS,
+    Case,
+    CaseEvent,
+    HistoryIsAppendOnly,
+    Party,
+)
+from .org import ROLES, District, User, Village, user_villages
+from .types import UTCDateTime, utcnow
+
+__all__ = [
+    "KINDS",
+    "OUTCOMES",
+    "ROLES",
+    "SATISFACTION",
+    "STATES",
+    "TIERS",
+    "Case",
+    "CaseEvent",
+    "District",
+    "HistoryIsAppendOnly",
+    "Party",
+    "User",
+    "UTCDateTime",
+    "Village",
+    "user_villages",
+    "utcnow",
+]

@@ -1,0 +1,169 @@
+"""Cases: hotline orders (工单) and dispute cases (矛盾纠纷) share one table and one workflow."""
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    event,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .org import User, Village
+from .types import UTCDateTime, utcnow
+
+KINDS = ("order", "dispute")
+STATES = ("received", "assigned", "resolved")
+TIERS = ("village", "district", "centre")
+OUTCOMES = ("settled", "failed", "withdrawn")
+SATISFACTION = ("satisfied", "basic", "unsatisfied")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Case(db.Model):
+    """One case of either kind. Columns of the other kind stay NULL (checked below)."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        CheckConstraint(_in("kind", KINDS), name="kind"),
+        CheckConstraint(_in("state", STATES), name="state"),
+        CheckConstraint("state = 'received' OR assignee_id IS NOT NULL", name="assigned_has_assignee"),
+        CheckConstraint(
+            "state <> 'resolved' OR (resolved_at IS NOT NULL AND result IS NOT NULL)",
+            name="resolved_has_result",
+        ),
+        CheckConstraint(
+            "kind <> 'dispute' OR state <> 'resolved' OR outcome IS NOT NULL",
+            name="resolved_dispute_has_outcome",
+        ),
+        CheckConstraint(f"tier IS NULL OR {_in('tier', TIERS)}", name="tier"),
+        CheckConstraint(f"outcome IS NULL OR {_in('outcome', OUTCOMES)}", name="outcome"),
+        CheckConstraint(
+            f"callback_satisfaction IS NULL OR {_in('callback_satisfaction', SATISFACTION)}",
+            name="callback_satisfaction",
+        ),
+        Index("ix_cases_received", "received_at", "id"),
+        Index("ix_cases_state_received", "state", "received_at", "id"),
+        Index("ix_cases_kind_state_received", "kind", "state", "received_at", "id"),
+        Index("ix_cases_village_state_received", "village_id", "state", "received_at", "id"),
+        Index("ix_cases_category_received", "category", "received_at", "id"),
+        Index("ix_cases_assignee_state_due", "assignee_id", "state", "due_at"),
+        Index("ix_cases_state_due", "state", "due_at"),
+        Index("ix_cases_resolved", "resolved_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    number: Mapped[str] = mapped_column(String(40), unique=True)  # 工单编号 / 纠纷编号
+    state: Mapped[str] = mapped_column(String(10), default="received")
+    version: Mapped[int] = mapped_column(default=1)
+
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    village_id: Mapped[int | None] = mapped_column(ForeignKey("villages.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    category: Mapped[str] = mapped_column(String(40), default="")  # 问题分类 / 纠纷类型
+    content: Mapped[str] = mapped_column(Text)  # 诉求内容 / 纠纷简要情况
+    address: Mapped[str] = mapped_column(String(200), default="")
+    urgency: Mapped[str] = mapped_column(String(10), default="一般")
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # 办理时限
+    ack_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # first dispatch to a cadre
+    result: Mapped[str | None] = mapped_column(Text)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reopen_count: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    # Hotline order (工单)
+    caller_name: Mapped[str] = mapped_column(String(40), default="")
+    caller_phone: Mapped[str] = mapped_column(String(30), default="")
+    request_type: Mapped[str] = mapped_column(String(10), default="")  # 诉求类型
+    callback_solved: Mapped[bool | None]
+    callback_satisfaction: Mapped[str | None] = mapped_column(String(12))
+    callback_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # Dispute (矛盾纠纷)
+    source: Mapped[str] = mapped_column(String(20), default="")  # 排查 / 来访 / 移交 / 12345工单
+    tier: Mapped[str | None] = mapped_column(String(10))
+    outcome: Mapped[str | None] = mapped_column(String(10))
+    agreement_terms: Mapped[str | None] = mapped_column(Text)
+    performance_deadline: Mapped[date | None] = mapped_column(Date)
+    failure_route: Mapped[str | None] = mapped_column(String(200))  # 告知的仲裁/行政/诉讼途径
+    origin_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+
+    village: Mapped[Village | None] = relationship()
+    assignee: Mapped[User | None] = relationship()
+    parties: Mapped[list["Party"]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="Party.id"
+    )
+    events: Mapped[list["CaseEvent"]] = relationship(order_by="CaseEvent.id", viewonly=True)
+    origin: Mapped["Case | None"] = relationship(remote_side=[id], back_populates="derived")
+    derived: Mapped[list["Case"]] = relationship(back_populates="origin")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def is_order(self) -> bool:
+        return self.kind == "order"
+
+    @property
+    def is_dispute(self) -> bool:
+        return self.kind == "dispute"
+
+    def __repr__(self) -> str:
+        return f"<Case {self.kind} {self.number} {self.state} v{self.version}>"
+
+
+class Party(db.Model):
+    """当事人 of a dispute."""
+
+    __tablename__ = "dispute_parties"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(40))
+    contact: Mapped[str] = mapped_column(String(60), default="")
+    role: Mapped[str] = mapped_column(String(20), default="")  # 申请人 / 被申请人 / 第三人
+
+    case: Mapped[Case] = relationship(back_populates="parties")
+
+
+class CaseEvent(db.Model):
+    """One line of a case's history. Append-only: written with the change, never updated or deleted."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (Index("ix_case_events_case", "case_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the system (intake)
+    action: Mapped[str] = mapped_column(String(20))
+    from_state: Mapped[str | None] = mapped_column(String(10))
+    to_state: Mapped[str | None] = mapped_column(String(10))
+    note: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    case: Mapped[Case] = relationship()
+    actor: Mapped[User | None] = relationship()
+
+
+class HistoryIsAppendOnly(Exception):
+    """Raised when code tries to change or delete a written history event."""
+
+
+@event.listens_for(CaseEvent, "before_update")
+def _refuse_update(mapper, connection, target):
+    raise HistoryIsAppendOnly(f"case event {target.id} cannot be changed")
+
+
+@event.listens_for(CaseEvent, "before_delete")
+def _refuse_delete(mapper, connection, target):
+    raise HistoryIsAppendOnly(f"case event {target.id} cannot be deleted")

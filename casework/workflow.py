@@ -1,0 +1,446 @@
+"""THE state machine of Casework: one table of actions, one service function per action.
+
+Every service takes the case and the acting user, checks the table and the user's permission,
+changes the case, writes the history event in the same transaction and flushes. It never commits:
+the caller (a view, the CLI, the scheduler) commits once. Anything refused raises a WorkflowError.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm.exc import StaleDataError
+
+from . import permissions as perm
+from .extensions import db
+from .models import OUTCOMES, SATISFACTION, TIERS, Case, CaseEvent, Party, User, Village, utcnow
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalog; it is translated when shown, in the reader's language."""
+    return message
+
+
+class WorkflowError(Exception):
+    """A refused action; `status` is the HTTP status a view answers with."""
+
+    status = 409
+
+    def __init__(self, message: str, field: str | None = None, **params):
+        super().__init__(message % params if params else message)
+        self.message = message  # English msgid, translated when shown
+        self.field = field
+        self.params = params
+
+    def text(self) -> str:
+        """The message in the reader's language."""
+        from flask_babel import gettext
+
+        return gettext(self.message, **self.params)
+
+
+class NotAllowed(WorkflowError):
+    """The action does not apply to this kind of case in its current state."""
+
+
+class Forbidden(WorkflowError):
+    status = 403
+
+
+class InvalidInput(WorkflowError):
+    status = 422
+
+
+class StaleCase(WorkflowError):
+    """Someone else changed the case since the actor loaded it."""
+
+
+STALE = N_("This case was changed by someone else meanwhile. Here it is as it is now; check it and try again.")
+BOTH = frozenset({"order", "dispute"})
+ORDER = frozenset({"order"})
+DISPUTE = frozenset({"dispute"})
+ANY_STATE = frozenset({"received", "assigned", "resolved"})
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    kinds: frozenset
+    from_states: frozenset
+    to_state: str | None  # None: the state does not change
+    may: Callable[[User, Case], bool]
+    requires: tuple[str, ...] = ()
+    when: Callable[[Case], bool] = lambda case: True  # extra condition on the case itself
+
+
+def _below_centre(case: Case) -> bool:
+    return case.tier != "centre"
+
+
+def _no_callback_yet(case: Case) -> bool:
+    return case.callback_at is None
+
+
+TRANSITIONS: tuple[Transition, ...] = (
+    Transition("assign", BOTH, frozenset({"received"}), "assigned", perm.can_assign, ("assignee",)),
+    Transition("reassign", BOTH, frozenset({"assigned"}), "assigned", perm.can_assign, ("assignee",)),
+    Transition("return", BOTH, frozenset({"assigned"}), "received", perm.can_return, ("reason",)),
+    Transition("resolve", BOTH, frozenset({"assigned"}), "resolved", perm.can_resolve, ("result",)),
+    Transition("reopen", BOTH, frozenset({"resolved"}), "assigned", perm.can_reopen, ("reason",)),
+    Transition(
+        "escalate",
+        DISPUTE,
+        frozenset({"assigned"}),
+        "assigned",
+        perm.can_escalate,
+        ("assignee",),
+        _below_centre,
+    ),
+    Transition(
+        "callback",
+        ORDER,
+        frozenset({"resolved"}),
+        None,
+        perm.can_callback,
+        ("solved", "satisfaction"),
+        _no_callback_yet,
+    ),
+    Transition("convert", ORDER, ANY_STATE, None, perm.can_convert),
+    Transition("note", BOTH, ANY_STATE, None, perm.can_note, ("note",)),
+)
+ACTIONS = tuple(t.action for t in TRANSITIONS)
+
+
+def transition_for(action: str, case: Case) -> Transition | None:
+    for t in TRANSITIONS:
+        if t.action == action and case.kind in t.kinds and case.state in t.from_states and t.when(case):
+            return t
+    return None
+
+
+def allowed_actions(user, case: Case) -> list[str]:
+    """The actions this user may take on this case now, in table order (what templates show)."""
+    return [t.action for t in TRANSITIONS if transition_for(t.action, case) is t and t.may(user, case)]
+
+
+def _check(action: str, case: Case, actor: User, expected_version: int | None) -> Transition:
+    if expected_version is not None and expected_version != case.version:
+        raise StaleCase(STALE)
+    t = transition_for(action, case)
+    if t is None:
+        raise NotAllowed(
+            N_("The action “%(action)s” is not possible for this case in its current state."), action=action
+        )
+    if not t.may(actor, case):
+        raise Forbidden(N_("You may not do this on this case."))
+    return t
+
+
+def _required(value: str | None, field: str, message: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise InvalidInput(message, field)
+    return value
+
+
+def _record(
+    case: Case,
+    actor: User | None,
+    action: str,
+    from_state: str | None,
+    note: str = "",
+    at: datetime | None = None,
+    **data,
+) -> CaseEvent:
+    event = CaseEvent(
+        case=case,
+        actor=actor,
+        action=action,
+        from_state=from_state,
+        to_state=case.state,
+        note=note,
+        data={k: v for k, v in data.items() if v is not None},
+        at=at or utcnow(),
+    )
+    db.session.add(event)
+    return event
+
+
+def _flush() -> None:
+    """Write now so that a concurrent change surfaces here, as StaleCase, not at commit."""
+    try:
+        db.session.flush()
+    except StaleDataError as exc:
+        raise StaleCase(STALE) from exc
+
+
+def _apply(t: Transition, case: Case, actor: User | None, note: str, at: datetime | None, **data):
+    from_state = case.state
+    if t.to_state:
+        case.state = t.to_state
+    event = _record(case, actor, t.action, from_state, note, at, **data)
+    _flush()
+    return event
+
+
+# --- intake and registration -------------------------------------------------------------------
+
+
+def receive_order(actor: User | None, *, at: datetime | None = None, **fields) -> Case:
+    """Register a hotline order from the platform (actor None: the intake)."""
+    for name in ("number", "received_at", "content"):
+        if not fields.get(name):
+            raise InvalidInput(N_("%(name)s is required."), name, name=name)
+    case = Case(kind="order", state="received", **fields)
+    db.session.add(case)
+    _record(case, actor, "receive", None, at=at or fields["received_at"])
+    _flush()
+    return case
+
+
+def next_dispute_number(year: int) -> str:
+    prefix = f"JF{year}-"
+    last = db.session.scalar(select(func.max(Case.number)).where(Case.number.like(f"{prefix}%")))
+    seq = int(last.removeprefix(prefix)) + 1 if last else 1
+    return f"{prefix}{seq:05d}"
+
+
+def register_dispute(
+    actor: User,
+    *,
+    village: Village | None,
+    category: str,
+    source: str,
+    content: str,
+    parties: list[dict],
+    received_at: datetime | None = None,
+    origin: Case | None = None,
+    address: str = "",
+    at: datetime | None = None,
+) -> Case:
+    """Open a dispute case at the village tier; parties are dicts of name, contact, role."""
+    if not perm.can_create_dispute(actor, village):
+        raise Forbidden(N_("You may not register a dispute in this village."))
+    content = _required(content, "content", N_("Describe the dispute."))
+    if not category:
+        raise InvalidInput(N_("Choose the type of dispute."), "category")
+    named = [p for p in parties if (p.get("name") or "").strip()]
+    if not named:
+        raise InvalidInput(N_("Name at least one party."), "parties")
+    received_at = received_at or utcnow()
+    case = Case(
+        kind="dispute",
+        state="received",
+        number=next_dispute_number(received_at.year),
+        received_at=received_at,
+        village=village,
+        category=category,
+        source=source,
+        content=content,
+        address=address,
+        tier="village",
+        origin=origin,
+        parties=[
+            Party(name=p["name"].strip(), contact=(p.get("contact") or "").strip(), role=(p.get("role") or "").strip())
+            for p in named
+        ],
+    )
+    db.session.add(case)
+    _record(case, actor, "register", None, at=at or received_at, origin=origin and origin.number)
+    _flush()
+    return case
+
+
+def convert_to_dispute(
+    order: Case, actor: User, *, expected_version: int | None = None, at: datetime | None = None, **fields
+) -> Case:
+    """Open a dispute case from a hotline order; each links to the other and the order's history says so."""
+    t = _check("convert", order, actor, expected_version)
+    fields.setdefault("village", order.village)
+    fields.setdefault("address", order.address)
+    dispute = register_dispute(actor, source="12345工单", origin=order, at=at, **fields)
+    _apply(t, order, actor, "", at, dispute=dispute.number)
+    return dispute
+
+
+# --- the actions -------------------------------------------------------------------------------
+
+
+def _check_assignee(case: Case, assignee: User | None) -> User:
+    if assignee is None:
+        raise InvalidInput(N_("Choose the cadre who will handle the case."), "assignee")
+    if not perm.serves(assignee, case.village_id):
+        raise InvalidInput(N_("%(name)s does not serve this case's village."), "assignee", name=assignee.name)
+    return assignee
+
+
+def assign(
+    case: Case,
+    actor: User,
+    *,
+    assignee: User | None,
+    village: Village | None = None,
+    note: str = "",
+    expected_version: int | None = None,
+    at: datetime | None = None,
+) -> CaseEvent:
+    """派单: give a received case to a cadre serving its village (setting the village if unknown)."""
+    t = _check("assign", case, actor, expected_version)
+    if village is not None:
+        case.village = village
+        case.village_id = village.id
+    if case.village_id is None:
+        raise InvalidInput(N_("Set the case's village first."), "village")
+    case.assignee = _check_assignee(case, assignee)
+    case.acknowledged_at = case.acknowledged_at or at or utcnow()
+    return _apply(
+        t,
+        case,
+        actor,
+        note.strip(),
+        at,
+        assignee=assignee.name,
+        assignee_id=assignee.id,
+        village=village and village.name,
+    )
+
+
+def reassign(
+    case: Case,
+    actor: User,
+    *,
+    assignee: User | None,
+    note: str = "",
+    expected_version: int | None = None,
+    at: datetime | None = None,
+) -> CaseEvent:
+    """改派: hand an assigned case to another cadre serving its village."""
+    t = _check("reassign", case, actor, expected_version)
+    new = _check_assignee(case, assignee)
+    if new.id == case.assignee_id:
+        raise InvalidInput(N_("%(name)s already has this case."), "assignee", name=new.name)
+    previous = case.assignee.name if case.assignee else None
+    case.assignee = new
+    return _apply(t, case, actor, note.strip(), at, assignee=new.name, assignee_id=new.id, previous=previous)
+
+
+def return_to_dispatcher(
+    case: Case, actor: User, *, reason: str, expected_version: int | None = None, at: datetime | None = None
+) -> CaseEvent:
+    """退单: the assigned cadre hands the case back with a reason (e.g. not our village)."""
+    t = _check("return", case, actor, expected_version)
+    reason = _required(reason, "reason", N_("Say why the case goes back."))
+    case.assignee = None
+    return _apply(t, case, actor, reason, at)
+
+
+def resolve(
+    case: Case,
+    actor: User,
+    *,
+    result: str,
+    outcome: str | None = None,
+    agreement_terms: str = "",
+    performance_deadline: date | None = None,
+    failure_route: str = "",
+    expected_version: int | None = None,
+    at: datetime | None = None,
+) -> CaseEvent:
+    """办结: record the result; a dispute also records its outcome and what goes with it."""
+    t = _check("resolve", case, actor, expected_version)
+    case.result = _required(result, "result", N_("Write what was done: the result is required."))
+    if case.is_dispute:
+        _set_outcome(case, outcome, agreement_terms, performance_deadline, failure_route)
+    case.resolved_at = at or utcnow()
+    return _apply(t, case, actor, case.result, at, outcome=case.outcome, on_behalf=_on_behalf(case, actor))
+
+
+def _on_behalf(case: Case, actor: User) -> str | None:
+    return case.assignee.name if case.assignee and case.assignee_id != actor.id else None
+
+
+def _set_outcome(case: Case, outcome: str | None, terms: str, deadline: date | None, route: str) -> None:
+    if outcome not in OUTCOMES:
+        raise InvalidInput(N_("Choose the outcome of the mediation."), "outcome")
+    case.outcome = outcome
+    if outcome == "settled":
+        case.agreement_terms = _required(terms, "agreement_terms", N_("Write the terms of the agreement."))
+        case.performance_deadline = deadline
+    elif outcome == "failed":
+        case.failure_route = _required(
+            route, "failure_route", N_("Say which route (arbitration, administrative, court) the parties were told.")
+        )
+
+
+def reopen(
+    case: Case, actor: User, *, reason: str, expected_version: int | None = None, at: datetime | None = None
+) -> CaseEvent:
+    """重办: a resolved case goes back to its cadre (e.g. the caller was not satisfied); counted."""
+    t = _check("reopen", case, actor, expected_version)
+    reason = _required(reason, "reason", N_("Say why the case is reopened."))
+    previous_result = case.result
+    case.reopen_count += 1
+    case.result = case.resolved_at = case.outcome = None
+    case.agreement_terms = case.failure_route = case.performance_deadline = None
+    case.callback_solved = case.callback_satisfaction = case.callback_at = None
+    return _apply(t, case, actor, reason, at, reopen_count=case.reopen_count, previous_result=previous_result)
+
+
+def _next_tier(tier: str | None) -> str:
+    return TIERS[min(TIERS.index(tier or "village") + 1, len(TIERS) - 1)]
+
+
+def escalate(
+    case: Case,
+    actor: User,
+    *,
+    assignee: User | None,
+    note: str = "",
+    expected_version: int | None = None,
+    at: datetime | None = None,
+) -> CaseEvent:
+    """上报: a dispute the current tier cannot settle goes, with its notes, to the next tier."""
+    t = _check("escalate", case, actor, expected_version)
+    if assignee is None or not assignee.active or assignee.role not in ("cadre", "dispatcher"):
+        raise InvalidInput(N_("Choose the mediator at the next tier."), "assignee")
+    from_tier, case.tier = case.tier, _next_tier(case.tier)
+    case.assignee = assignee
+    return _apply(
+        t,
+        case,
+        actor,
+        note.strip(),
+        at,
+        from_tier=from_tier,
+        tier=case.tier,
+        assignee=assignee.name,
+        assignee_id=assignee.id,
+    )
+
+
+def record_callback(
+    case: Case,
+    actor: User,
+    *,
+    solved: bool | None,
+    satisfaction: str | None,
+    note: str = "",
+    expected_version: int | None = None,
+    at: datetime | None = None,
+) -> CaseEvent:
+    """回访: what the caller said once the order was resolved."""
+    t = _check("callback", case, actor, expected_version)
+    if solved is None:
+        raise InvalidInput(N_("Say whether the caller considers the problem solved."), "solved")
+    if satisfaction not in SATISFACTION:
+        raise InvalidInput(N_("Choose the caller's satisfaction."), "satisfaction")
+    case.callback_solved, case.callback_satisfaction = solved, satisfaction
+    case.callback_at = at or utcnow()
+    return _apply(t, case, actor, note.strip(), at, solved=solved, satisfaction=satisfaction)
+
+
+def add_note(case: Case, actor: User, *, note: str, at: datetime | None = None) -> CaseEvent:
+    """备注: a line in the history; it does not change the case, so it never conflicts."""
+    t = _check("note", case, actor, None)
+    return _apply(t, case, actor, _required(note, "note", N_("The note is empty.")), at)

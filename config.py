@@ -1,0 +1,65 @@
+"""Casework defaults. Every setting can be overridden by a CASEWORK_* environment variable."""
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(f"CASEWORK_{name}", default)
+
+
+class Config:
+    """Read once at app creation; create_app(config) overrides any key."""
+
+    SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'casework.db'}")
+    SECRET_KEY = _env("SECRET_KEY")  # generated into instance/ when unset
+    TIMEZONE = _env("TIMEZONE", "Asia/Shanghai")
+    TOWNSHIP_NAME = _env("TOWNSHIP_NAME", "示范镇")
+    INBOX_DIR = _env("INBOX_DIR", str(INSTANCE_DIR / "inbox"))
+    FEED_URL = _env("FEED_URL")
+    FEED_TOKEN = _env("FEED_TOKEN")
+    POLL_TIMES = _env("POLL_TIMES", "08:30,11:30,14:30,17:30")
+    SCHEDULER = _env("SCHEDULER", "off")  # "embedded" | "off"; `make run` sets embedded
+
+    BABEL_DEFAULT_LOCALE = _env("LOCALE", "zh_CN")
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    LANGUAGES = ("zh_CN", "en")
+    PAGE_SIZE = int(_env("PAGE_SIZE", "50"))
+    WTF_CSRF_TIME_LIMIT = None  # a form left open all morning on a village phone still posts
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # Domain vocabularies (domain.md); defaults, configurable per city.
+    REQUEST_TYPES = ("咨询", "求助", "投诉", "举报", "建议", "感谢", "其他")
+    URGENCIES = ("一般", "紧急", "特急")
+    ORDER_CATEGORIES = (
+        "供暖",
+        "供水",
+        "供电",
+        "燃气",
+        "道路",
+        "环境卫生",
+        "劳资",
+        "房屋",
+        "农业",
+        "交通",
+        "噪音",
+        "其他",
+    )
+    DISPUTE_TYPES = (
+        "婚姻家庭",
+        "邻里纠纷",
+        "房屋宅基地",
+        "土地承包",
+        "山林权属",
+        "合同债务",
+        "损害赔偿",
+        "劳动争议",
+        "征地拆迁",
+        "环境污染",
+        "其他",
+    )
+    DISPUTE_SOURCES = ("排查", "来访", "移交", "12345工单", "其他")

@@ -1,0 +1,197 @@
+"""Fixtures in the style of Flask's tutorial: app, client, runner, auth, and factories.
+
+The schema comes from the real migrations, applied once per run:
+- SQLite (default): migrated into a template file, copied afresh for every test.
+- PostgreSQL: when CASEWORK_TEST_DATABASE_URL is set, migrated once; every test ends with TRUNCATE.
+  A PostgreSQL run that cannot connect fails loudly; it is never skipped.
+"""
+
+import os
+import shutil
+from datetime import UTC, datetime, timedelta
+from itertools import count
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+from werkzeug.security import generate_password_hash
+
+from casework import create_app
+from casework.extensions import db
+from casework.models import Case, District, User, Village
+
+PG_URL = os.environ.get("CASEWORK_TEST_DATABASE_URL")
+PASSWORD = "secret-pw"
+
+
+def _config(url: str, tmp) -> dict:
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SECRET_KEY": "test",
+        "WTF_CSRF_ENABLED": False,
+        "SCHEDULER": "off",
+        "INBOX_DIR": str(tmp / "inbox"),
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
+    }
+
+
+def _reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    except Exception as exc:  # noqa: BLE001 - any failure to reach PostgreSQL must stop the run
+        pytest.exit(f"PostgreSQL pass asked for ({url}) but it failed: {exc}", returncode=3)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory):
+    """Apply the migrations once; yield what each test's database starts from."""
+    tmp = tmp_path_factory.mktemp("db")
+    url = PG_URL or f"sqlite:///{tmp / 'template.db'}"
+    if PG_URL:
+        _reset_postgres(PG_URL)
+    app = create_app(_config(url, tmp))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return url if PG_URL else tmp / "template.db"
+
+
+@pytest.fixture
+def app(database_template, tmp_path):
+    if PG_URL:
+        url = PG_URL
+    else:
+        shutil.copy(database_template, tmp_path / "test.db")
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+    app = create_app(_config(url, tmp_path))
+    with app.app_context():
+        yield app
+        db.session.remove()
+        if PG_URL:
+            tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+            with db.engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class AuthActions:
+    """Logs in through the real login form."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, user_or_name, password: str = PASSWORD, next: str = ""):
+        username = getattr(user_or_name, "username", user_or_name)
+        return self._client.post("/login", data={"username": username, "password": password, "next": next})
+
+    def logout(self):
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+_HASH = generate_password_hash(PASSWORD)  # hashed once: scrypt per user would slow every test
+
+
+class Factory:
+    """Makes rows with plausible defaults; every call commits so that views see them."""
+
+    def __init__(self):
+        self._seq = count(1)
+
+    def n(self) -> int:
+        return next(self._seq)
+
+    def user(self, role: str, villages=(), name: str | None = None, **kw) -> User:
+        i = self.n()
+        user = User(
+            username=kw.pop("username", f"{role}{i}"),
+            name=name or f"{role}-{i}",
+            role=role,
+            password_hash=_HASH,
+            villages=list(villages),
+            **kw,
+        )
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    def district(self, name: str | None = None, **kw) -> District:
+        d = District(name=name or f"片区{self.n()}", **kw)
+        db.session.add(d)
+        db.session.commit()
+        return d
+
+    def village(self, name: str | None = None, **kw) -> Village:
+        v = Village(name=name or f"村{self.n()}", **kw)
+        db.session.add(v)
+        db.session.commit()
+        return v
+
+    def order(self, village: Village | None = None, **kw) -> Case:
+        i = self.n()
+        fields = dict(
+            kind="order",
+            number=f"GD2026{i:06d}",
+            state="received",
+            received_at=datetime(2026, 10, 10, 1, 0, tzinfo=UTC) + timedelta(minutes=i),
+            content=f"诉求内容{i}：路灯不亮",
+            category="道路",
+            request_type="求助",
+            caller_name="张三",
+            caller_phone="13812345678",
+            village=village,
+        )
+        fields.update(kw)
+        case = Case(**fields)
+        db.session.add(case)
+        db.session.commit()
+        return case
+
+
+@pytest.fixture
+def make(app):
+    return Factory()
+
+
+class World:
+    """A small township: two districts, three villages, a cadre each, and one of every other role."""
+
+    def __init__(self, make: Factory):
+        self.north, self.south = make.district("北片区"), make.district("南片区")
+        self.v1 = make.village("东风村", district=self.north)
+        self.v2 = make.village("红旗村", district=self.north)
+        self.v3 = make.village("向阳村", district=self.south)
+        self.cadre1 = make.user("cadre", [self.v1], name="李明", username="cadre1")
+        self.cadre1b = make.user("cadre", [self.v1], name="李二", username="cadre1b")
+        self.cadre2 = make.user("cadre", [self.v2], name="王芳", username="cadre2")
+        self.cadre3 = make.user("cadre", [self.v3], name="赵强", username="cadre3")
+        self.dispatcher = make.user("dispatcher", name="陈调度", username="dispatcher")
+        self.leader = make.user("leader", name="刘书记", username="leader")
+        self.admin = make.user("admin", name="系统管理员", username="admin")
+        self.v1.default_cadre, self.v2.default_cadre, self.v3.default_cadre = self.cadre1, self.cadre2, self.cadre3
+        self.north.mediator = self.cadre2
+        db.session.commit()
+
+
+@pytest.fixture
+def world(make) -> World:
+    return World(make)
