@@ -11,6 +11,7 @@ from .cases import (
     HistoryIsAppendOnly,
     Party,
 )
+from .intake import ExtensionRequest, IntakeRun, IntakeState, RejectedRow, Reply
 from .org import ROLES, District, User, Village, user_villages
 from .types import UTCDateTime, utcnow
 
@@ -23,6 +24,11 @@ __all__ = [
     "TIERS",
     "Case",
     "CaseEvent",
+    "ExtensionRequest",
+    "IntakeRun",
+    "IntakeState",
+    "RejectedRow",
+    "Reply",
     "District",
     "HistoryIsAppendOnly",
     "Party",
