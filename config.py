@@ -1,5 +1,6 @@
 """Casework defaults. Every setting can be overridden by a CASEWORK_* environment variable."""
 
+import json
 import os
 from pathlib import Path
 
@@ -9,6 +10,12 @@ INSTANCE_DIR = BASE_DIR / "instance"
 
 def _env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(f"CASEWORK_{name}", default)
+
+
+def _env_json(name: str, default):
+    """A structured setting (rules, lists) given as JSON in CASEWORK_<name>."""
+    value = os.environ.get(f"CASEWORK_{name}")
+    return json.loads(value) if value else default
 
 
 class Config:
@@ -63,3 +70,21 @@ class Config:
         "其他",
     )
     DISPUTE_SOURCES = ("排查", "来访", "移交", "12345工单", "其他")
+
+    # Deadlines (domain.md §1). A rule is "<n>h" (elapsed hours) or "<n>wd" (working days: the end of
+    # the n-th working day after the day of receipt). A platform-supplied 办理时限 wins over the rules.
+    DEADLINE_ACK_BY_URGENCY = _env_json("DEADLINE_ACK_BY_URGENCY", {"特急": "2h", "紧急": "2h"})
+    DEADLINE_ACK_DEFAULT = _env("DEADLINE_ACK_DEFAULT", "1wd")
+    DEADLINE_DUE_BY_CATEGORY = _env_json(
+        "DEADLINE_DUE_BY_CATEGORY", {"供水": "24h", "供电": "24h", "燃气": "24h", "供暖": "24h"}
+    )
+    DEADLINE_DUE_BY_TYPE = _env_json(
+        "DEADLINE_DUE_BY_TYPE", {"咨询": "3wd", "求助": "5wd", "投诉": "5wd", "举报": "5wd"}
+    )
+    DEADLINE_DUE_DEFAULT = _env("DEADLINE_DUE_DEFAULT", "5wd")
+    DUE_SOON_WORKING_DAYS = int(_env("DUE_SOON_WORKING_DAYS", "1"))  # the "yellow card"
+    EXTENSION_MAX = int(_env("EXTENSION_MAX", "3"))  # 延期: times per case
+    EXTENSION_MAX_DAYS = int(_env("EXTENSION_MAX_DAYS", "3"))  # working days per extension
+    # For years chinesecalendar does not know yet (weekends only otherwise); ISO dates, also JSON lists.
+    CALENDAR_EXTRA_HOLIDAYS = _env_json("CALENDAR_EXTRA_HOLIDAYS", [])
+    CALENDAR_EXTRA_WORKDAYS = _env_json("CALENDAR_EXTRA_WORKDAYS", [])

@@ -1,0 +1,185 @@
+"""Working days and deadline rules: China's official calendar (with 调休 make-up days) and the rules in config.
+
+Counting rule: a deadline of N working days ends at the end (23:59:59, local time) of the N-th working day
+after the local day of receipt; a deadline of N hours is N elapsed hours after receipt. A platform-supplied
+办理时限 wins over the rules. For a year chinesecalendar does not know yet, Saturdays and Sundays are the days
+off, corrected by CALENDAR_EXTRA_HOLIDAYS / CALENDAR_EXTRA_WORKDAYS, and the log says so once per year.
+The overrides apply to every year, so an operator can also correct a known year.
+
+Due-soon and overdue are worked out when read (due_state), never stored.
+"""
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import chinese_calendar
+from flask import current_app
+
+from .models import utcnow
+
+log = logging.getLogger(__name__)
+END_OF_DAY = time(23, 59, 59)
+_RULE = re.compile(r"^\s*(\d+)\s*(h|wd)\s*$")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A deadline rule: `amount` elapsed hours (unit "h") or working days (unit "wd")."""
+
+    amount: int
+    unit: str
+
+    @classmethod
+    def parse(cls, text: str) -> "Rule":
+        match = _RULE.match(str(text))
+        if not match:
+            raise ValueError(f"deadline rule {text!r} is neither '<n>h' nor '<n>wd'")
+        return cls(int(match.group(1)), match.group(2))
+
+
+class WorkCalendar:
+    """Working days in one time zone; answers are cached, so bulk intake pays one lookup per day."""
+
+    def __init__(self, zone: ZoneInfo, extra_holidays=(), extra_workdays=()):
+        self.zone = zone
+        self._holidays = {date.fromisoformat(str(d)) for d in extra_holidays}
+        self._workdays = {date.fromisoformat(str(d)) for d in extra_workdays}
+        self._known: dict[date, bool] = {}
+        self._after: dict[tuple[date, int], date] = {}
+        self.warned_years: set[int] = set()
+
+    def is_workday(self, day: date) -> bool:
+        """A working day by the official calendar, or by weekends and the overrides for unknown years."""
+        if day not in self._known:
+            self._known[day] = self._lookup(day)
+        return self._known[day]
+
+    def _lookup(self, day: date) -> bool:
+        if day in self._workdays:
+            return True
+        if day in self._holidays:
+            return False
+        try:
+            return chinese_calendar.is_workday(day)
+        except NotImplementedError:
+            if day.year not in self.warned_years:
+                self.warned_years.add(day.year)
+                log.warning(
+                    "chinesecalendar does not know %s: counting weekends only plus the configured overrides "
+                    "(CALENDAR_EXTRA_HOLIDAYS / CALENDAR_EXTRA_WORKDAYS); update chinesecalendar when it does",
+                    day.year,
+                )
+            return day.weekday() < 5
+
+    def workday_after(self, day: date, n: int) -> date:
+        """The n-th working day after `day` (n = 0: `day` itself)."""
+        key = (day, n)
+        if key not in self._after:
+            current, left = day, n
+            while left > 0:
+                current += timedelta(days=1)
+                left -= self.is_workday(current)
+            self._after[key] = current
+        return self._after[key]
+
+    def workday_before(self, day: date, n: int = 1) -> date:
+        """The n-th working day before `day`."""
+        current = day
+        while n > 0:
+            current -= timedelta(days=1)
+            n -= self.is_workday(current)
+        return current
+
+    def local_date(self, instant: datetime) -> date:
+        return instant.astimezone(self.zone).date()
+
+    def end_of(self, day: date) -> datetime:
+        """The last second of a local day, as an aware UTC instant."""
+        return datetime.combine(day, END_OF_DAY, self.zone).astimezone(UTC)
+
+    def apply(self, rule: Rule, start: datetime) -> datetime:
+        """When a rule started at `start` runs out."""
+        if rule.unit == "h":
+            return start + timedelta(hours=rule.amount)
+        return self.end_of(self.workday_after(self.local_date(start), rule.amount))
+
+    def shift(self, instant: datetime, working_days: int) -> datetime:
+        """The same local time of day, `working_days` working days later (negative: earlier)."""
+        local = instant.astimezone(self.zone)
+        step = self.workday_after if working_days >= 0 else self.workday_before
+        day = step(local.date(), abs(working_days))
+        return datetime.combine(day, local.timetz().replace(tzinfo=None), self.zone).astimezone(UTC)
+
+
+class Rules:
+    """The configured deadline rules, parsed once per app."""
+
+    def __init__(self, config):
+        self.ack_by_urgency = {k: Rule.parse(v) for k, v in config["DEADLINE_ACK_BY_URGENCY"].items()}
+        self.ack_default = Rule.parse(config["DEADLINE_ACK_DEFAULT"])
+        self.due_by_category = {k: Rule.parse(v) for k, v in config["DEADLINE_DUE_BY_CATEGORY"].items()}
+        self.due_by_type = {k: Rule.parse(v) for k, v in config["DEADLINE_DUE_BY_TYPE"].items()}
+        self.due_default = Rule.parse(config["DEADLINE_DUE_DEFAULT"])
+        self.due_soon_days = int(config["DUE_SOON_WORKING_DAYS"])
+        self.calendar = WorkCalendar(
+            ZoneInfo(config["TIMEZONE"]), config["CALENDAR_EXTRA_HOLIDAYS"], config["CALENDAR_EXTRA_WORKDAYS"]
+        )
+
+    def ack_rule(self, urgency: str | None) -> Rule:
+        return self.ack_by_urgency.get(urgency or "", self.ack_default)
+
+    def due_rule(self, request_type: str | None, category: str | None) -> Rule:
+        """Utility categories (water, power, gas, heating) first, then the request type, then the default."""
+        if category in self.due_by_category:
+            return self.due_by_category[category]
+        return self.due_by_type.get(request_type or "", self.due_default)
+
+
+def rules() -> Rules:
+    """This app's rules and calendar (built on first use, cached on the app)."""
+    ext = current_app.extensions
+    if "casework.deadlines" not in ext:
+        ext["casework.deadlines"] = Rules(current_app.config)
+    return ext["casework.deadlines"]
+
+
+def calendar() -> WorkCalendar:
+    return rules().calendar
+
+
+def deadlines_for(
+    request_type: str | None,
+    urgency: str | None,
+    received_at: datetime,
+    *,
+    category: str | None = None,
+    deadline: datetime | None = None,
+) -> tuple[datetime, datetime]:
+    """(ack_due_at, due_at) for an order received at `received_at`; a platform `deadline` wins for due_at.
+
+    The acknowledgement deadline never falls after the due time.
+    """
+    r = rules()
+    due_at = deadline or r.calendar.apply(r.due_rule(request_type, category), received_at)
+    ack_due_at = r.calendar.apply(r.ack_rule(urgency), received_at)
+    return min(ack_due_at, due_at), due_at
+
+
+def extended_due(due_at: datetime, working_days: int) -> datetime:
+    """The due time after an extension (延期) of `working_days` working days."""
+    return calendar().shift(due_at, working_days)
+
+
+def due_state(case, now: datetime | None = None) -> str:
+    """'overdue' after due_at, 'due-soon' within DUE_SOON_WORKING_DAYS working days before it (the yellow
+    card), else 'on-time'; 'none' for a resolved case or one without a due time."""
+    if case.state == "resolved" or case.due_at is None:
+        return "none"
+    now = now or utcnow()
+    if now > case.due_at:
+        return "overdue"
+    r = rules()
+    return "due-soon" if now >= r.calendar.shift(case.due_at, -r.due_soon_days) else "on-time"

@@ -1,0 +1,209 @@
+"""Ingest: rows from any source become new orders, duplicates are counted, failures are kept.
+
+Set-based: rows go in batches; each batch costs one query to find the order numbers already known and
+one bulk insert each for the new cases, their 'receive' events and the rejected rows.
+"""
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from itertools import islice
+
+from sqlalchemy import insert, select
+
+from .. import deadlines
+from ..extensions import db
+from ..models import Case, CaseEvent, IntakeRun, RejectedRow, utcnow
+from .normalize import FIELDS, Normalizer, Problem
+
+BATCH = 1000
+
+
+@dataclass
+class IngestResult:
+    """What one ingest (or a whole run, by adding results) did with the rows it was given."""
+
+    fetched: int = 0
+    new: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    case_ids: list[int] = field(default_factory=list, repr=False)
+
+    def __add__(self, other: "IngestResult") -> "IngestResult":
+        return IngestResult(
+            self.fetched + other.fetched,
+            self.new + other.new,
+            self.duplicates + other.duplicates,
+            self.rejected + other.rejected,
+            self.case_ids + other.case_ids,
+        )
+
+
+def ingest(rows: Iterable[dict], run: IntakeRun | None, source_name: str) -> IngestResult:
+    """Import rows (canonical keys plus `line`): new orders get their deadlines and a 'receive' event,
+    order numbers already known (in the database or earlier in these rows) change nothing and are counted,
+    failing rows are kept as open RejectedRows with their source, line and reasons. Flushes, never commits.
+    """
+    normalizer = Normalizer.for_app()
+    result = IngestResult()
+    seen: set[str] = set()
+    for batch in _batches(rows, BATCH):
+        result.fetched += len(batch)
+        good, failed = _check(batch, normalizer)
+        _keep_rejected(failed, run, source_name)
+        result.rejected += len(failed)
+        fresh = _unseen(good, seen)
+        result.duplicates += len(good) - len(fresh)
+        ids = insert_orders(fresh, source_name)
+        result.new += len(ids)
+        result.duplicates += len(fresh) - len(ids)
+        result.case_ids += ids
+    db.session.flush()
+    return result
+
+
+def _batches(rows: Iterable[dict], size: int) -> Iterator[list[dict]]:
+    it = iter(rows)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+def _check(batch: list[dict], normalizer: Normalizer) -> tuple[list[dict], list[tuple[dict, list[Problem]]]]:
+    good, failed = [], []
+    for raw in batch:
+        fields, problems = normalizer.row(raw)
+        if problems:
+            failed.append((raw, problems))
+        else:
+            fields["line"] = raw.get("line")
+            good.append(fields)
+    return good, failed
+
+
+def _unseen(good: list[dict], seen: set[str]) -> list[dict]:
+    """The rows whose order number is neither in the database (one query) nor earlier in this ingest."""
+    known = known_numbers([f["number"] for f in good])
+    fresh = []
+    for fields in good:
+        if fields["number"] not in known and fields["number"] not in seen:
+            seen.add(fields["number"])
+            fresh.append(fields)
+    return fresh
+
+
+def known_numbers(numbers: list[str]) -> set[str]:
+    """The order numbers among `numbers` that already have a case (one query)."""
+    if not numbers:
+        return set()
+    return set(db.session.scalars(select(Case.number).where(Case.number.in_(set(numbers)))))
+
+
+def insert_orders(rows: list[dict], source_name: str, actor_id: int | None = None) -> list[int]:
+    """Bulk-insert checked rows as received orders with deadlines and their 'receive' events; their ids.
+
+    A number inserted meanwhile by someone else is skipped (ON CONFLICT DO NOTHING), not an error.
+    """
+    if not rows:
+        return []
+    now = utcnow()
+    values = [_case_values(r, now) for r in rows]
+    stmt = _insert_ignoring_known(Case.__table__).returning(Case.__table__.c.id, Case.__table__.c.number)
+    ids = dict((number, case_id) for case_id, number in db.session.execute(stmt, values))
+    events = [_event_values(r, ids[r["number"]], source_name, actor_id) for r in rows if r["number"] in ids]
+    if events:
+        db.session.execute(insert(CaseEvent.__table__), events)
+    return [ids[r["number"]] for r in rows if r["number"] in ids]
+
+
+def _insert_ignoring_known(table):
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing(index_elements=["number"])
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table).on_conflict_do_nothing(index_elements=["number"])
+    return insert(table)
+
+
+def _case_values(row: dict, now: datetime) -> dict:
+    ack_due_at, due_at = deadlines.deadlines_for(
+        row["request_type"], row["urgency"], row["received_at"], category=row["category"], deadline=row["deadline"]
+    )
+    return {
+        "kind": "order",
+        "number": row["number"],
+        "state": "received",
+        "version": 1,
+        "received_at": row["received_at"],
+        "village_id": row["village_id"],
+        "category": row["category"],
+        "content": row["content"],
+        "address": row["address"],
+        "urgency": row["urgency"],
+        "due_at": due_at,
+        "ack_due_at": ack_due_at,
+        "reopen_count": 0,
+        "extension_count": 0,
+        "created_at": now,
+        "updated_at": now,
+        "caller_name": row["caller_name"],
+        "caller_phone": row["caller_phone"],
+        "request_type": row["request_type"],
+        "source": "",
+    }
+
+
+def _event_values(row: dict, case_id: int, source_name: str, actor_id: int | None) -> dict:
+    data = {"source": source_name}
+    if row.get("line") is not None:
+        data["line"] = row["line"]
+    if row.get("given_type"):
+        data["request_type_given"] = row["given_type"]
+    return {
+        "case_id": case_id,
+        "at": row["received_at"],
+        "actor_id": actor_id,
+        "action": "receive",
+        "from_state": None,
+        "to_state": "received",
+        "note": "",
+        "data": data,
+    }
+
+
+def _keep_rejected(failed: list[tuple[dict, list[Problem]]], run: IntakeRun | None, source_name: str) -> None:
+    if not failed:
+        return
+    now = utcnow()
+    rows = [
+        {
+            "run_id": run.id if run is not None else None,
+            "source_name": source_name[:200],
+            "line": raw.get("line"),
+            "reason": "\n".join(dict.fromkeys(p.message for p in problems)),
+            "raw": raw_fields(raw),
+            "status": "open",
+            "created_at": now,
+            "case_id": None,
+        }
+        for raw, problems in failed
+    ]
+    db.session.execute(insert(RejectedRow.__table__), rows)
+
+
+def raw_fields(raw: dict) -> dict:
+    """The row's canonical fields as text, as they were read (kept for correction)."""
+    return {key: _as_text(raw.get(key)) for key in FIELDS}
+
+
+def _as_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ") if value.tzinfo else value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
