@@ -72,6 +72,7 @@ class Transition:
     may: Callable[[User, Case], bool]
     requires: tuple[str, ...] = ()
     when: Callable[[Case], bool] = lambda case: True  # extra condition on the case itself
+    why_not: str = ""  # the message when `when` refuses
 
 
 def _below_centre(case: Case) -> bool:
@@ -96,6 +97,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         perm.can_escalate,
         ("assignee",),
         _below_centre,
+        N_("The case is already at the township centre; it cannot be escalated further."),
     ),
     Transition(
         "callback",
@@ -105,6 +107,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         perm.can_callback,
         ("solved", "satisfaction"),
         _no_callback_yet,
+        N_("The callback is already recorded for this order."),
     ),
     Transition("convert", ORDER, ANY_STATE, None, perm.can_convert),
     Transition("note", BOTH, ANY_STATE, None, perm.can_note, ("note",)),
@@ -112,11 +115,19 @@ TRANSITIONS: tuple[Transition, ...] = (
 ACTIONS = tuple(t.action for t in TRANSITIONS)
 
 
+def _applies(t: Transition, action: str, case: Case) -> bool:
+    return t.action == action and case.kind in t.kinds and case.state in t.from_states
+
+
 def transition_for(action: str, case: Case) -> Transition | None:
-    for t in TRANSITIONS:
-        if t.action == action and case.kind in t.kinds and case.state in t.from_states and t.when(case):
-            return t
-    return None
+    return next((t for t in TRANSITIONS if _applies(t, action, case) and t.when(case)), None)
+
+
+def _not_allowed(action: str, case: Case) -> NotAllowed:
+    why = next((t.why_not for t in TRANSITIONS if _applies(t, action, case) and t.why_not), None)
+    if why:
+        return NotAllowed(why)
+    return NotAllowed(N_("The action “%(action)s” is not possible for this case in its current state."), action=action)
 
 
 def allowed_actions(user, case: Case) -> list[str]:
@@ -129,9 +140,7 @@ def _check(action: str, case: Case, actor: User, expected_version: int | None) -
         raise StaleCase(STALE)
     t = transition_for(action, case)
     if t is None:
-        raise NotAllowed(
-            N_("The action “%(action)s” is not possible for this case in its current state."), action=action
-        )
+        raise _not_allowed(action, case)
     if not t.may(actor, case):
         raise Forbidden(N_("You may not do this on this case."))
     return t
@@ -267,10 +276,10 @@ def convert_to_dispute(
 # --- the actions -------------------------------------------------------------------------------
 
 
-def _check_assignee(case: Case, assignee: User | None) -> User:
+def _check_assignee(village_id: int | None, assignee: User | None) -> User:
     if assignee is None:
         raise InvalidInput(N_("Choose the cadre who will handle the case."), "assignee")
-    if not perm.serves(assignee, case.village_id):
+    if not perm.serves(assignee, village_id):
         raise InvalidInput(N_("%(name)s does not serve this case's village."), "assignee", name=assignee.name)
     return assignee
 
@@ -287,12 +296,13 @@ def assign(
 ) -> CaseEvent:
     """派单: give a received case to a cadre serving its village (setting the village if unknown)."""
     t = _check("assign", case, actor, expected_version)
+    village_id = village.id if village is not None else case.village_id
+    if village_id is None:
+        raise InvalidInput(N_("Set the case's village first."), "village")
+    _check_assignee(village_id, assignee)
     if village is not None:
         case.village = village
-        case.village_id = village.id
-    if case.village_id is None:
-        raise InvalidInput(N_("Set the case's village first."), "village")
-    case.assignee = _check_assignee(case, assignee)
+    case.assignee = assignee
     case.acknowledged_at = case.acknowledged_at or at or utcnow()
     return _apply(
         t,
@@ -317,7 +327,7 @@ def reassign(
 ) -> CaseEvent:
     """改派: hand an assigned case to another cadre serving its village."""
     t = _check("reassign", case, actor, expected_version)
-    new = _check_assignee(case, assignee)
+    new = _check_assignee(case.village_id, assignee)
     if new.id == case.assignee_id:
         raise InvalidInput(N_("%(name)s already has this case."), "assignee", name=new.name)
     previous = case.assignee.name if case.assignee else None
@@ -349,9 +359,10 @@ def resolve(
 ) -> CaseEvent:
     """办结: record the result; a dispute also records its outcome and what goes with it."""
     t = _check("resolve", case, actor, expected_version)
-    case.result = _required(result, "result", N_("Write what was done: the result is required."))
+    result = _required(result, "result", N_("Write what was done: the result is required."))
     if case.is_dispute:
         _set_outcome(case, outcome, agreement_terms, performance_deadline, failure_route)
+    case.result = result
     case.resolved_at = at or utcnow()
     return _apply(t, case, actor, case.result, at, outcome=case.outcome, on_behalf=_on_behalf(case, actor))
 
@@ -361,16 +372,20 @@ def _on_behalf(case: Case, actor: User) -> str | None:
 
 
 def _set_outcome(case: Case, outcome: str | None, terms: str, deadline: date | None, route: str) -> None:
+    """Checks everything first, so that a refusal leaves the case untouched."""
     if outcome not in OUTCOMES:
         raise InvalidInput(N_("Choose the outcome of the mediation."), "outcome")
-    case.outcome = outcome
     if outcome == "settled":
-        case.agreement_terms = _required(terms, "agreement_terms", N_("Write the terms of the agreement."))
-        case.performance_deadline = deadline
+        terms = _required(terms, "agreement_terms", N_("Write the terms of the agreement."))
     elif outcome == "failed":
-        case.failure_route = _required(
+        route = _required(
             route, "failure_route", N_("Say which route (arbitration, administrative, court) the parties were told.")
         )
+    case.outcome = outcome
+    if outcome == "settled":
+        case.agreement_terms, case.performance_deadline = terms, deadline
+    elif outcome == "failed":
+        case.failure_route = route
 
 
 def reopen(

@@ -1,0 +1,340 @@
+"""The state machine through its services: who may do what, in which state, and what each action needs."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from casework import workflow
+from casework.extensions import db
+from casework.models import Case, CaseEvent
+
+ROLES = ("admin", "dispatcher", "village_cadre", "other_cadre", "assignee", "leader")
+KINDS = ("order", "dispute")
+STATES = ("received", "assigned", "resolved")
+SERVICE_ACTIONS = ("assign", "reassign", "return", "resolve", "reopen", "escalate", "callback", "convert", "note")
+
+
+def case_in(make, world, kind: str, state: str, **kw) -> Case:
+    """A case of village v1 in the given state; assigned and resolved ones belong to cadre1."""
+    fields = {"state": state}
+    if kind == "dispute":
+        fields.update(
+            kind="dispute", number=f"JF2026-{make.n():05d}", tier="village", request_type="", category="邻里纠纷"
+        )
+    if state != "received":
+        fields.update(assignee=world.cadre1, acknowledged_at=datetime(2026, 10, 10, 2, tzinfo=UTC))
+    if state == "resolved":
+        fields.update(result="已处理", resolved_at=datetime(2026, 10, 11, 2, tzinfo=UTC))
+        if kind == "dispute":
+            fields.update(outcome="withdrawn")
+    fields.update(kw)
+    return make.order(world.v1, **fields)
+
+
+def user_for(world, role: str):
+    return {
+        "admin": world.admin,
+        "dispatcher": world.dispatcher,
+        "village_cadre": world.cadre1b,  # serves v1, not assigned
+        "other_cadre": world.cadre3,  # serves v3 only
+        "assignee": world.cadre1,  # serves v1 and holds assigned/resolved cases
+        "leader": world.leader,
+    }[role]
+
+
+def expected_actions(role: str, kind: str, state: str) -> list[str]:
+    """What the issue says each role may do, written out independently of the transitions table."""
+    order = kind == "order"
+    if role == "dispatcher":
+        by_state = {
+            "received": ["assign"],
+            "assigned": ["reassign", "resolve"] + ([] if order else ["escalate"]),
+            "resolved": ["reopen"] + (["callback"] if order else []),
+        }
+        return by_state[state] + (["convert"] if order else []) + ["note"]
+    if role == "assignee" and state == "assigned":
+        return ["return", "resolve"] + ([] if order else ["escalate"]) + (["convert"] if order else []) + ["note"]
+    if role in ("assignee", "village_cadre"):  # a cadre of the village (the assignee too, once resolved)
+        return (["convert"] if order else []) + ["note"]
+    return []  # admin, leader, a cadre of another village: nothing
+
+
+def perform(action: str, case: Case, actor, world, **overrides):
+    """Call the service for `action` with inputs that are valid for a case of village v1."""
+    if action == "assign":
+        return workflow.assign(case, actor, **({"assignee": world.cadre1} | overrides))
+    if action == "reassign":
+        return workflow.reassign(case, actor, **({"assignee": world.cadre1b} | overrides))
+    if action == "return":
+        return workflow.return_to_dispatcher(case, actor, **({"reason": "不是本村的"} | overrides))
+    if action == "resolve":
+        args = {"result": "已调解", "outcome": "settled", "agreement_terms": "赔偿500元，11月底前付清"}
+        return workflow.resolve(case, actor, **(args | overrides))
+    if action == "reopen":
+        return workflow.reopen(case, actor, **({"reason": "来电人不满意"} | overrides))
+    if action == "escalate":
+        return workflow.escalate(case, actor, **({"assignee": world.cadre2} | overrides))
+    if action == "callback":
+        return workflow.record_callback(case, actor, **({"solved": True, "satisfaction": "satisfied"} | overrides))
+    if action == "convert":
+        args = {"category": "邻里纠纷", "content": "邻居占道", "parties": [{"name": "张三"}]}
+        return workflow.convert_to_dispute(case, actor, **(args | overrides))
+    if action == "note":
+        return workflow.add_note(case, actor, **({"note": "已电话联系"} | overrides))
+    raise AssertionError(action)
+
+
+def event_count(case: Case | None = None) -> int:
+    stmt = select(func.count()).select_from(CaseEvent)
+    if case is not None:
+        stmt = stmt.where(CaseEvent.case_id == case.id)
+    return db.session.scalar(stmt)
+
+
+MATRIX = [(r, k, s) for r in ROLES for k in KINDS for s in STATES]
+
+
+@pytest.mark.parametrize(("role", "kind", "state"), MATRIX)
+def test_allowed_actions_are_exactly_what_the_role_may_do(world, make, role, kind, state):
+    case = case_in(make, world, kind, state)
+    assert workflow.allowed_actions(user_for(world, role), case) == expected_actions(role, kind, state)
+
+
+@pytest.mark.parametrize("action", SERVICE_ACTIONS)
+@pytest.mark.parametrize(("role", "kind", "state"), MATRIX)
+def test_each_service_does_or_refuses_as_the_table_says(world, make, role, kind, state, action):
+    case = case_in(make, world, kind, state)
+    actor = user_for(world, role)
+    before = event_count()
+    if action in expected_actions(role, kind, state):
+        perform(action, case, actor, world)
+        db.session.commit()
+        assert event_count(case) == 1
+    else:
+        with pytest.raises(workflow.WorkflowError) as refused:
+            perform(action, case, actor, world)
+        db.session.rollback()
+        assert isinstance(refused.value, workflow.NotAllowed | workflow.Forbidden)
+        assert event_count() == before
+
+
+# --- states reached --------------------------------------------------------------------------
+
+
+def test_assign_gives_the_case_to_the_cadre_and_marks_it_acknowledged(world, make):
+    case = case_in(make, world, "order", "received")
+    workflow.assign(case, world.dispatcher, assignee=world.cadre1)
+    db.session.commit()
+    assert (case.state, case.assignee_id) == ("assigned", world.cadre1.id)
+    assert case.acknowledged_at is not None
+
+
+def test_assign_sets_an_unknown_village(world, make):
+    case = make.order(None)
+    workflow.assign(case, world.dispatcher, assignee=world.cadre2, village=world.v2)
+    db.session.commit()
+    assert (case.village_id, case.assignee_id) == (world.v2.id, world.cadre2.id)
+
+
+def test_return_sends_the_case_back_unassigned(world, make):
+    case = case_in(make, world, "order", "assigned")
+    workflow.return_to_dispatcher(case, world.cadre1, reason="不是本村的")
+    db.session.commit()
+    assert (case.state, case.assignee_id) == ("received", None)
+
+
+def test_dispatcher_resolves_on_behalf_of_the_cadre(world, make):
+    case = case_in(make, world, "order", "assigned")
+    event = workflow.resolve(case, world.dispatcher, result="已修好")
+    db.session.commit()
+    assert case.state == "resolved" and case.resolved_at is not None
+    assert event.data["on_behalf"] == world.cadre1.name
+
+
+def test_reopen_counts_and_clears_the_result_and_callback(world, make):
+    case = case_in(make, world, "order", "resolved", callback_solved=False, callback_satisfaction="unsatisfied")
+    case.callback_at = datetime(2026, 10, 12, tzinfo=UTC)
+    db.session.commit()
+    workflow.reopen(case, world.dispatcher, reason="不满意")
+    workflow.resolve(case, world.cadre1, result="重新处理")
+    workflow.reopen(case, world.dispatcher, reason="仍不满意")
+    db.session.commit()
+    assert (case.state, case.reopen_count, case.assignee_id) == ("assigned", 2, world.cadre1.id)
+    assert case.result is None and case.callback_at is None and case.callback_satisfaction is None
+
+
+def test_escalation_climbs_one_tier_at_a_time_and_stops_at_the_centre(world, make):
+    case = case_in(make, world, "dispute", "assigned")
+    workflow.escalate(case, world.cadre1, assignee=world.cadre2)
+    assert case.tier == "district"
+    workflow.escalate(case, world.cadre2, assignee=world.dispatcher)
+    assert case.tier == "centre"
+    with pytest.raises(workflow.NotAllowed) as refused:
+        workflow.escalate(case, world.dispatcher, assignee=world.cadre3)
+    assert "centre" in refused.value.message
+    assert "escalate" not in workflow.allowed_actions(world.dispatcher, case)
+
+
+def test_callback_is_recorded_once(world, make):
+    case = case_in(make, world, "order", "resolved")
+    workflow.record_callback(case, world.dispatcher, solved=False, satisfaction="basic")
+    db.session.commit()
+    assert (case.callback_solved, case.callback_satisfaction) == (False, "basic")
+    with pytest.raises(workflow.NotAllowed) as refused:
+        workflow.record_callback(case, world.dispatcher, solved=True, satisfaction="satisfied")
+    assert "already" in refused.value.message
+    assert "callback" not in workflow.allowed_actions(world.dispatcher, case)
+
+
+def test_convert_links_the_order_and_the_dispute_both_ways(world, make):
+    order = case_in(make, world, "order", "assigned")
+    dispute = perform("convert", order, world.cadre1, world)
+    db.session.commit()
+    assert dispute.origin is order and order.derived == [dispute]
+    assert (dispute.kind, dispute.state, dispute.tier, dispute.village_id) == (
+        "dispute",
+        "received",
+        "village",
+        world.v1.id,
+    )
+    assert [e.action for e in order.events] == ["convert"] and [e.action for e in dispute.events] == ["register"]
+
+
+def test_dispute_numbers_follow_each_other_within_a_year(world, make):
+    first = workflow.register_dispute(
+        world.dispatcher, village=world.v1, category="邻里纠纷", source="来访", content="a", parties=[{"name": "甲"}]
+    )
+    second = workflow.register_dispute(
+        world.dispatcher, village=world.v1, category="邻里纠纷", source="来访", content="b", parties=[{"name": "乙"}]
+    )
+    assert int(second.number[-5:]) == int(first.number[-5:]) + 1
+
+
+def test_a_cadre_may_not_register_a_dispute_in_a_village_they_do_not_serve(world):
+    with pytest.raises(workflow.Forbidden):
+        workflow.register_dispute(
+            world.cadre3, village=world.v1, category="邻里纠纷", source="排查", content="a", parties=[{"name": "甲"}]
+        )
+
+
+def test_inactive_dispatcher_may_do_nothing(world, make):
+    world.dispatcher.active = False
+    db.session.commit()
+    case = case_in(make, world, "order", "received")
+    assert workflow.allowed_actions(world.dispatcher, case) == []
+    with pytest.raises(workflow.Forbidden):
+        workflow.assign(case, world.dispatcher, assignee=world.cadre1)
+
+
+# --- required inputs -------------------------------------------------------------------------
+
+REQUIRED = [
+    ("order", "assigned", "return", "assignee", {"reason": "  "}, "reason"),
+    ("order", "assigned", "resolve", "assignee", {"result": ""}, "result"),
+    ("dispute", "assigned", "resolve", "assignee", {"outcome": None}, "outcome"),
+    ("dispute", "assigned", "resolve", "assignee", {"outcome": "bogus"}, "outcome"),
+    ("dispute", "assigned", "resolve", "assignee", {"agreement_terms": " "}, "agreement_terms"),
+    ("dispute", "assigned", "resolve", "assignee", {"outcome": "failed"}, "failure_route"),
+    ("order", "resolved", "reopen", "dispatcher", {"reason": ""}, "reason"),
+    ("order", "received", "assign", "dispatcher", {"assignee": None}, "assignee"),
+    ("dispute", "assigned", "escalate", "assignee", {"assignee": None}, "assignee"),
+    ("order", "resolved", "callback", "dispatcher", {"solved": None}, "solved"),
+    ("order", "resolved", "callback", "dispatcher", {"satisfaction": "happy"}, "satisfaction"),
+    ("order", "assigned", "note", "assignee", {"note": " "}, "note"),
+    ("order", "assigned", "convert", "assignee", {"parties": [{"name": " "}]}, "parties"),
+    ("order", "assigned", "convert", "assignee", {"content": ""}, "content"),
+]
+
+
+@pytest.mark.parametrize(("kind", "state", "action", "role", "bad", "field"), REQUIRED)
+def test_missing_input_is_refused_naming_the_field_and_changes_nothing(
+    world, make, kind, state, action, role, bad, field
+):
+    case = case_in(make, world, kind, state)
+    snapshot = (case.state, case.assignee_id, case.result, case.outcome, case.version)
+    with pytest.raises(workflow.InvalidInput) as refused:
+        perform(action, case, user_for(world, role), world, **bad)
+    assert refused.value.field == field and refused.value.status == 422
+    db.session.commit()  # even a caller that commits after a refusal keeps the case as it was
+    db.session.refresh(case)
+    assert (case.state, case.assignee_id, case.result, case.outcome, case.version) == snapshot
+    assert event_count() == 0
+
+
+@pytest.mark.parametrize("assignee", ["cadre2", "leader", "dispatcher"])
+def test_assign_refuses_anyone_not_serving_the_village(world, make, assignee):
+    case = case_in(make, world, "order", "received")
+    with pytest.raises(workflow.InvalidInput) as refused:
+        workflow.assign(case, world.dispatcher, assignee=getattr(world, assignee))
+    assert refused.value.field == "assignee"
+
+
+def test_assign_refuses_an_inactive_cadre(world, make):
+    world.cadre1.active = False
+    db.session.commit()
+    with pytest.raises(workflow.InvalidInput):
+        workflow.assign(case_in(make, world, "order", "received"), world.dispatcher, assignee=world.cadre1)
+
+
+def test_assign_refused_for_a_bad_cadre_leaves_the_village_unchanged(world, make):
+    case = make.order(None)
+    with pytest.raises(workflow.InvalidInput):
+        workflow.assign(case, world.dispatcher, assignee=world.cadre3, village=world.v2)
+    db.session.commit()
+    db.session.refresh(case)
+    assert case.village_id is None
+
+
+def test_assign_without_a_village_asks_for_one(world, make):
+    with pytest.raises(workflow.InvalidInput) as refused:
+        workflow.assign(make.order(None), world.dispatcher, assignee=world.cadre1)
+    assert refused.value.field == "village"
+
+
+def test_reassign_to_the_same_cadre_is_refused(world, make):
+    case = case_in(make, world, "order", "assigned")
+    with pytest.raises(workflow.InvalidInput):
+        workflow.reassign(case, world.dispatcher, assignee=world.cadre1)
+
+
+def test_settled_dispute_keeps_terms_and_performance_deadline(world, make):
+    case = case_in(make, world, "dispute", "assigned")
+    workflow.resolve(
+        case,
+        world.cadre1,
+        result="双方和解",
+        outcome="settled",
+        agreement_terms="赔偿",
+        performance_deadline=date(2026, 12, 1),
+    )
+    db.session.commit()
+    assert (case.outcome, case.agreement_terms, case.performance_deadline) == ("settled", "赔偿", date(2026, 12, 1))
+
+
+def test_failed_mediation_keeps_the_route_told(world, make):
+    case = case_in(make, world, "dispute", "assigned")
+    workflow.resolve(case, world.cadre1, result="未达成", outcome="failed", failure_route="告知可向法院起诉")
+    db.session.commit()
+    assert (case.outcome, case.failure_route) == ("failed", "告知可向法院起诉")
+
+
+def test_escalation_needs_an_active_mediator(world, make):
+    world.cadre2.active = False
+    db.session.commit()
+    with pytest.raises(workflow.InvalidInput):
+        workflow.escalate(case_in(make, world, "dispute", "assigned"), world.cadre1, assignee=world.cadre2)
+
+
+def test_escalation_refuses_a_leader_as_mediator(world, make):
+    with pytest.raises(workflow.InvalidInput):
+        workflow.escalate(case_in(make, world, "dispute", "assigned"), world.cadre1, assignee=world.leader)
+
+
+def test_a_stale_expected_version_is_refused_before_anything_changes(world, make):
+    case = case_in(make, world, "order", "assigned")
+    with pytest.raises(workflow.StaleCase) as refused:
+        workflow.resolve(case, world.cadre1, result="已修好", expected_version=case.version + 1)
+    assert refused.value.status == 409
+    db.session.commit()
+    assert case.state == "assigned" and event_count() == 0
