@@ -5,8 +5,10 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from . import people
 from .extensions import db
-from .models import ROLES, User, Village
+from .models import ROLES, Village
+from .workflow import WorkflowError
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 
@@ -18,18 +20,22 @@ users_cli = AppGroup("users", help="Manage user accounts.")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--village", "villages", multiple=True, help="A village a cadre serves (repeatable).")
 def create_user(username: str, name: str, role: str, password: str, villages: tuple[str, ...]) -> None:
-    """Create a user (e.g. the first admin on a new installation)."""
-    if db.session.scalar(select(User).where(User.username == username)):
-        raise click.ClickException(f"user {username} already exists")
-    user = User(username=username, name=name, role=role)
-    user.set_password(password)
+    """Create a user (e.g. the first admin on a new installation).
+
+    Same rules as the admin screens (casework.people.create_user); the actor is None, which
+    people.py documents as the command line, allowed to do what an administrator may."""
+    chosen = []
     for village_name in villages:
         village = db.session.scalar(select(Village).where(Village.name == village_name))
         if village is None:
             raise click.ClickException(f"no village named {village_name}")
-        user.villages.append(village)
-    db.session.add(user)
-    db.session.commit()
+        chosen.append(village)
+    try:
+        people.create_user(None, username=username, name=name, role=role, password=password, villages=chosen)
+        db.session.commit()
+    except WorkflowError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
     click.echo(f"created {role} {username}")
 
 

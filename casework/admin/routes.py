@@ -1,12 +1,287 @@
-"""Admins manage users, villages, districts and default cadres. (Being built.)"""
+"""Admins manage users, villages, districts and default cadres. Thin: parse, call one service, commit."""
 
-from flask import Blueprint, abort
-from flask_login import login_required
+from collections.abc import Callable
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from .. import people, workflow
+from .. import permissions as perm
+from ..extensions import db
+from ..models import District, User, Village
+from . import forms
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+NONE = (0, "—")
+
+
+@bp.before_request
+def admins_only():
+    """Every page here is for administrators: others get 403, strangers the login page."""
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    if not perm.can_manage(current_user):
+        abort(403)
+    return None
+
+
+def _get_or_404(model, id_: int):
+    return db.session.get(model, id_) or abort(404)
+
+
+def _by_id(model, id_: int | None):
+    return db.session.get(model, id_) if id_ else None
+
+
+def _submit(form, render: Callable, action: Callable, done: str):
+    """GET shows the form. POST parses it, calls one service, commits once and redirects with its
+    messages; refused input is shown again at its field with the typing kept (4xx)."""
+    if request.method == "GET":
+        return render(form, 200)
+    if not form.validate():
+        return render(form, 422)
+    try:
+        messages = action(form)
+        db.session.commit()
+    except workflow.WorkflowError as exc:
+        db.session.rollback()
+        _attach_error(form, exc)
+        return render(form, exc.status)
+    for category, message in messages:
+        flash(message, category)
+    return redirect(done)
+
+
+def _attach_error(form, exc: workflow.WorkflowError) -> None:
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is not None and hasattr(field, "errors"):
+        field.errors = [*field.errors, exc.text()]
+    else:
+        form.form_errors.append(exc.text())
+
+
+# --- users -------------------------------------------------------------------------------------
 
 
 @bp.get("/users")
-@login_required
 def users():
-    abort(404)
+    query = select(User).options(selectinload(User.villages)).order_by(User.active.desc(), User.role, User.name)
+    return render_template("admin/users.html", users=db.session.scalars(query).all())
+
+
+def _villages() -> list[Village]:
+    return list(db.session.scalars(select(Village).order_by(Village.name)))
+
+
+def _chosen_villages(form) -> list[Village]:
+    ids = form.villages.data or []
+    return list(db.session.scalars(select(Village).where(Village.id.in_(ids)).order_by(Village.name))) if ids else []
+
+
+def _with_villages(form):
+    form.villages.choices = [(v.id, v.name) for v in _villages()]
+    return form
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def new_user():
+    def render(form, status):
+        return render_template("admin/user_form.html", form=form, user=None), status
+
+    def create(form):
+        user = people.create_user(
+            current_user,
+            username=form.username.data,
+            name=form.name.data,
+            role=form.role.data,
+            password=form.password.data,
+            phone=form.phone.data,
+            villages=_chosen_villages(form),
+        )
+        return [("success", _("Created %(name)s (%(username)s).", name=user.name, username=user.username))]
+
+    form = _with_villages(forms.UserCreateForm(role="cadre"))
+    return _submit(form, render, create, url_for("admin.users"))
+
+
+def _render_user(user: User, form=None, password_form=None, status: int = 200):
+    if form is None:
+        form = _with_villages(forms.UserEditForm(formdata=None, obj=user))
+        form.villages.data = [v.id for v in user.villages]
+    password_form = password_form or forms.PasswordForm(formdata=None)
+    return render_template("admin/user_form.html", form=form, password_form=password_form, user=user), status
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def edit_user(user_id: int):
+    user = _get_or_404(User, user_id)
+
+    def update(form):
+        vacated = people.update_user(
+            current_user,
+            user,
+            name=form.name.data,
+            phone=form.phone.data,
+            role=form.role.data,
+            villages=_chosen_villages(form),
+            active=form.active.data,
+        )
+        return [("success", _("Saved %(name)s.", name=user.name)), *_vacated_messages(user, vacated)]
+
+    form = _with_villages(forms.UserEditForm()) if request.method == "POST" else None
+    return _submit(form, lambda f, status: _render_user(user, f, None, status), update, url_for("admin.users"))
+
+
+def _vacated_messages(user: User, vacated: people.Vacated) -> list[tuple[str, str]]:
+    messages = []
+    if vacated.villages:
+        names = "、".join(v.name for v in vacated.villages)
+        messages.append(("warning", _("These villages now have no default cadre: %(names)s.", names=names)))
+    if vacated.districts:
+        names = "、".join(d.name for d in vacated.districts)
+        messages.append(("warning", _("These districts now have no mediator: %(names)s.", names=names)))
+    if vacated.open_cases:
+        text = ngettext(
+            "%(num)d case is still assigned to %(name)s; reassign it from the queue.",
+            "%(num)d cases are still assigned to %(name)s; reassign them from the queue.",
+            vacated.open_cases,
+            name=user.name,
+        )
+        messages.append(("warning", text))
+    return messages
+
+
+@bp.post("/users/<int:user_id>/password")
+def reset_password(user_id: int):
+    user = _get_or_404(User, user_id)
+
+    def reset(form):
+        people.reset_password(current_user, user, form.password.data or "")
+        return [("success", _("New password set for %(name)s.", name=user.name))]
+
+    render = lambda f, status: _render_user(user, None, f, status)
+    return _submit(forms.PasswordForm(), render, reset, url_for("admin.edit_user", user_id=user.id))
+
+
+# --- villages ----------------------------------------------------------------------------------
+
+
+@bp.get("/villages")
+def villages():
+    query = select(Village).options(
+        selectinload(Village.district), selectinload(Village.default_cadre), selectinload(Village.cadres)
+    )
+    return render_template("admin/villages.html", villages=db.session.scalars(query.order_by(Village.name)).all())
+
+
+def _districts() -> list[District]:
+    return list(db.session.scalars(select(District).order_by(District.name)))
+
+
+def _village_form(village: Village | None, form=None):
+    """The village form; the default cadre is chosen among the active cadres serving the village."""
+    if form is None:
+        form = forms.VillageForm(obj=village) if village else forms.VillageForm()
+    form.district.choices = [NONE] + [(d.id, d.name) for d in _districts()]
+    serving = [u for u in village.cadres if u.active] if village else []
+    form.default_cadre.choices = [NONE] + [(u.id, u.name) for u in sorted(serving, key=lambda u: u.name)]
+    if request.method == "GET" and village:
+        form.district.data = village.district_id or 0
+        form.default_cadre.data = village.default_cadre_id or 0
+    return form
+
+
+def _render_village(village: Village | None):
+    def render(form, status):
+        return render_template("admin/village_form.html", form=form, village=village), status
+
+    return render
+
+
+@bp.route("/villages/new", methods=["GET", "POST"])
+def new_village():
+    def create(form):
+        village = people.create_village(
+            current_user,
+            name=form.name.data,
+            aliases=form.aliases.data,
+            district=_by_id(District, form.district.data),
+            default_cadre=_by_id(User, form.default_cadre.data),
+        )
+        return [("success", _("Created the village %(name)s.", name=village.name))]
+
+    return _submit(_village_form(None), _render_village(None), create, url_for("admin.villages"))
+
+
+@bp.route("/villages/<int:village_id>", methods=["GET", "POST"])
+def edit_village(village_id: int):
+    village = _get_or_404(Village, village_id)
+
+    def update(form):
+        people.update_village(
+            current_user,
+            village,
+            name=form.name.data,
+            aliases=form.aliases.data,
+            district=_by_id(District, form.district.data),
+            default_cadre=_by_id(User, form.default_cadre.data),
+        )
+        return [("success", _("Saved the village %(name)s.", name=village.name))]
+
+    return _submit(_village_form(village), _render_village(village), update, url_for("admin.villages"))
+
+
+# --- districts ---------------------------------------------------------------------------------
+
+
+@bp.get("/districts")
+def districts():
+    query = select(District).options(selectinload(District.villages), selectinload(District.mediator))
+    return render_template("admin/districts.html", districts=db.session.scalars(query.order_by(District.name)).all())
+
+
+def _district_form(district: District | None):
+    form = forms.DistrictForm(obj=district) if district else forms.DistrictForm()
+    people_who_mediate = db.session.scalars(
+        select(User).where(User.role.in_(people.MEDIATOR_ROLES), User.active).order_by(User.role, User.name)
+    )
+    form.mediator.choices = [NONE] + [(u.id, _person_label(u)) for u in people_who_mediate]
+    if request.method == "GET" and district:
+        form.mediator.data = district.mediator_id or 0
+    return form
+
+
+def _person_label(user: User) -> str:
+    villages = "、".join(v.name for v in user.villages)
+    return f"{user.name}（{villages}）" if villages else user.name
+
+
+def _render_district(district: District | None):
+    def render(form, status):
+        return render_template("admin/district_form.html", form=form, district=district), status
+
+    return render
+
+
+@bp.route("/districts/new", methods=["GET", "POST"])
+def new_district():
+    def create(form):
+        district = people.create_district(current_user, name=form.name.data, mediator=_by_id(User, form.mediator.data))
+        return [("success", _("Created the district %(name)s.", name=district.name))]
+
+    return _submit(_district_form(None), _render_district(None), create, url_for("admin.districts"))
+
+
+@bp.route("/districts/<int:district_id>", methods=["GET", "POST"])
+def edit_district(district_id: int):
+    district = _get_or_404(District, district_id)
+
+    def update(form):
+        people.update_district(current_user, district, name=form.name.data, mediator=_by_id(User, form.mediator.data))
+        return [("success", _("Saved the district %(name)s.", name=district.name))]
+
+    return _submit(_district_form(district), _render_district(district), update, url_for("admin.districts"))

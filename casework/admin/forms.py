@@ -1,0 +1,47 @@
+"""Administration forms. They only parse input; the rules are casework.people's to enforce."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..display import ROLE_LABELS
+
+
+class CheckboxesField(SelectMultipleField):
+    """Several choices as ticks: easier on a phone than a multiple select."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class PersonForm(FlaskForm):
+    name = StringField(_l("Name"))
+    phone = StringField(_l("Phone"))
+    role = SelectField(_l("Role"), choices=list(ROLE_LABELS.items()), validate_choice=False)
+    villages = CheckboxesField(_l("Villages served (cadres only)"), coerce=int, validate_choice=False)
+
+
+class UserCreateForm(PersonForm):
+    username = StringField(_l("Username"))
+    password = PasswordField(_l("Password (at least 8 characters)"))
+
+
+class UserEditForm(PersonForm):
+    active = BooleanField(_l("Active (may log in)"))
+
+
+class PasswordForm(FlaskForm):
+    password = PasswordField(_l("New password (at least 8 characters)"))
+
+
+class VillageForm(FlaskForm):
+    name = StringField(_l("Name"))
+    aliases = StringField(_l("Other names, comma-separated (for matching addresses)"))
+    district = SelectField(_l("Mediation district"), coerce=int, validate_choice=False)
+    default_cadre = SelectField(_l("Default cadre"), coerce=int, validate_choice=False)
+
+
+class DistrictForm(FlaskForm):
+    name = StringField(_l("Name"))
+    mediator = SelectField(_l("Mediator"), coerce=int, validate_choice=False)
