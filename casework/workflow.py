@@ -316,6 +316,26 @@ def assign(
     )
 
 
+def assign_many(cases, actor: User, assignee: User | None = None) -> tuple[int, list[tuple[Case, WorkflowError]]]:
+    """Bulk 派单: each case goes to `assignee`, or else to its village's default cadre.
+
+    Each case succeeds or is skipped with its reason (in a savepoint), the others go on; returns
+    how many were assigned and the skipped cases with the error that stopped each.
+    """
+    done, skipped = 0, []
+    for case in cases:
+        target = assignee or (case.village.default_cadre if case.village else None)
+        try:
+            if case.village and target is None:
+                raise InvalidInput(N_("The village has no default cadre; choose one."), "assignee")
+            with db.session.begin_nested():
+                assign(case, actor, assignee=target)
+            done += 1
+        except WorkflowError as exc:
+            skipped.append((case, exc))
+    return done, skipped
+
+
 def reassign(
     case: Case,
     actor: User,
@@ -364,6 +384,9 @@ def resolve(
         _set_outcome(case, outcome, agreement_terms, performance_deadline, failure_route)
     case.result = result
     case.resolved_at = at or utcnow()
+    from .intake.outbox import enqueue_reply  # a hotline order's reply to the platform, same transaction
+
+    enqueue_reply(case, actor)
     return _apply(t, case, actor, case.result, at, outcome=case.outcome, on_behalf=_on_behalf(case, actor))
 
 

@@ -3,14 +3,22 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, RadioField, SelectField, TextAreaField
-from wtforms.validators import Optional
+from wtforms.validators import InputRequired, Optional
 from wtforms.widgets import HiddenInput
 
 from ..display import OUTCOME_LABELS, SATISFACTION_LABELS
 
 
 class VersionedForm(FlaskForm):
-    version = IntegerField(widget=HiddenInput(), validators=[Optional()])
+    """Carries the case version the user saw, so that acting on an outdated page is refused (409)."""
+
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.version.errors:  # hidden: say it where the user looks
+            self.form_errors.append(_l("This form is out of date. Here is the case as it is now; try again."))
+        return valid
 
 
 class AssignForm(VersionedForm):

@@ -15,18 +15,23 @@ from . import forms
 bp = Blueprint("cases", __name__)
 
 
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database; anything beyond is not a row
+
+
 def visible_case_or_404(case_id: int) -> Case:
-    case = db.session.get(Case, case_id)
+    case = db.session.get(Case, case_id) if 0 < case_id <= MAX_ID else None
     if case is None or not perm.can_view(current_user, case):
         abort(404)
     return case
 
 
 def _int(value) -> int | None:
+    """A row id from user input, or None when it cannot be one (never a database error)."""
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return None
+    return number if 0 < number <= MAX_ID else None
 
 
 def _cadres() -> list[User]:
@@ -107,33 +112,21 @@ def bulk_assign():
         abort(403)
     ids = [i for i in (_int(v) for v in request.form.getlist("case_ids")) if i]
     choice = request.form.get("assignee", "default")
-    if not ids:
-        flash(_("Tick the cases to assign first."), "error")
-        return redirect(request.referrer or url_for("cases.queue"))
-    done, skipped = _assign_each(ids, choice)
+    assignee = None if choice == "default" else _user(choice)
+    if not ids or (choice != "default" and assignee is None):
+        flash(_("Tick the cases to assign first.") if not ids else _("Choose a cadre to assign to."), "error")
+        return redirect(url_for("cases.queue", **_kept_args()))
+    cases = db.session.scalars(select(Case).where(Case.id.in_(ids)).order_by(Case.id)).all()
+    done, skipped = workflow.assign_many(cases, current_user, assignee)
     db.session.commit()
     flash(_("%(n)d assigned.", n=done), "success")
-    for number, reason in skipped:
-        flash(_("%(number)s not assigned: %(reason)s", number=number, reason=reason), "error")
+    for case, exc in skipped:
+        flash(_("%(number)s not assigned: %(reason)s", number=case.number, reason=exc.text()), "error")
     return redirect(url_for("cases.queue", **_kept_args()))
 
 
 def _kept_args() -> dict:
     return {k: v for k, v in request.args.items() if k in ("state", "kind", "village", "category", "overdue", "q")}
-
-
-def _assign_each(ids: list[int], choice: str) -> tuple[int, list[tuple[str, str]]]:
-    chosen = db.session.get(User, _int(choice)) if choice != "default" else None
-    done, skipped = 0, []
-    for case in db.session.scalars(select(Case).where(Case.id.in_(ids)).order_by(Case.id)):
-        assignee = chosen or (case.village.default_cadre if case.village else None)
-        try:
-            with db.session.begin_nested():
-                workflow.assign(case, current_user, assignee=assignee)
-            done += 1
-        except workflow.WorkflowError as exc:
-            skipped.append((case.number, exc.text()))
-    return done, skipped
 
 
 # --- the case page -----------------------------------------------------------------------------
@@ -150,9 +143,12 @@ def render_case(case: Case, submitted: dict | None = None, status: int = 200):
     actions = workflow.allowed_actions(current_user, case)
     action_forms = {a: _blank_form(a, case) for a in actions if a in ACTION_FORMS}
     for action, form in (submitted or {}).items():
-        form.version.data = case.version  # after a conflict the next submit applies to what is shown now
+        form.version.raw_data = None  # after a conflict the next submit applies to what is shown now
+        form.version.data = case.version
         _fill_choices(action, form, case)
         action_forms[action] = form
+    # A refused form stays on screen with its message and typing, even if the action no longer applies.
+    actions = actions + [a for a in (submitted or {}) if a not in actions]
     events = sorted(case.events, key=lambda e: e.id, reverse=True)
     return render_template(
         "cases/show.html",
@@ -196,11 +192,11 @@ def _suggested_mediator(case: Case) -> int | None:
 
 
 def _user(value) -> User | None:
-    return db.session.get(User, value) if value else None
+    return db.session.get(User, _int(value)) if _int(value) else None
 
 
 def _assign(case, f):
-    village = db.session.get(Village, f.village.data) if f.village.data else None
+    village = db.session.get(Village, _int(f.village.data)) if _int(f.village.data) else None
     return workflow.assign(
         case,
         current_user,
