@@ -41,3 +41,6 @@ def create_user(username: str, name: str, role: str, password: str, villages: tu
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(users_cli)
+    from .demo import demo_data_command
+
+    app.cli.add_command(demo_data_command)  # demo-data

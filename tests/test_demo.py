@@ -1,0 +1,259 @@
+"""The demo township (`flask --app wsgi demo-data`): people, places, and a history the workflow could have written.
+
+The full township is loaded once for the module (it takes seconds); the tests that change it only add to it.
+The first test needs an empty database of its own, so it runs before the module's township exists.
+"""
+
+import os
+import re
+import shutil
+import stat
+from collections import defaultdict
+from datetime import UTC, datetime
+
+import pytest
+from conftest import PG_URL, _config
+from sqlalchemy import func, select, text
+
+from casework import create_app, workflow
+from casework.extensions import db
+from casework.models import Case, CaseEvent, District, User, Village, utcnow
+
+
+def _counts() -> tuple[int, int, int]:
+    orders = db.session.scalar(select(func.count()).where(Case.kind == "order"))
+    disputes = db.session.scalar(select(func.count()).where(Case.kind == "dispute"))
+    return orders, disputes, db.session.scalar(select(func.count()).select_from(CaseEvent))
+
+
+def _history_faults(case_ids=None) -> list[str]:
+    """Every way a case's history could disagree with the case; empty when all is consistent."""
+    cases = select(Case.id, Case.state, Case.received_at)
+    events = select(CaseEvent.case_id, CaseEvent.action, CaseEvent.at, CaseEvent.from_state, CaseEvent.to_state)
+    if case_ids is not None:
+        cases, events = cases.where(Case.id.in_(case_ids)), events.where(CaseEvent.case_id.in_(case_ids))
+    history = defaultdict(list)
+    for event in db.session.execute(events.order_by(CaseEvent.case_id, CaseEvent.id)):
+        history[event.case_id].append(event)
+    faults = []
+    for case_id, state, received_at in db.session.execute(cases):
+        evs = history[case_id]
+        if not evs or evs[0].action not in ("receive", "register") or evs[0].from_state is not None:
+            faults.append(f"case {case_id}: history does not start with its arrival")
+            continue
+        if evs[0].at < received_at:
+            faults.append(f"case {case_id}: first event before the case was received")
+        for before, after in zip(evs, evs[1:], strict=False):
+            if after.at < before.at:
+                faults.append(f"case {case_id}: {after.action} at {after.at} before {before.action} at {before.at}")
+            if after.from_state != before.to_state:
+                faults.append(f"case {case_id}: {after.action} from {after.from_state} after {before.to_state}")
+        if evs[-1].to_state != state:
+            faults.append(f"case {case_id}: history ends in {evs[-1].to_state}, case is {state}")
+    return faults
+
+
+def test_orders_on_an_empty_database_load_the_township_first(app, runner, tmp_path):
+    result = runner.invoke(
+        args=["demo-data", "--months", "1", "--orders", "120", "--logins-file", str(tmp_path / "l.txt")]
+    )
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(select(func.count()).select_from(Village)) >= 8
+    bulk = db.session.scalar(select(func.count()).where(Case.kind == "order", func.length(Case.number) == 18))
+    assert bulk == 120
+    assert _history_faults() == []
+
+
+# --- the full township, loaded once --------------------------------------------------------------
+
+
+class Loaded:
+    def __init__(self, app, logins, output):
+        self.app, self.logins, self.output = app, logins, output
+
+    def invoke(self, *args):
+        return self.app.test_cli_runner().invoke(args=["demo-data", "--logins-file", str(self.logins), *args])
+
+
+@pytest.fixture(scope="module")
+def loaded_township(database_template, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("demo")
+    if PG_URL:
+        url = PG_URL
+    else:
+        shutil.copy(database_template, tmp / "demo.db")
+        url = f"sqlite:///{tmp / 'demo.db'}"
+    app = create_app(_config(url, tmp))
+    with app.app_context():
+        loaded = Loaded(app, tmp / "demo-logins.txt", "")
+        result = loaded.invoke("--seed", "7")
+        assert result.exit_code == 0, result.output
+        loaded.output = result.output
+        yield loaded
+        db.session.remove()
+        if PG_URL:
+            tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+            with db.engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.engine.dispose()
+
+
+@pytest.fixture
+def township(loaded_township):
+    """The module's township, with a fresh session for each test."""
+    yield loaded_township
+    db.session.remove()
+
+
+def _roles() -> dict[str, int]:
+    return dict(db.session.execute(select(User.role, func.count()).group_by(User.role)).all())
+
+
+def test_the_township_has_its_people(township):
+    roles = _roles()
+    assert roles["admin"] == 1 and roles["dispatcher"] == 2 and roles["leader"] == 1
+    villages = list(db.session.scalars(select(Village)))
+    assert len(villages) >= 8
+    assert all(v.default_cadre is not None and v in v.default_cadre.villages for v in villages)
+    assert all(v.aliases for v in villages)
+    defaults = defaultdict(int)
+    for v in villages:
+        defaults[v.default_cadre_id] += 1
+    assert max(defaults.values()) >= 2  # a cadre serving two villages
+
+
+def test_three_mediation_districts_each_with_a_mediator(township):
+    districts = list(db.session.scalars(select(District)))
+    assert len(districts) == 3
+    assert all(d.mediator is not None and d.villages for d in districts)
+    assert {v.district_id for v in db.session.scalars(select(Village))} == {d.id for d in districts}
+
+
+def test_every_state_of_both_kinds_is_present(township):
+    present = set(map(tuple, db.session.execute(select(Case.kind, Case.state).distinct()).all()))
+    assert present == {(k, s) for k in ("order", "dispute") for s in ("received", "assigned", "resolved")}
+
+
+def test_every_case_history_ends_in_its_state_in_time_order(township):
+    assert _history_faults() == []
+
+
+def test_history_spans_fourteen_months_up_to_now(township):
+    first, last = db.session.execute(select(func.min(Case.received_at), func.max(Case.received_at))).one()
+    now = utcnow()
+    assert (now - first).days >= 13 * 30
+    assert (now - last).days < 1
+    assert db.session.scalar(select(func.max(CaseEvent.at))) <= now
+    orders, disputes, _ = _counts()
+    assert 300 <= orders + disputes <= 2500
+
+
+def _actions() -> dict[str, int]:
+    return dict(db.session.execute(select(CaseEvent.action, func.count()).group_by(CaseEvent.action)).all())
+
+
+def test_the_history_has_returns_reassignments_reopens_notes_and_conversions(township):
+    actions = _actions()
+    for action in ("receive", "register", "assign", "reassign", "return", "resolve", "reopen", "escalate"):
+        assert actions.get(action, 0) > 0, action
+    for action in ("callback", "convert", "note"):
+        assert actions.get(action, 0) > 0, action
+
+
+def test_some_orders_were_reopened_three_times_or_more(township):
+    problem = db.session.scalar(select(func.count()).where(Case.kind == "order", Case.reopen_count >= 3))
+    assert problem >= 3
+
+
+def test_callbacks_give_every_satisfaction_and_both_answers(township):
+    called_back = select(Case.callback_satisfaction, Case.callback_solved).where(Case.callback_at.is_not(None))
+    answers = set(db.session.execute(called_back))
+    assert {s for s, _ in answers} == {"satisfied", "basic", "unsatisfied"}
+    assert {solved for _, solved in answers} == {True, False}
+
+
+def test_disputes_reach_every_outcome_and_every_tier(township):
+    disputes = select(Case).where(Case.kind == "dispute")
+    outcomes = {c.outcome for c in db.session.scalars(disputes.where(Case.state == "resolved"))}
+    assert outcomes == {"settled", "failed", "withdrawn"}
+    assert {c.tier for c in db.session.scalars(disputes)} == {"village", "district", "centre"}
+    settled = db.session.scalars(disputes.where(Case.outcome == "settled")).all()
+    assert all(c.agreement_terms and c.performance_deadline for c in settled)
+    assert all(c.failure_route for c in db.session.scalars(disputes.where(Case.outcome == "failed")))
+
+
+def test_converted_disputes_link_back_to_their_orders(township):
+    converted = db.session.scalars(select(Case).where(Case.origin_case_id.is_not(None))).all()
+    assert converted
+    for dispute in converted:
+        assert dispute.source == "12345工单" and dispute.origin.is_order
+        assert "convert" in [e.action for e in dispute.origin.events]
+
+
+def test_some_open_orders_are_overdue(township):
+    now = utcnow()
+    overdue = select(func.count()).where(Case.kind == "order", Case.state != "resolved", Case.due_at < now)
+    assert db.session.scalar(overdue) > 0
+
+
+def test_orders_look_like_the_platform_s(township):
+    orders = db.session.scalars(select(Case).where(Case.kind == "order")).all()
+    assert all(re.fullmatch(r"GD\d{12}", o.number) for o in orders)
+    assert all(re.fullmatch(r"1[3-9]\d{9}", o.caller_phone) for o in orders)
+    assert all(o.due_at and o.ack_due_at and o.ack_due_at <= o.due_at for o in orders)
+    assert len({o.category for o in orders}) >= 10 and len({o.request_type for o in orders}) >= 4
+    assert {"一般", "紧急", "特急"} <= {o.urgency for o in orders}
+
+
+def test_the_logins_file_is_private_and_its_passwords_work(township):
+    mode = stat.S_IMODE(os.stat(township.logins).st_mode)
+    assert mode == 0o600
+    lines = township.logins.read_text().splitlines()
+    passwords = {line.split()[0]: line.split()[1] for line in lines[2:]}
+    assert set(passwords) == set(db.session.scalars(select(User.username)))
+    assert "dispatcher" in township.output and passwords["dispatcher"] in township.output
+    client = township.app.test_client()
+    response = client.post("/login", data={"username": "dispatcher", "password": passwords["dispatcher"]})
+    assert response.status_code == 302
+    assert client.get("/queue").status_code == 200
+
+
+def test_if_empty_leaves_a_loaded_database_alone_and_shows_the_logins(township):
+    before = _counts()
+    result = township.invoke("--if-empty")
+    assert result.exit_code == 0, result.output
+    assert _counts() == before
+    assert township.logins.read_text().splitlines()[3] in result.output
+
+
+def test_loading_twice_without_if_empty_is_refused(township):
+    before = _counts()
+    result = township.invoke()
+    assert result.exit_code != 0
+    assert "not empty" in result.output
+    assert _counts() == before
+
+
+def test_orders_adds_exactly_n_orders_with_their_history(township):
+    orders, disputes, events = _counts()
+    last_id = db.session.scalar(select(func.max(Case.id)))
+    result = township.invoke("--orders", "300")
+    assert result.exit_code == 0, result.output
+    new_orders, new_disputes, new_events = _counts()
+    assert (new_orders - orders, new_disputes - disputes) == (300, 0)
+    new_ids = list(db.session.scalars(select(Case.id).where(Case.id > last_id)))
+    assert len(new_ids) == 300
+    assert _history_faults(new_ids) == []
+    by_state = select(Case.state, func.count()).where(Case.id > last_id).group_by(Case.state)
+    states = dict(db.session.execute(by_state).all())
+    assert states["resolved"] > states.get("assigned", 0) + states.get("received", 0)
+    assert new_events - events >= 300 + 2 * states["resolved"] + states.get("assigned", 0)
+
+
+def test_the_workflow_still_adds_cases_after_the_bulk_insert(township):
+    assert township.invoke("--orders", "5").exit_code == 0
+    case = workflow.receive_order(
+        None, number="GD-AFTER-BULK", received_at=datetime.now(UTC), content="路灯不亮", category="道路"
+    )
+    assert case.id > db.session.scalar(select(func.max(Case.id)).where(Case.number != "GD-AFTER-BULK"))
+    db.session.rollback()
