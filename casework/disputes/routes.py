@@ -1,18 +1,167 @@
-"""Registering dispute cases, and converting a hotline order into one. (Being built.)"""
+"""Registering dispute cases, and converting a hotline order into one. Thin: parse, call, commit."""
 
-from flask import Blueprint, abort
-from flask_login import login_required
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from .. import permissions as perm
+from .. import workflow
+from ..cases.routes import visible_case_or_404
+from ..extensions import db
+from ..models import Case, Village
+from . import forms
 
 bp = Blueprint("disputes", __name__, url_prefix="/disputes")
+
+UNKNOWN_VILLAGE = workflow.N_("Choose a village from the list.")
 
 
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new():
-    abort(404)
+    """登记: a dispatcher registers a dispute in any village, a cadre in a village they serve."""
+    if not perm.can_register_disputes(current_user):
+        abort(403)
+    form = forms.DisputeForm(data=_blank() if request.method == "GET" else None)
+    _fill_choices(form)
+    if request.method == "GET" or _adding_party(form):
+        return _render(form)
+    if not form.validate():
+        return _render(form, status=422)
+    try:
+        case = workflow.register_dispute(current_user, source=form.source.data, **_fields(form))
+        db.session.commit()
+    except workflow.WorkflowError as exc:
+        db.session.rollback()
+        return _render(form, refusal=exc, status=exc.status)
+    flash(_("Dispute %(number)s registered.", number=case.number), "success")
+    return redirect(url_for("cases.show", case_id=case.id))
 
 
 @bp.route("/from-order/<int:case_id>", methods=["GET", "POST"])
 @login_required
 def convert(case_id: int):
-    abort(404)
+    """转为矛盾纠纷: the same form, prefilled from the order; the order and the dispute link to each other."""
+    order = _convertible_order(case_id)
+    form = forms.ConvertForm(data=_prefill(order) if request.method == "GET" else None)
+    _fill_choices(form)
+    if request.method == "GET" or _adding_party(form):
+        return _render(form, order)
+    if not form.validate():
+        return _render(form, order, status=422)
+    try:
+        case = workflow.convert_to_dispute(order, current_user, expected_version=form.version.data, **_fields(form))
+        db.session.commit()
+    except workflow.WorkflowError as exc:
+        db.session.rollback()
+        order = _convertible_order(case_id)
+        if isinstance(exc, workflow.StaleCase):  # the page now shows the order as it is: the next submit is for that
+            form.version.data, form.version.raw_data = order.version, [str(order.version)]
+        return _render(form, order, refusal=exc, status=exc.status)
+    flash(_("Dispute %(number)s registered from order %(order)s.", number=case.number, order=order.number), "success")
+    return redirect(url_for("cases.show", case_id=case.id))
+
+
+def _convertible_order(case_id: int) -> Case:
+    """A hotline order this user sees (else 404) and may convert now (else 403)."""
+    order = visible_case_or_404(case_id)
+    if not order.is_order:
+        abort(404)
+    if "convert" not in workflow.allowed_actions(current_user, order):
+        abort(403)
+    return order
+
+
+# --- parsing -----------------------------------------------------------------------------------
+
+
+def _adding_party(form: forms.DisputeForm) -> bool:
+    """The no-JavaScript "add a party" button: show the form again with one more empty row."""
+    if "add_party" not in request.form:
+        return False
+    if form.can_add_party():
+        form.parties.append_entry({"role": forms.PARTY_ROLES[-1]})
+    return True
+
+
+def _fields(form: forms.DisputeForm) -> dict:
+    """The form as the arguments register_dispute takes (times in UTC, the village as a row)."""
+    return dict(
+        village=_chosen_village(form.village.data),
+        category=form.category.data,
+        content=form.content.data,
+        address=(form.address.data or "").strip(),
+        received_at=_utc(form.received_at.data),
+        parties=[{k: p[k] for k in ("name", "contact", "role")} for p in form.parties.data],
+    )
+
+
+def _chosen_village(village_id: int | None) -> Village | None:
+    if not village_id:
+        return None
+    village = db.session.get(Village, village_id)
+    if village is None:
+        raise workflow.InvalidInput(UNKNOWN_VILLAGE, "village")
+    return village
+
+
+def _utc(local: datetime | None) -> datetime | None:
+    """A wall-clock time typed in the township's zone, as an aware UTC instant."""
+    if local is None:
+        return None
+    return local.replace(tzinfo=ZoneInfo(current_app.config["TIMEZONE"])).astimezone(UTC)
+
+
+# --- what the form offers ----------------------------------------------------------------------
+
+
+def _blank() -> dict:
+    return {"parties": [{"role": forms.PARTY_ROLES[0]}, {"role": forms.PARTY_ROLES[1]}]}
+
+
+def _prefill(order: Case) -> dict:
+    """From the order: summary, village, address, and the caller as the applicant when this user may see them."""
+    caller = {"role": forms.PARTY_ROLES[0]}
+    if perm.can_see_caller(current_user, order):
+        caller.update(name=order.caller_name, contact=order.caller_phone)
+    types = current_app.config["DISPUTE_TYPES"]
+    return {
+        "village": order.village_id or 0,
+        "category": order.category if order.category in types else "",
+        "address": order.address,
+        "content": order.content,
+        "parties": [caller, {"role": forms.PARTY_ROLES[1]}],
+        "version": order.version,
+    }
+
+
+def _fill_choices(form: forms.DisputeForm) -> None:
+    """A cadre is offered only the villages they serve; a dispatcher any, or none yet."""
+    if perm.is_dispatcher(current_user):
+        villages = db.session.scalars(select(Village).order_by(Village.name))
+        form.village.choices = [(0, "—")] + [(v.id, v.name) for v in villages]
+    else:
+        form.village.choices = [(v.id, v.name) for v in current_user.villages]
+    form.category.choices = [("", "—")] + [(t, t) for t in current_app.config["DISPUTE_TYPES"]]
+    if form.source is not None:
+        form.source.choices = [(s, s) for s in current_app.config["DISPUTE_SOURCES"]]
+
+
+def _render(form, order: Case | None = None, refusal: workflow.WorkflowError | None = None, status: int = 200):
+    """The form with every typed value; a refusal's message goes next to its field, or above the form."""
+    general, party_errors = [], []
+    if refusal is not None:
+        field = getattr(form, refusal.field, None) if refusal.field else None
+        if refusal.field == "parties":
+            party_errors.append(refusal.text())
+        elif field is not None:
+            field.errors = [*field.errors, refusal.text()]
+        else:
+            general.append(refusal.text())
+    return render_template(
+        "disputes/form.html", form=form, order=order, general_errors=general, party_errors=party_errors
+    ), status

@@ -1,0 +1,55 @@
+"""The dispute registration form. It only parses input; whether a dispute may be registered is workflow.py's to say."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateTimeLocalField,
+    FieldList,
+    Form,
+    FormField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import Length, Optional, ValidationError
+from wtforms.widgets import HiddenInput
+
+PARTY_ROLES = ("申请人", "被申请人", "第三人")  # data, as the mediation records write them
+MAX_PARTIES = 20
+# datetime-local sends 2026-11-30T08:15; a browser without it lets people type 2026-11-30 08:15
+LOCAL_TIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
+
+
+class PartyForm(Form):
+    """One 当事人 row; a row without a name is left out (blank spare rows are normal)."""
+
+    name = StringField(_l("Name"), validators=[Length(max=40)])
+    contact = StringField(_l("Contact"), validators=[Length(max=60)], render_kw={"type": "tel"})
+    role = SelectField(_l("Role"), choices=[(r, r) for r in PARTY_ROLES])
+
+    def validate_contact(self, field):
+        if (field.data or "").strip() and not (self.name.data or "").strip():
+            raise ValidationError(_l("Give the name of this party, or clear the row."))
+
+
+class DisputeForm(FlaskForm):
+    """登记: village, type, source, when received, address, summary and the parties."""
+
+    village = SelectField(_l("Village"), coerce=int, validate_choice=False, validators=[Optional()])
+    category = SelectField(_l("Dispute type"))
+    source = SelectField(_l("Source"))
+    received_at = DateTimeLocalField(_l("Received (local time)"), format=LOCAL_TIME_FORMATS, validators=[Optional()])
+    address = StringField(_l("Address"), validators=[Length(max=200)])
+    content = TextAreaField(_l("Summary of the dispute"))
+    parties = FieldList(FormField(PartyForm), min_entries=2, max_entries=MAX_PARTIES)
+
+    def can_add_party(self) -> bool:
+        return len(self.parties.entries) < MAX_PARTIES
+
+
+class ConvertForm(DisputeForm):
+    """The same form for a hotline order: the source is the order itself, the version guards it."""
+
+    source = None
+    version = IntegerField(widget=HiddenInput(), validators=[Optional()])

@@ -1,0 +1,282 @@
+"""The dispute screens: registering a dispute, and converting a hotline order into one."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from casework.extensions import db
+from casework.models import Case, utcnow
+from casework.workflow import STALE
+
+
+@pytest.fixture
+def english(client):
+    """Messages in English, so that the assertions read the msgids whatever the zh_CN catalog says."""
+    client.get("/lang/en")
+
+
+def dispute_form(where, **overrides) -> dict:
+    data = {
+        "village": where.id if where else 0,
+        "category": "邻里纠纷",
+        "source": "来访",
+        "received_at": "",
+        "address": "东风村三组",
+        "content": "两户因排水沟堵塞发生争执",
+        "parties-0-name": "王大山",
+        "parties-0-contact": "13900001111",
+        "parties-0-role": "申请人",
+        "parties-1-name": "李小河",
+        "parties-1-contact": "",
+        "parties-1-role": "被申请人",
+    }
+    data.update(overrides)
+    return data
+
+
+def disputes() -> list[Case]:
+    return list(db.session.scalars(select(Case).where(Case.kind == "dispute").order_by(Case.id)))
+
+
+def convert_form(order, **overrides) -> dict:
+    data = dispute_form(order.village, version=order.version, content="两户因排水沟堵塞发生争执（由工单转来）")
+    del data["source"]
+    data.update(overrides)
+    return data
+
+
+# --- new dispute -------------------------------------------------------------------------------
+
+
+def test_dispatcher_registers_a_dispute_and_lands_on_its_page(world, auth, client):
+    auth.login(world.dispatcher)
+    r = client.post("/disputes/new", data=dispute_form(world.v2))
+    [case] = disputes()
+    assert r.status_code == 302
+    assert r.headers["Location"].endswith(f"/cases/{case.id}")
+    assert (case.state, case.tier, case.village, case.category, case.source) == (
+        "received",
+        "village",
+        world.v2,
+        "邻里纠纷",
+        "来访",
+    )
+    assert [(p.name, p.contact, p.role) for p in case.parties] == [
+        ("王大山", "13900001111", "申请人"),
+        ("李小河", "", "被申请人"),
+    ]
+    assert [(e.action, e.actor) for e in case.events] == [("register", world.dispatcher)]
+
+
+def test_the_received_time_is_typed_in_local_time_and_stored_in_utc(world, auth, client):
+    auth.login(world.dispatcher)
+    client.post("/disputes/new", data=dispute_form(world.v1, received_at="2026-11-30T08:15"))
+    [case] = disputes()
+    assert case.received_at == datetime(2026, 11, 30, 0, 15, tzinfo=UTC)
+
+
+def test_an_empty_received_time_means_now(world, auth, client):
+    auth.login(world.dispatcher)
+    before = utcnow()
+    client.post("/disputes/new", data=dispute_form(world.v1))
+    [case] = disputes()
+    assert before - timedelta(seconds=1) <= case.received_at <= utcnow()
+
+
+def test_a_cadre_registers_a_dispute_in_a_village_they_serve(world, auth, client):
+    auth.login(world.cadre1)
+    r = client.post("/disputes/new", data=dispute_form(world.v1))
+    assert r.status_code == 302
+    assert [(c.village, c.events[0].actor) for c in disputes()] == [(world.v1, world.cadre1)]
+
+
+def test_a_cadre_is_offered_only_the_villages_they_serve(world, auth, client):
+    auth.login(world.cadre1)
+    page = client.get("/disputes/new").get_data(as_text=True)
+    assert "东风村" in page
+    assert "红旗村" not in page and "向阳村" not in page
+
+
+def test_a_cadre_is_refused_a_village_they_do_not_serve(world, auth, client, english):
+    auth.login(world.cadre1)
+    r = client.post("/disputes/new", data=dispute_form(world.v2))
+    page = r.get_data(as_text=True)
+    assert r.status_code == 403
+    assert "You may not register a dispute in this village." in page
+    assert "两户因排水沟堵塞发生争执" in page and "王大山" in page
+    assert disputes() == []
+
+
+def test_a_leader_may_not_register_a_dispute(world, auth, client):
+    auth.login(world.leader)
+    assert client.get("/disputes/new").status_code == 403
+    assert client.post("/disputes/new", data=dispute_form(world.v1)).status_code == 403
+    assert disputes() == []
+
+
+@pytest.mark.parametrize(
+    ("override", "message", "kept"),
+    [
+        ({"content": "  "}, "Describe the dispute.", "王大山"),
+        (
+            {"parties-0-name": "", "parties-0-contact": "", "parties-1-name": ""},
+            "Name at least one party.",
+            "两户因排水沟堵塞发生争执",
+        ),
+        ({"category": ""}, "Choose the type of dispute.", "两户因排水沟堵塞发生争执"),
+    ],
+    ids=["no-summary", "no-named-party", "no-type"],
+)
+def test_missing_input_is_refused_with_a_message_and_the_typing_kept(
+    world, auth, client, english, override, message, kept
+):
+    auth.login(world.dispatcher)
+    r = client.post("/disputes/new", data=dispute_form(world.v1, **override))
+    page = r.get_data(as_text=True)
+    assert r.status_code == 422
+    assert message in page
+    assert kept in page and "东风村三组" in page
+    assert disputes() == []
+
+
+def test_a_contact_without_a_name_is_refused_rather_than_dropped(world, auth, client, english):
+    auth.login(world.dispatcher)
+    r = client.post("/disputes/new", data=dispute_form(world.v1, **{"parties-1-name": "", "parties-1-contact": "139"}))
+    assert r.status_code == 422
+    assert "Give the name of this party, or clear the row." in r.get_data(as_text=True)
+    assert disputes() == []
+
+
+def test_an_unknown_village_or_a_garbled_time_is_a_422_not_a_500(world, auth, client):
+    auth.login(world.dispatcher)
+    assert client.post("/disputes/new", data=dispute_form(None, village=99999)).status_code == 422
+    assert client.post("/disputes/new", data=dispute_form(world.v1, received_at="昨天")).status_code == 422
+    assert disputes() == []
+
+
+def test_adding_a_party_row_keeps_everything_typed_and_registers_nothing(world, auth, client):
+    auth.login(world.dispatcher)
+    r = client.post("/disputes/new", data=dispute_form(world.v1, add_party="1", received_at="2026-11-30T08:15"))
+    page = r.get_data(as_text=True)
+    assert r.status_code == 200
+    assert 'name="parties-2-name"' in page and 'name="parties-3-name"' not in page
+    for typed in ("王大山", "13900001111", "李小河", "两户因排水沟堵塞发生争执", "东风村三组", "2026-11-30T08:15"):
+        assert typed in page
+    assert disputes() == []
+
+
+def test_a_party_added_on_a_new_row_is_registered(world, auth, client):
+    auth.login(world.dispatcher)
+    extra = {"parties-2-name": "张村委", "parties-2-contact": "", "parties-2-role": "第三人"}
+    client.post("/disputes/new", data=dispute_form(world.v1, **extra))
+    [case] = disputes()
+    assert [p.role for p in case.parties] == ["申请人", "被申请人", "第三人"]
+
+
+# --- convert a hotline order -------------------------------------------------------------------
+
+
+@pytest.fixture
+def order(world, make):
+    return make.order(world.v1, content="邻居在院墙边堆放杂物，多次协商不成", address="东风村五组12号")
+
+
+def test_the_convert_page_is_prefilled_from_the_order(world, auth, client, order):
+    auth.login(world.dispatcher)
+    r = client.get(f"/disputes/from-order/{order.id}")
+    page = r.get_data(as_text=True)
+    assert r.status_code == 200
+    assert "邻居在院墙边堆放杂物，多次协商不成" in page
+    assert "东风村五组12号" in page
+    assert f'<option selected value="{world.v1.id}">东风村</option>' in page
+    assert 'name="parties-0-name" type="text" value="张三"' in page
+    assert 'value="13812345678"' in page
+    assert "12345工单" in page
+    assert f'name="version" type="hidden" value="{order.version}"' in page
+
+
+def test_converting_links_the_order_and_the_dispute_both_ways(world, auth, client, order):
+    auth.login(world.dispatcher)
+    r = client.post(f"/disputes/from-order/{order.id}", data=convert_form(order))
+    [dispute] = disputes()
+    assert r.status_code == 302
+    assert r.headers["Location"].endswith(f"/cases/{dispute.id}")
+    assert (dispute.origin, order.derived, dispute.source) == (order, [dispute], "12345工单")
+    assert f'href="/cases/{order.id}"' in client.get(f"/cases/{dispute.id}").get_data(as_text=True)
+    assert f'href="/cases/{dispute.id}"' in client.get(f"/cases/{order.id}").get_data(as_text=True)
+
+
+def test_converting_writes_a_convert_event_in_the_orders_history(world, auth, client, order):
+    auth.login(world.dispatcher)
+    client.post(f"/disputes/from-order/{order.id}", data=convert_form(order))
+    [dispute] = disputes()
+    [event] = [e for e in order.events if e.action == "convert"]
+    assert (event.actor, event.data["dispute"]) == (world.dispatcher, dispute.number)
+
+
+def test_the_assigned_cadre_converts_their_order(world, auth, client, make):
+    order = make.order(world.v1, state="assigned", assignee=world.cadre1)
+    auth.login(world.cadre1)
+    page = client.get(f"/disputes/from-order/{order.id}").get_data(as_text=True)
+    assert "13812345678" in page
+    assert client.post(f"/disputes/from-order/{order.id}", data=convert_form(order)).status_code == 302
+    assert [d.origin for d in disputes()] == [order]
+
+
+def test_a_cadre_who_may_not_see_the_caller_gets_no_caller_prefilled(world, auth, client, order):
+    auth.login(world.cadre1b)
+    page = client.get(f"/disputes/from-order/{order.id}").get_data(as_text=True)
+    assert "13812345678" not in page and 'value="张三"' not in page
+
+
+def test_a_cadre_of_another_village_gets_404_on_the_convert_page_and_its_post(world, auth, client, order):
+    auth.login(world.cadre2)
+    assert client.get(f"/disputes/from-order/{order.id}").status_code == 404
+    assert client.post(f"/disputes/from-order/{order.id}", data=convert_form(order)).status_code == 404
+    assert disputes() == []
+
+
+def test_a_leader_may_not_convert(world, auth, client, order):
+    auth.login(world.leader)
+    assert client.get(f"/disputes/from-order/{order.id}").status_code == 403
+    assert client.post(f"/disputes/from-order/{order.id}", data=convert_form(order)).status_code == 403
+
+
+def test_a_dispute_case_cannot_be_converted(world, auth, client):
+    auth.login(world.dispatcher)
+    client.post("/disputes/new", data=dispute_form(world.v1))
+    [dispute] = disputes()
+    assert client.get(f"/disputes/from-order/{dispute.id}").status_code == 404
+
+
+def test_a_stale_version_is_refused_with_409_and_the_typing_kept(world, auth, client, order, english):
+    auth.login(world.dispatcher)
+    data = convert_form(order, content="我写的纠纷摘要")
+    order.content += "（已补充）"  # someone else changed the order since the page was loaded
+    db.session.commit()
+    r = client.post(f"/disputes/from-order/{order.id}", data=data)
+    page = r.get_data(as_text=True)
+    assert r.status_code == 409
+    assert STALE in page
+    assert "我写的纠纷摘要" in page and "王大山" in page
+    assert disputes() == []
+    assert [e.action for e in order.events if e.action == "convert"] == []
+
+
+def test_after_a_conflict_the_form_carries_the_current_version(world, auth, client, order):
+    auth.login(world.dispatcher)
+    data = convert_form(order)
+    order.content += "（已补充）"
+    db.session.commit()
+    page = client.post(f"/disputes/from-order/{order.id}", data=data).get_data(as_text=True)
+    assert f'name="version" type="hidden" value="{order.version}"' in page
+    assert client.post(f"/disputes/from-order/{order.id}", data={**data, "version": order.version}).status_code == 302
+
+
+def test_a_refused_conversion_changes_nothing(world, auth, client, order):
+    auth.login(world.dispatcher)
+    r = client.post(f"/disputes/from-order/{order.id}", data=convert_form(order, category=""))
+    assert r.status_code == 422
+    assert db.session.scalar(select(func.count()).select_from(Case).where(Case.kind == "dispute")) == 0
+    assert [e.action for e in order.events] == []
