@@ -1,0 +1,289 @@
+"""The dispatcher's queue (filters, search, keyset pages), a cadre's "my cases" and bulk assignment."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from casework import queue
+from casework.extensions import db
+from casework.models import Case
+from casework.queue import QueueFilter
+from tests.test_case_views import login_as
+
+T0 = datetime(2026, 10, 10, 1, 0, tzinfo=UTC)
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def english(app):
+    app.config["BABEL_DEFAULT_LOCALE"] = "en"
+
+
+def numbers(page_or_cases) -> list[str]:
+    cases = getattr(page_or_cases, "cases", page_or_cases)
+    return [c.number for c in cases]
+
+
+def found(world, f: QueueFilter, user=None) -> set[str]:
+    return set(numbers(queue.queue_page(user or world.dispatcher, f, limit=1000, now=NOW)))
+
+
+# --- filters and search ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def mix(world, make):
+    return {
+        "new_v1": make.order(world.v1, number="GD001", category="供暖", content="暖气不热 三楼"),
+        "new_v2": make.order(world.v2, number="GD002", category="道路", content="路灯不亮"),
+        "late_v1": make.order(
+            world.v1,
+            number="GD003",
+            state="assigned",
+            assignee=world.cadre1,
+            due_at=NOW - timedelta(hours=1),
+            content="垃圾没人清",
+        ),
+        "due_v2": make.order(
+            world.v2,
+            number="GD0100",
+            state="assigned",
+            assignee=world.cadre2,
+            due_at=NOW + timedelta(days=2),
+            content="噪音扰民",
+        ),
+        "done_v1": make.order(
+            world.v1,
+            number="GD0200",
+            state="resolved",
+            assignee=world.cadre1,
+            result="ok",
+            resolved_at=T0,
+            due_at=NOW - timedelta(days=5),
+            content="咨询政策",
+        ),
+        "dispute_v3": make.order(
+            world.v3, kind="dispute", number="JF2026-00001", tier="village", category="邻里纠纷", content="宅基地 暖气"
+        ),
+    }
+
+
+@pytest.mark.parametrize(
+    ("f", "expected"),
+    [
+        (QueueFilter(), {"GD001", "GD002", "JF2026-00001"}),  # new cases by default
+        (QueueFilter(state=None), {"GD001", "GD002", "GD003", "GD0100", "GD0200", "JF2026-00001"}),
+        (QueueFilter(state="assigned"), {"GD003", "GD0100"}),
+        (QueueFilter(state="resolved"), {"GD0200"}),
+        (QueueFilter(state=None, kind="dispute"), {"JF2026-00001"}),
+        (QueueFilter(state=None, kind="order", category="供暖"), {"GD001"}),
+        (QueueFilter(state=None, overdue=True), {"GD003"}),  # a resolved case is never overdue
+        (QueueFilter(state="bogus"), {"GD001", "GD002", "GD003", "GD0100", "GD0200", "JF2026-00001"}),
+    ],
+)
+def test_filters(world, mix, f, expected):
+    assert found(world, f) == expected
+
+
+def test_filter_by_village(world, mix):
+    assert found(world, QueueFilter(state=None, village_id=world.v1.id)) == {"GD001", "GD003", "GD0200"}
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("GD0100", {"GD0100"}),  # exact number
+        ("GD01", {"GD0100"}),  # its beginning
+        ("GD0", {"GD001", "GD002", "GD003", "GD0100", "GD0200"}),
+        ("JF2026", {"JF2026-00001"}),
+        ("暖气", {"GD001", "JF2026-00001"}),  # words in the content
+        ("暖气 三楼", {"GD001"}),  # every word must appear
+        ("三楼 暖气", {"GD001"}),
+        ("  路灯  ", {"GD002"}),
+        ("%", set()),  # LIKE wildcards are searched for, not used
+        ("_", set()),
+        ("0100", set()),  # the middle of a number is not its beginning
+        ("不存在的词", set()),
+    ],
+)
+def test_search_by_number_or_words(world, mix, q, expected):
+    assert found(world, QueueFilter(state=None, q=q)) == expected
+
+
+def test_a_cadre_sees_only_their_cases_even_in_the_lists(world, mix):
+    assert found(world, QueueFilter(state=None), world.cadre2) == {"GD002", "GD0100"}
+
+
+def test_queue_page_over_http_applies_the_filters(world, mix, client):
+    login_as(client, world.dispatcher)
+    text = client.get("/queue", query_string={"state": "", "village": world.v2.id, "q": "路灯"}).get_data(as_text=True)
+    assert "GD002" in text and "GD0100" not in text and "GD001<" not in text
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"village": "abc"},
+        {"village": str(10**20)},
+        {"after": "garbage"},
+        {"before": "1e400_1"},
+        {"after": "nan_1"},
+        {"after": "99999999999999_1"},
+        {"kind": "<script>"},
+        {"q": "x" * 500},
+    ],
+)
+def test_malformed_queue_arguments_never_give_a_500(world, mix, client, args):
+    login_as(client, world.dispatcher)
+    assert client.get("/queue", query_string=args).status_code == 200
+
+
+# --- keyset pagination -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def crowd(world, make):
+    """Eleven new orders; several share a received time to the microsecond."""
+    stamps = [T0, T0, T0, T0 + timedelta(minutes=1), T0 + timedelta(minutes=1), T0 + timedelta(microseconds=1)]
+    stamps += [T0 + timedelta(hours=h) for h in range(1, 6)]
+    return [make.order(world.v1, number=f"P{i:03d}", received_at=at) for i, at in enumerate(stamps)]
+
+
+def expected_order(cases) -> list[str]:
+    return [c.number for c in sorted(cases, key=lambda c: (c.received_at, c.id), reverse=True)]
+
+
+def walk_older(user, limit: int):
+    pages, cursor = [], None
+    while True:
+        page = queue.queue_page(user, QueueFilter(), after=cursor, limit=limit, now=NOW)
+        pages.append(page)
+        if not page.older:
+            return pages
+        cursor = page.older
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 4, 11, 12])
+def test_pages_going_older_have_no_duplicates_and_no_gaps(world, crowd, limit):
+    pages = walk_older(world.dispatcher, limit)
+    assert [n for p in pages for n in numbers(p)] == expected_order(crowd)
+    assert all(len(p.cases) == limit for p in pages[:-1])
+
+
+@pytest.mark.parametrize("limit", [2, 3, 4])
+def test_newer_links_lead_back_through_the_same_pages(world, crowd, limit):
+    pages = walk_older(world.dispatcher, limit)
+    assert pages[0].newer is None
+    back = pages[-1]
+    for previous in reversed(pages[:-1]):
+        back = queue.queue_page(world.dispatcher, QueueFilter(), before=back.newer, limit=limit, now=NOW)
+        assert numbers(back) == numbers(previous)
+    assert back.newer is None
+
+
+def test_pagination_over_http_follows_the_links(world, crowd, client, app):
+    app.config["PAGE_SIZE"] = 4
+    login_as(client, world.dispatcher)
+    seen, url = [], "/queue"
+    while url:
+        text = client.get(url).get_data(as_text=True)
+        seen += re.findall(r">(P\d{3})</a>", text)
+        older = re.search(r'href="([^"]*after=[^"]*)"', text)
+        url = older and older.group(1).replace("&amp;", "&")
+    assert seen == expected_order(crowd)
+
+
+def test_a_new_order_arriving_does_not_shift_the_next_page(world, crowd, make):
+    first = queue.queue_page(world.dispatcher, QueueFilter(), limit=4, now=NOW)
+    make.order(world.v1, number="P999", received_at=T0 + timedelta(days=1))
+    second = queue.queue_page(world.dispatcher, QueueFilter(), after=first.older, limit=4, now=NOW)
+    assert numbers(second) == expected_order(crowd)[4:8]
+
+
+# --- my cases ------------------------------------------------------------------------------------
+
+
+def test_my_cases_are_mine_open_and_most_urgent_first(world, make):
+    mine = dict(state="assigned", assignee=world.cadre1)
+    no_due = make.order(world.v1, number="M-nodue", **mine)
+    later = make.order(world.v1, number="M-later", due_at=NOW + timedelta(days=3), **mine)
+    overdue = make.order(world.v1, number="M-overdue", due_at=NOW - timedelta(days=1), **mine)
+    soon = make.order(world.v1, number="M-soon", due_at=NOW + timedelta(hours=3), **mine)
+    make.order(world.v1, number="M-other", state="assigned", assignee=world.cadre1b, due_at=NOW)
+    make.order(world.v1, number="M-done", state="resolved", assignee=world.cadre1, result="ok", resolved_at=NOW)
+    make.order(world.v1, number="M-new")
+    assert numbers(queue.my_cases(world.cadre1, now=NOW)) == [c.number for c in (overdue, soon, later, no_due)]
+
+
+def test_my_cases_page_offers_resolve_and_return_in_one_tap(world, make, client):
+    case = make.order(world.v1, state="assigned", assignee=world.cadre1, due_at=NOW)
+    login_as(client, world.cadre1)
+    text = client.get("/my").get_data(as_text=True)
+    assert f"/cases/{case.id}?do=resolve" in text and f"/cases/{case.id}?do=return" in text
+
+
+# --- bulk assign ---------------------------------------------------------------------------------
+
+
+def bulk(client, cases, assignee="default"):
+    return client.post(
+        "/queue/assign", data={"case_ids": [c.id for c in cases], "assignee": assignee}, follow_redirects=True
+    )
+
+
+def state_of(case):
+    db.session.expire_all()
+    fresh = db.session.get(Case, case.id)
+    return fresh.state, fresh.assignee_id
+
+
+def test_bulk_assign_gives_each_case_to_its_villages_default_cadre(world, make, client):
+    a, b, c = make.order(world.v1), make.order(world.v2), make.order(world.v3)
+    login_as(client, world.dispatcher)
+    r = bulk(client, [a, b, c])
+    assert "3 assigned." in r.get_data(as_text=True)
+    assert [state_of(x) for x in (a, b, c)] == [
+        ("assigned", world.cadre1.id),
+        ("assigned", world.cadre2.id),
+        ("assigned", world.cadre3.id),
+    ]
+    assert [e.action for e in db.session.get(Case, a.id).events] == ["assign"]
+
+
+def test_bulk_assign_to_a_chosen_cadre_skips_cases_outside_their_villages(world, make, client):
+    a, b = make.order(world.v1), make.order(world.v2)
+    login_as(client, world.dispatcher)
+    text = bulk(client, [a, b], assignee=str(world.cadre1b.id)).get_data(as_text=True)
+    assert "1 assigned." in text
+    assert f"{b.number} not assigned: {world.cadre1b.name} does not serve this case" in text
+    assert state_of(a) == ("assigned", world.cadre1b.id) and state_of(b) == ("received", None)
+
+
+def test_bulk_assign_skips_each_case_that_cannot_go_with_its_reason(world, make, client):
+    nowhere = make.order(None)
+    no_default = make.order(make.village("无人村"))
+    taken = make.order(world.v1, state="assigned", assignee=world.cadre1b)
+    fine = make.order(world.v2)
+    login_as(client, world.dispatcher)
+    text = bulk(client, [nowhere, no_default, taken, fine]).get_data(as_text=True)
+    assert "1 assigned." in text
+    assert f"{nowhere.number} not assigned: Set the case" in text
+    assert f"{no_default.number} not assigned: The village has no default cadre" in text
+    assert f"{taken.number} not assigned: The action" in text
+    assert state_of(taken) == ("assigned", world.cadre1b.id) and state_of(fine)[0] == "assigned"
+    assert db.session.get(Case, nowhere.id).events == []
+
+
+@pytest.mark.parametrize("assignee", ["abc", "99999", str(10**20)])
+def test_bulk_assign_to_an_unknown_cadre_assigns_nothing(world, make, client, assignee):
+    case = make.order(world.v1)
+    login_as(client, world.dispatcher)
+    r = bulk(client, [case], assignee=assignee)
+    assert "Choose a cadre to assign to." in r.get_data(as_text=True)
+    assert state_of(case) == ("received", None)
+
+
+def test_bulk_assign_with_nothing_ticked_says_so(world, client):
+    login_as(client, world.dispatcher)
+    assert "Tick the cases to assign first." in bulk(client, []).get_data(as_text=True)
