@@ -53,7 +53,8 @@ def _init_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        return db.session.get(models.User, int(user_id))
+        user = db.session.get(models.User, int(user_id))
+        return user if user is not None and user.active else None  # deactivation ends open sessions
 
 
 def _select_locale() -> str:
