@@ -5,6 +5,7 @@ ratio, so that a slow machine and a slow page can be told apart.
 """
 
 import contextlib
+import fcntl
 import gc
 import json
 import math
@@ -41,10 +42,17 @@ def million_orders_db(n: int = 1_000_000, url: str | None = None) -> str:
     Default: the SQLite file bench/out/orders-<n>.db, migrated and loaded once with
     `flask --app wsgi demo-data --orders`, and reused by later runs once it holds `n` orders.
     With `url` (e.g. PostgreSQL from --database-url) that database is migrated and topped up to `n`.
-    An interrupted load is completed, not restarted: demo-data commits batch by batch.
+    An interrupted load is completed, not restarted: demo-data commits batch by batch. A file lock
+    in bench/out/ makes a second bench started meanwhile wait for the first one's load.
     """
     if url is None:
         url = f"sqlite:///{out_dir() / f'orders-{n}.db'}"
+    with open(out_dir() / f"load-{_slug(url)}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two benches started together: one loads, the other waits
+        return _load_orders(n, url)
+
+
+def _load_orders(n: int, url: str) -> str:
     have = count_orders(url)
     if have >= n:
         print(f"benchmark database: {_safe(url)} ({have:,} orders, reused)", flush=True)
