@@ -53,15 +53,18 @@ def million_orders_db(n: int = 1_000_000, url: str | None = None) -> str:
 
 
 def _load_orders(n: int, url: str) -> str:
+    env = {**os.environ, "CASEWORK_DATABASE_URL": url, "CASEWORK_SCHEDULER": "off"}
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
+    # Also when reusing: a database loaded before a new migration gets it (quietly, when there is none).
+    upgrade = subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, capture_output=True, text=True)
+    if upgrade.returncode != 0:
+        raise RuntimeError(f"flask db upgrade failed on {_safe(url)}:\n{upgrade.stderr}")
     have = count_orders(url)
     if have >= n:
         print(f"benchmark database: {_safe(url)} ({have:,} orders, reused)", flush=True)
         return url
     print(f"benchmark database: {_safe(url)} has {have:,} orders; loading {n - have:,} more", flush=True)
-    env = {**os.environ, "CASEWORK_DATABASE_URL": url, "CASEWORK_SCHEDULER": "off"}
-    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
     logins = out_dir() / f"logins-{_slug(url)}.txt"  # never the real instance/demo-logins.txt
-    subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True)
     started = time.perf_counter()
     subprocess.run(
         [*flask, "demo-data", "--orders", str(n - have), "--logins-file", str(logins)],
