@@ -1,13 +1,13 @@
 """How things look on screen: local time, masked phones, labels, time left. Registered on Jinja."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import get_locale, ngettext
 from flask_babel import lazy_gettext as _l
 
-from . import permissions, workflow
+from . import deadlines, permissions, workflow
 from .models import Case, utcnow
 
 STATE_LABELS = {"received": _l("Received"), "assigned": _l("Assigned"), "resolved": _l("Resolved")}
@@ -39,6 +39,9 @@ ACTION_LABELS = {
     "callback": _l("Callback"),
     "convert": _l("Convert to dispute"),
     "note": _l("Note"),
+    "request_extension": _l("Ask for an extension"),
+    "grant_extension": _l("Grant the extension"),
+    "refuse_extension": _l("Refuse the extension"),
 }
 ROLE_LABELS = {
     "admin": _l("Administrator"),
@@ -46,7 +49,6 @@ ROLE_LABELS = {
     "cadre": _l("Village cadre"),
     "leader": _l("Leader"),
 }
-DUE_SOON = timedelta(hours=24)
 
 
 def local_zone() -> ZoneInfo:
@@ -72,13 +74,8 @@ def mask_name(name: str | None) -> str:
 
 
 def urgency_of(case: Case, now: datetime | None = None) -> str:
-    """'overdue', 'due-soon', 'on-time' or 'none': worked out when read, never stored."""
-    if case.state == "resolved" or case.due_at is None:
-        return "none"
-    now = now or utcnow()
-    if case.due_at < now:
-        return "overdue"
-    return "due-soon" if case.due_at - now < DUE_SOON else "on-time"
+    """'overdue', 'due-soon', 'on-time' or 'none': worked out when read, never stored (deadlines.due_state)."""
+    return deadlines.due_state(case, now)
 
 
 def time_left(case: Case, now: datetime | None = None) -> str:
