@@ -1,8 +1,12 @@
 """Administration: the people services' rules, the admin screens and `flask users create`."""
 
+import re
+import threading
+import time
+
 import pytest
-from conftest import PASSWORD
-from sqlalchemy import select
+from conftest import PASSWORD, PG_URL
+from sqlalchemy import select, text
 
 from casework import people
 from casework.extensions import db
@@ -186,6 +190,43 @@ def test_an_admin_may_step_down_when_another_remains(world, make):
 def test_a_deactivated_admin_does_not_count_as_remaining(world, make):
     make.user("admin", active=False)
     refused("role", edit, world.admin, world.admin, role="leader")
+
+
+def _wait_until_another_connection_waits_for_a_lock(timeout: float = 10.0) -> None:
+    query = text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()")
+    deadline = time.monotonic() + timeout
+    with db.engine.connect() as watcher:
+        while watcher.execute(query).scalar() == 0:
+            assert time.monotonic() < deadline, "the second admin never waited for the first"
+            time.sleep(0.02)
+
+
+@pytest.mark.skipif(not PG_URL, reason="row locks need PostgreSQL and two real connections")
+def test_two_admins_deactivating_each_other_at_once_leave_one_active(world, make, app):
+    other = make.user("admin", name="二号管理员")
+    first_id, other_id = world.admin.id, other.id
+    edit(world.admin, other, active=False)  # not committed yet: holds the admins' rows
+    outcome = {}
+
+    def other_deactivates_first():
+        with app.app_context():
+            try:
+                edit(db.session.get(User, other_id), db.session.get(User, first_id), active=False)
+                db.session.commit()
+                outcome["refused"] = None
+            except InvalidInput as exc:
+                outcome["refused"] = exc.field
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=other_deactivates_first)
+    thread.start()
+    _wait_until_another_connection_waits_for_a_lock()
+    db.session.commit()
+    thread.join(timeout=30)
+    assert outcome == {"refused": "active"}
+    db.session.expire_all()
+    assert db.session.scalars(select(User.id).where(User.role == "admin", User.active)).all() == [first_id]
 
 
 def test_reset_password_replaces_the_old_one(world, auth):
@@ -451,12 +492,15 @@ def test_admin_creates_and_renames_a_district_on_screen(world, as_admin):
     assert r.status_code == 422 and "北片区" in r.get_data(as_text=True)
 
 
-def test_admin_forms_carry_a_csrf_token_and_refuse_posts_without(world, as_admin, app):
+def test_with_csrf_on_admin_forms_need_their_token(world, as_admin, app):
     app.config["WTF_CSRF_ENABLED"] = True
-    assert 'name="csrf_token"' in as_admin.get("/admin/users/new").get_data(as_text=True)
-    r = as_admin.post("/admin/districts/new", data={"name": "西片区"})
-    assert r.status_code == 400
+    assert as_admin.post("/admin/districts/new", data={"name": "西片区"}).status_code == 400
     assert db.session.scalar(select(District).where(District.name == "西片区")) is None
+    page = as_admin.get("/admin/districts/new").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    r = as_admin.post("/admin/districts/new", data={"name": "西片区", "csrf_token": token})
+    assert r.status_code == 302
+    assert db.session.scalar(select(District).where(District.name == "西片区")) is not None
 
 
 # --- the command line ---------------------------------------------------------------------------
