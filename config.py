@@ -70,6 +70,9 @@ class Config:
         "其他",
     )
     DISPUTE_SOURCES = ("排查", "来访", "移交", "12345工单", "其他")
+    # Statistics (docs/statistics.md): an order without an acknowledgement deadline counts as
+    # acknowledged on time when first assigned within this many hours of its receipt.
+    STATS_ACK_WINDOW_HOURS = float(_env("STATS_ACK_WINDOW_HOURS", "24"))
 
     # Deadlines (domain.md §1). A rule is "<n>h" (elapsed hours) or "<n>wd" (working days: the end of
     # the n-th working day after the day of receipt). A platform-supplied 办理时限 wins over the rules.

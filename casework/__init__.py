@@ -86,3 +86,6 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (auth_bp, cases_bp, disputes_bp, admin_bp):
         app.register_blueprint(bp)
+    from .stats.routes import bp as stats_bp  # statistics (issue 4)
+
+    app.register_blueprint(stats_bp)

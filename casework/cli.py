@@ -44,3 +44,6 @@ def init_app(app: Flask) -> None:
     from .demo import demo_data_command
 
     app.cli.add_command(demo_data_command)  # demo-data
+    from .stats.cli import init_app as init_stats_cli
+
+    init_stats_cli(app)  # export-month, yearly-summary

@@ -102,5 +102,15 @@ def can_read_queue(user) -> bool:
     return _active(user) and user.role in READ_ALL_ROLES
 
 
+def can_read_stats(user) -> bool:
+    """The statistics pages and the leaders' dashboard: dispatchers, leaders and admins."""
+    return _active(user) and user.role in READ_ALL_ROLES
+
+
+def can_export_stats(user) -> bool:
+    """Downloading the monthly export and the yearly summary: dispatchers and leaders."""
+    return _active(user) and user.role in ("dispatcher", "leader")
+
+
 def can_manage(user) -> bool:
     return is_admin(user)

@@ -13,7 +13,7 @@ from .forms import LoginForm
 
 bp = Blueprint("auth", __name__)
 
-HOME_BY_ROLE = {"dispatcher": "cases.queue", "cadre": "cases.mine", "leader": "cases.queue", "admin": "admin.users"}
+HOME_BY_ROLE = {"dispatcher": "cases.queue", "cadre": "cases.mine", "leader": "stats.dashboard", "admin": "admin.users"}
 
 
 def safe_next(target: str | None) -> str | None:

@@ -1,0 +1,70 @@
+"""The leaders' dashboard: this month against last month and a year ago, 12-month trends, overdue villages."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import Case, Village
+from . import figures as fg
+from .monthly import order_rows
+from .periods import Month, current_month
+from .yearly import month_series
+
+COMPARED = ("received", "resolved", "resolved_on_time", "open_past_due", "returned", "reopened")
+
+
+@dataclass
+class Dashboard:
+    now: datetime
+    months: list[Month]  # this month, last month, the same month last year
+    orders: list[fg.Counts]
+    disputes: list[fg.Counts]
+    trend: list[tuple[Month, fg.Counts]]  # the last 12 months, oldest first
+    overdue_villages: list[tuple[str, int]]
+
+
+def month_overview(month: Month, now: datetime) -> tuple[fg.Counts, fg.Counts]:
+    """A month's hotline and dispute totals; a running month is counted up to now."""
+    start, end = month.bounds(current_app.config["TIMEZONE"])
+    o_rows = order_rows([start, end], (), cutoff=min(end, now))
+    d_rows = fg.fetch(fg.dispute_query([start, end], ()))
+    return fg.total_of(o_rows, fg.ORDER_COUNTS, fg.ORDER_RATES), fg.total_of(
+        d_rows, fg.DISPUTE_COUNTS, fg.DISPUTE_RATES
+    )
+
+
+def overdue_by_village(now: datetime, limit: int = 10) -> list[tuple[str, int]]:
+    """Villages with the most hotline orders open past their due time now (most first)."""
+    overdue = func.count(Case.id)
+    stmt = (
+        select(func.coalesce(Village.name, fg.NO_VILLAGE), overdue)
+        .select_from(Case)
+        .outerjoin(Village, Village.id == Case.village_id)
+        .where(Case.kind == "order", Case.state.in_(("received", "assigned")), Case.due_at < now)
+        .group_by(Village.name)
+        .order_by(overdue.desc(), Village.name)
+        .limit(limit)
+    )
+    return [(name, n) for name, n in db.session.execute(stmt)]
+
+
+def dashboard(now: datetime | None = None) -> Dashboard:
+    """Everything the leaders' landing page shows, counted in SQL."""
+    now = now or datetime.now(UTC)
+    tz = current_app.config["TIMEZONE"]
+    this = current_month(tz, now)
+    months = [this, this.shift(-1), this.shift(-12)]
+    overviews = [month_overview(m, now) for m in months]
+    last12 = [this.shift(i) for i in range(-11, 1)]
+    edges = [m.bounds(tz)[0] for m in last12] + [this.bounds(tz)[1]]
+    return Dashboard(
+        now=now,
+        months=months,
+        orders=[o for o, _ in overviews],
+        disputes=[d for _, d in overviews],
+        trend=month_series(last12, edges, "order"),
+        overdue_villages=overdue_by_village(now),
+    )

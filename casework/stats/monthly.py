@@ -1,0 +1,159 @@
+"""A month's figures (hotline orders and disputes) and the month's order list, as the exports use them."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask import current_app
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import aliased
+
+from ..extensions import db
+from ..models import Case, CaseEvent, User, Village
+from . import figures as fg
+from .periods import Month
+
+ORDER_DIMS = ("village", "category", "request_type", "cadre")
+DISPUTE_DIMS = ("category", "tier", "village")
+
+
+@dataclass
+class MonthlyFigures:
+    month: Month
+    start: datetime  # UTC
+    end: datetime  # UTC, exclusive
+    township: str
+    timezone: str
+    generated_at: datetime
+    orders: fg.Counts
+    order_tables: dict[str, fg.Table]  # village, category, request_type, cadre
+    disputes: fg.Counts
+    dispute_tables: dict[str, fg.Table]  # category, tier, village
+
+
+def order_rows(edges, dims, cutoff: datetime | None = None) -> list[dict]:
+    """Flow and stock counts per combination of `dims` (single bucket: edges = [start, end]).
+
+    The stock (open past due) is taken at `cutoff`: the period's end, or now while it is running."""
+    flows = fg.fetch(fg.order_flow_query(edges, dims))
+    stock = fg.fetch(fg.order_stock_query(cutoff or edges[-1], dims))
+    return flows + stock
+
+
+def monthly_figures(month: Month) -> MonthlyFigures:
+    """Every figure of the month, from the history up to the month's end (local time boundaries)."""
+    tz = current_app.config["TIMEZONE"]
+    start, end = month.bounds(tz)
+    o_rows = order_rows([start, end], ORDER_DIMS, cutoff=min(end, datetime.now(UTC)))
+    d_rows = fg.fetch(fg.dispute_query([start, end], DISPUTE_DIMS))
+    return MonthlyFigures(
+        month=month,
+        start=start,
+        end=end,
+        township=current_app.config["TOWNSHIP_NAME"],
+        timezone=tz,
+        generated_at=datetime.now(UTC),
+        orders=fg.total_of(o_rows, fg.ORDER_COUNTS, fg.ORDER_RATES),
+        order_tables=fg.tables_of(o_rows, ORDER_DIMS, fg.ORDER_COUNTS, fg.ORDER_RATES),
+        disputes=fg.total_of(d_rows, fg.DISPUTE_COUNTS, fg.DISPUTE_RATES),
+        dispute_tables=fg.tables_of(d_rows, DISPUTE_DIMS, fg.DISPUTE_COUNTS, fg.DISPUTE_RATES),
+    )
+
+
+# --- the month's orders, streamed --------------------------------------------------------------
+
+ORDER_LIST_COLUMNS = (
+    "工单编号",
+    "来电时间",
+    "村",
+    "问题分类",
+    "诉求类型",
+    "紧急程度",
+    "签收时间",
+    "办理时限",
+    "月末状态",
+    "月末承办干部",
+    "办结时间",
+    "重办次数",
+    "延期次数",
+)
+STATE_NAMES = {"received": "待派单", "assigned": "办理中", "resolved": "已办结"}
+
+
+def month_orders(month: Month, batch: int = 2000) -> Iterator[tuple]:
+    """The orders received in the month, oldest first, as they stood at the month's end.
+
+    Streamed from a server-side cursor in batches: a month of any size never sits in memory.
+    State and cadre are taken from the history before the month's end; times are local."""
+    tz = current_app.config["TIMEZONE"]
+    start, end = month.bounds(tz)
+    stmt = _month_orders_query(start, end).execution_options(stream_results=True, yield_per=batch)
+    from ..display import localtime
+
+    for row in db.session.execute(stmt):
+        yield (
+            row.number,
+            localtime(row.received_at),
+            row.village or "",
+            row.category,
+            row.request_type,
+            row.urgency,
+            localtime(row.acknowledged_at) if row.acknowledged_at and row.acknowledged_at < end else "",
+            localtime(row.due_at),
+            STATE_NAMES.get(row.state_then or "received", row.state_then),
+            row.cadre or "",
+            localtime(row.resolved_at) if row.state_then == "resolved" else "",
+            row.reopens,
+            row.extensions,
+        )
+
+
+def _month_orders_query(start: datetime, end: datetime):
+    ev = aliased(CaseEvent)
+    last = (
+        select(ev.id)
+        .where(ev.case_id == Case.id, ev.at < end)
+        .order_by(ev.at.desc(), ev.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    then = aliased(CaseEvent)
+    cadre = aliased(User)
+    return (
+        select(
+            Case.number,
+            Case.received_at,
+            Village.name.label("village"),
+            Case.category,
+            Case.request_type,
+            Case.urgency,
+            Case.acknowledged_at,
+            fg.due_as_of(end).label("due_at"),
+            then.to_state.label("state_then"),
+            cadre.name.label("cadre"),
+            _last_resolve_before(end).label("resolved_at"),
+            _count_before("reopen", end).label("reopens"),
+            _count_before("grant_extension", end).label("extensions"),
+        )
+        .outerjoin(Village, Village.id == Case.village_id)
+        .outerjoin(then, then.id == last)
+        .outerjoin(cadre, cadre.id == fg.cadre_at(end))
+        .where(and_(Case.kind == "order", Case.received_at >= start, Case.received_at < end))
+        .order_by(Case.received_at, Case.id)
+    )
+
+
+def _last_resolve_before(end: datetime):
+    ev = aliased(CaseEvent)
+    return (
+        select(ev.at)
+        .where(ev.case_id == Case.id, ev.action == "resolve", ev.at < end)
+        .order_by(ev.at.desc(), ev.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _count_before(action: str, end: datetime):
+    ev = aliased(CaseEvent)
+    return select(func.count()).where(ev.case_id == Case.id, ev.action == action, ev.at < end).scalar_subquery()

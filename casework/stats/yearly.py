@@ -1,0 +1,90 @@
+"""The yearly summary: the year's totals, month by month, by village and type, and the report's sentences."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask import current_app
+
+from . import figures as fg
+from .monthly import order_rows
+from .periods import Month, local_midnight, year_months
+
+YEAR_ORDER_DIMS = ("village", "category", "request_type")
+YEAR_DISPUTE_DIMS = ("category", "village")
+
+
+def approx_count(n: int) -> str:
+    """The report's "N余" ("more than N"), always a true statement about n.
+
+    Under 10: the exact number, no 余. From 10 to 99: the tens (37 → 30余). From 100: the two
+    leading digits (137 → 130余, 1,234 → 1200余, 12,345 → 12000余). When rounding loses nothing
+    (30, 130, 1200) the exact number is given without 余, since 余 means "more than"."""
+    if n < 10:
+        return str(n)
+    step = 10 if n < 100 else 10 ** (len(str(n)) - 2)
+    floor = n // step * step
+    return f"{floor}余" if floor < n else str(floor)
+
+
+@dataclass
+class YearlySummary:
+    year: int
+    township: str
+    timezone: str
+    generated_at: datetime
+    orders: fg.Counts
+    order_tables: dict[str, fg.Table]
+    disputes: fg.Counts
+    dispute_tables: dict[str, fg.Table]
+    order_months: list[tuple[Month, fg.Counts]]  # open_past_due is not counted month by month
+    dispute_months: list[tuple[Month, fg.Counts]]
+
+    @property
+    def hotline_sentence(self) -> str:
+        return f"{self.township}今年共处理“12345”热线来访{self.orders['resolved']}件。"
+
+    @property
+    def disputes_approx(self) -> str:
+        return approx_count(self.disputes["settled"])
+
+    @property
+    def disputes_sentence(self) -> str:
+        return f"{self.township}全年累计化解矛盾纠纷{self.disputes_approx}起。"
+
+
+def year_edges(year: int, tz: str) -> list[datetime]:
+    """The 13 instants bounding the year's months in local time, in UTC."""
+    return [m.bounds(tz)[0] for m in year_months(year)] + [local_midnight(year + 1, 1, tz)]
+
+
+def yearly_summary(year: int) -> YearlySummary:
+    """The year's figures, counted like the monthly ones with the year as the period.
+
+    A case resolved in two different months counts once in the year's total and once in each month."""
+    tz = current_app.config["TIMEZONE"]
+    edges = year_edges(year, tz)
+    whole = [edges[0], edges[-1]]
+    o_rows = order_rows(whole, YEAR_ORDER_DIMS, cutoff=min(edges[-1], datetime.now(UTC)))
+    d_rows = fg.fetch(fg.dispute_query(whole, YEAR_DISPUTE_DIMS))
+    return YearlySummary(
+        year=year,
+        township=current_app.config["TOWNSHIP_NAME"],
+        timezone=tz,
+        generated_at=datetime.now(UTC),
+        orders=fg.total_of(o_rows, fg.ORDER_COUNTS, fg.ORDER_RATES),
+        order_tables=fg.tables_of(o_rows, YEAR_ORDER_DIMS, fg.ORDER_COUNTS, fg.ORDER_RATES),
+        disputes=fg.total_of(d_rows, fg.DISPUTE_COUNTS, fg.DISPUTE_RATES),
+        dispute_tables=fg.tables_of(d_rows, YEAR_DISPUTE_DIMS, fg.DISPUTE_COUNTS, fg.DISPUTE_RATES),
+        order_months=month_series(year_months(year), edges, "order"),
+        dispute_months=month_series(year_months(year), edges, "dispute"),
+    )
+
+
+def month_series(months: list[Month], edges: list[datetime], kind: str) -> list[tuple[Month, fg.Counts]]:
+    """Flow counts for consecutive months in one query (bucketed by the month boundaries)."""
+    if kind == "order":
+        rows, names, rates = fg.fetch(fg.order_flow_query(edges, ())), fg.ORDER_COUNTS, fg.ORDER_RATES
+    else:
+        rows, names, rates = fg.fetch(fg.dispute_query(edges, ())), fg.DISPUTE_COUNTS, fg.DISPUTE_RATES
+    by_bucket = fg.rollup(rows, names, ["b"])
+    return [(m, fg.counts_of(by_bucket.get((i,)), names, rates)) for i, m in enumerate(months)]

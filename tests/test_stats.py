@@ -1,0 +1,309 @@
+"""Monthly figures against a hand-counted October 2026, built through the workflow with real history.
+
+Times are Shanghai local (UTC+8). October 2026 is [2026-10-01 00:00, 2026-11-01 00:00) local.
+
+Orders                                          in October
+  A 东风村 道路/求助   rec 10-02 09:00 ack by 11:00 assigned 10:00 (on time), resolved 10-05 (due 10-09),
+                      callback solved 满意
+  B 东风村 供暖/投诉   rec 10-03 09:00 ack by 10:00 assigned 12:00 (late), resolved 10-10 (due 10-08: late),
+                      callback unsolved 不满意, reopened 10-12, resolved 10-14 (late), callback solved 基本满意
+  C 红旗村 环境卫生/咨询 rec 10-31 23:30 (October!), no ack deadline, assigned 11-01 08:00 (8.5 h: on time)
+  D 红旗村 道路/求助   rec 11-01 00:10 (November)
+  E 向阳村 道路/投诉   rec 09-20, due 09-25, assigned 09-20; returned 10-05, assigned again 10-06; open
+  F 东风村 供暖/求助   rec 09-28, due 09-30, resolved 09-29; reopened 10-20, resolved 10-22 (late)
+Disputes
+  P 东风村 邻里纠纷 registered 10-03, settled 10-08
+  Q 红旗村 土地承包 registered 10-04, escalated 10-10 (district), failed 10-20
+  R 向阳村 婚姻家庭 registered 09-25, withdrawn 10-05
+  S 东风村 邻里纠纷 registered 10-30, open
+  T 红旗村 邻里纠纷 registered 10-15, settled 10-16, reopened 10-17, failed 10-18 (last outcome: failed)
+"""
+
+from datetime import datetime
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from casework import workflow as wf
+from casework.extensions import db
+from casework.stats.figures import Rate
+from casework.stats.monthly import monthly_figures
+from casework.stats.periods import BadPeriod, Month, parse_month, parse_year
+
+SH = ZoneInfo("Asia/Shanghai")
+OCTOBER = Month(2026, 10)
+
+
+def sh(month: int, day: int, hour: int = 0, minute: int = 0, year: int = 2026) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=SH)
+
+
+def _order(w, number, village, category, request_type, received, ack_due=None, due=None):
+    return wf.receive_order(
+        None,
+        number=number,
+        received_at=received,
+        content=f"{category}问题",
+        village=village,
+        category=category,
+        request_type=request_type,
+        ack_due_at=ack_due,
+        due_at=due,
+    )
+
+
+def _dispute(w, village, category, received):
+    return wf.register_dispute(
+        w.dispatcher,
+        village=village,
+        category=category,
+        source="排查",
+        content=f"{category}纠纷",
+        parties=[{"name": "张三"}, {"name": "李四"}],
+        received_at=received,
+    )
+
+
+def build_october(w) -> SimpleNamespace:
+    """The township's October described in the module docstring; returns the cases by letter."""
+    d = w.dispatcher
+    a = _order(w, "GD-A", w.v1, "道路", "求助", sh(10, 2, 9), sh(10, 2, 11), sh(10, 9, 18))
+    wf.assign(a, d, assignee=w.cadre1, at=sh(10, 2, 10))
+    wf.resolve(a, w.cadre1, result="路灯已修", at=sh(10, 5, 9))
+    wf.record_callback(a, d, solved=True, satisfaction="satisfied", at=sh(10, 6, 9))
+
+    b = _order(w, "GD-B", w.v1, "供暖", "投诉", sh(10, 3, 9), sh(10, 3, 10), sh(10, 8, 18))
+    wf.assign(b, d, assignee=w.cadre1, at=sh(10, 3, 12))
+    wf.resolve(b, w.cadre1, result="已协调", at=sh(10, 10, 9))
+    wf.record_callback(b, d, solved=False, satisfaction="unsatisfied", at=sh(10, 11, 9))
+    wf.reopen(b, d, reason="群众不满意", at=sh(10, 12, 9))
+    wf.resolve(b, w.cadre1, result="已供暖", at=sh(10, 14, 9))
+    wf.record_callback(b, d, solved=True, satisfaction="basic", at=sh(10, 15, 9))
+
+    c = _order(w, "GD-C", w.v2, "环境卫生", "咨询", sh(10, 31, 23, 30), None, sh(11, 5, 18))
+    wf.assign(c, d, assignee=w.cadre2, at=sh(11, 1, 8))
+    dd = _order(w, "GD-D", w.v2, "道路", "求助", sh(11, 1, 0, 10), sh(11, 1, 12), sh(11, 6, 18))
+
+    e = _order(w, "GD-E", w.v3, "道路", "投诉", sh(9, 20, 9), sh(9, 20, 12), sh(9, 25, 18))
+    wf.assign(e, d, assignee=w.cadre3, at=sh(9, 20, 10))
+    wf.return_to_dispatcher(e, w.cadre3, reason="需要上级协调", at=sh(10, 5, 9))
+    wf.assign(e, d, assignee=w.cadre3, at=sh(10, 6, 9))
+
+    f = _order(w, "GD-F", w.v1, "供暖", "求助", sh(9, 28, 9), sh(9, 28, 12), sh(9, 30, 18))
+    wf.assign(f, d, assignee=w.cadre1, at=sh(9, 28, 10))
+    wf.resolve(f, w.cadre1, result="已处理", at=sh(9, 29, 9))
+    wf.reopen(f, d, reason="复发", at=sh(10, 20, 9))
+    wf.resolve(f, w.cadre1, result="已处理", at=sh(10, 22, 9))
+
+    p = _dispute(w, w.v1, "邻里纠纷", sh(10, 3, 9))
+    wf.assign(p, d, assignee=w.cadre1, at=sh(10, 3, 10))
+    wf.resolve(p, d, result="达成协议", outcome="settled", agreement_terms="赔偿500元", at=sh(10, 8, 9))
+
+    q = _dispute(w, w.v2, "土地承包", sh(10, 4, 9))
+    wf.assign(q, d, assignee=w.cadre2, at=sh(10, 4, 10))
+    wf.escalate(q, d, assignee=w.cadre1b, at=sh(10, 10, 9))
+    wf.resolve(q, d, result="未达成", outcome="failed", failure_route="诉讼", at=sh(10, 20, 9))
+
+    r = _dispute(w, w.v3, "婚姻家庭", sh(9, 25, 9))
+    wf.assign(r, d, assignee=w.cadre3, at=sh(9, 25, 10))
+    wf.resolve(r, d, result="当事人撤回", outcome="withdrawn", at=sh(10, 5, 9))
+
+    s = _dispute(w, w.v1, "邻里纠纷", sh(10, 30, 9))
+
+    t = _dispute(w, w.v2, "邻里纠纷", sh(10, 15, 9))
+    wf.assign(t, d, assignee=w.cadre2, at=sh(10, 15, 10))
+    wf.resolve(t, d, result="达成协议", outcome="settled", agreement_terms="道歉", at=sh(10, 16, 9))
+    wf.reopen(t, d, reason="反悔", at=sh(10, 17, 9))
+    wf.resolve(t, d, result="未达成", outcome="failed", failure_route="诉讼", at=sh(10, 18, 9))
+    db.session.commit()
+    return SimpleNamespace(a=a, b=b, c=c, d=dd, e=e, f=f, p=p, q=q, r=r, s=s, t=t)
+
+
+def later_activity(w, cases) -> None:
+    """Things that happen in November and would change October if it were counted from today's state."""
+    d = w.dispatcher
+    wf.resolve(cases.e, w.cadre3, result="已解决", at=sh(11, 3, 9))
+    wf.reopen(cases.f, d, reason="又坏了", at=sh(11, 10, 9))
+    wf.reassign(cases.f, d, assignee=w.cadre1b, at=sh(11, 10, 10))
+    wf.assign(cases.s, d, assignee=w.cadre1, at=sh(11, 2, 8))
+    wf.resolve(cases.s, d, result="达成协议", outcome="settled", agreement_terms="和解", at=sh(11, 2, 9))
+    wf.reopen(cases.q, d, reason="重新调解", at=sh(11, 4, 9))
+    wf.resolve(cases.q, d, result="达成协议", outcome="settled", agreement_terms="和解", at=sh(11, 5, 9))
+    wf.resolve(cases.c, w.cadre2, result="已清理", at=sh(11, 9, 9))
+    wf.record_callback(cases.c, d, solved=True, satisfaction="satisfied", at=sh(11, 9, 12))
+    db.session.commit()
+
+
+OCTOBER_ORDERS = dict(
+    received=3,  # A, B, C (C at 23:30 on the 31st); D is November's
+    ack_on_time=2,  # A, C (within 24 h, no deadline); B late
+    assigned=3,  # A, B, E (again, after its return)
+    resolved=3,  # A, B (twice, counted once), F
+    resolved_on_time=1,  # A
+    open_past_due=1,  # E, received in September
+    returned=1,  # E
+    reopened=2,  # B, F
+    extended=0,
+    callbacks=3,  # A, B twice
+    callbacks_solved=2,
+    callbacks_satisfied=2,  # 满意 + 基本满意
+)
+OCTOBER_DISPUTES = dict(received=4, concluded=4, settled=1, failed=2, withdrawn=1, mediated=3, escalated=1)
+
+
+@pytest.fixture
+def october(world):
+    return build_october(world)
+
+
+def _rows(table) -> dict[str, dict]:
+    return {label: counts.values for label, counts in table.rows}
+
+
+def test_october_hotline_totals_match_the_hand_count(october):
+    fig = monthly_figures(OCTOBER)
+    assert fig.orders.values == OCTOBER_ORDERS
+
+
+def test_october_rates_carry_their_numerator_and_denominator(october):
+    rates = monthly_figures(OCTOBER).orders.rates
+    assert rates == {
+        "response_rate": Rate(2, 3),
+        "solved_rate": Rate(2, 3),
+        "satisfaction_rate": Rate(2, 3),
+        "on_time_rate": Rate(1, 3),
+    }
+    assert rates["on_time_rate"].text == "33.3%"
+
+
+def test_rate_without_denominator_is_a_dash():
+    assert Rate(0, 0).value is None
+    assert Rate(0, 0).text == "—"
+
+
+def test_october_by_village(october):
+    rows = _rows(monthly_figures(OCTOBER).order_tables["village"])
+    assert rows["东风村"] == dict(
+        OCTOBER_ORDERS,
+        received=2,
+        ack_on_time=1,
+        assigned=2,
+        resolved=3,
+        resolved_on_time=1,
+        open_past_due=0,
+        returned=0,
+        reopened=2,
+    )
+    assert rows["红旗村"] == dict.fromkeys(OCTOBER_ORDERS, 0) | {"received": 1, "ack_on_time": 1}
+    assert rows["向阳村"] == dict.fromkeys(OCTOBER_ORDERS, 0) | {"assigned": 1, "returned": 1, "open_past_due": 1}
+
+
+def test_october_by_cadre_takes_who_held_the_order_at_month_end(october, world):
+    table = monthly_figures(OCTOBER).order_tables["cadre"]
+    rows = _rows(table)
+    assert set(rows) == {"李明", "赵强", "（未派单）"}  # C was only assigned on 1 November
+    assert rows["李明"]["resolved"] == 3
+    assert rows["赵强"]["open_past_due"] == 1
+    assert rows["（未派单）"]["received"] == 1
+
+
+def test_october_by_category_and_request_type(october):
+    fig = monthly_figures(OCTOBER)
+    category = _rows(fig.order_tables["category"])
+    assert {k: (v["received"], v["resolved"], v["open_past_due"]) for k, v in category.items()} == {
+        "道路": (1, 1, 1),
+        "供暖": (1, 2, 0),
+        "环境卫生": (1, 0, 0),
+    }
+    kinds = _rows(fig.order_tables["request_type"])
+    assert {k: (v["received"], v["reopened"], v["callbacks"]) for k, v in kinds.items()} == {
+        "求助": (1, 1, 1),
+        "投诉": (1, 1, 2),
+        "咨询": (1, 0, 0),
+    }
+
+
+def test_every_breakdown_adds_up_to_the_total(october):
+    fig = monthly_figures(OCTOBER)
+    for table in [*fig.order_tables.values(), *fig.dispute_tables.values()]:
+        for name, value in table.total.values.items():
+            assert sum(c[name] for _, c in table.rows) == value, (table.dim, name)
+    assert fig.order_tables["village"].total.values == fig.orders.values
+
+
+def test_october_disputes(october):
+    fig = monthly_figures(OCTOBER)
+    assert fig.disputes.values == OCTOBER_DISPUTES
+    assert fig.disputes.rate("success_rate") == Rate(1, 3)
+    by_type = _rows(fig.dispute_tables["category"])
+    assert {k: (v["received"], v["settled"], v["failed"], v["withdrawn"]) for k, v in by_type.items()} == {
+        "邻里纠纷": (3, 1, 1, 0),
+        "土地承包": (1, 0, 1, 0),
+        "婚姻家庭": (0, 0, 0, 1),
+    }
+    by_tier = _rows(fig.dispute_tables["tier"])
+    assert {k: v["concluded"] for k, v in by_tier.items()} == {"村级调解": 3, "片区调解": 1}
+    by_village = _rows(fig.dispute_tables["village"])
+    assert {k: (v["received"], v["escalated"]) for k, v in by_village.items()} == {
+        "东风村": (2, 0),
+        "红旗村": (2, 1),
+        "向阳村": (0, 0),
+    }
+
+
+def test_an_order_received_at_2330_on_31_october_counts_in_october_not_november(october):
+    assert monthly_figures(Month(2026, 11)).orders["received"] == 1  # D only
+    november = _rows(monthly_figures(Month(2026, 11)).order_tables["category"])
+    assert "环境卫生" not in november or november["环境卫生"]["received"] == 0
+
+
+def test_a_reopened_order_counts_once_as_resolved_and_once_as_reopened(october):
+    fig = monthly_figures(OCTOBER)
+    heating = _rows(fig.order_tables["category"])["供暖"]  # B (resolved, reopened, resolved) and F
+    assert (heating["resolved"], heating["reopened"], heating["callbacks"]) == (2, 2, 2)
+
+
+def test_a_closed_month_does_not_change_after_later_activity(october, world):
+    before = monthly_figures(OCTOBER)
+    later_activity(world, october)
+    after = monthly_figures(OCTOBER)
+    assert after.orders.values == before.orders.values
+    assert after.disputes.values == before.disputes.values
+    for dim in before.order_tables:
+        assert _rows(after.order_tables[dim]) == _rows(before.order_tables[dim]), dim
+    for dim in before.dispute_tables:
+        assert _rows(after.dispute_tables[dim]) == _rows(before.dispute_tables[dim]), dim
+
+
+def test_later_activity_counts_in_the_month_it_happened(october, world):
+    later_activity(world, october)
+    november = monthly_figures(Month(2026, 11))
+    assert november.orders["reopened"] == 1  # F
+    assert november.disputes["settled"] == 2  # S, and Q settled after its reopening
+
+
+def test_an_empty_month_is_all_zero_and_dashes(world):
+    fig = monthly_figures(Month(2025, 2))
+    assert set(fig.orders.values.values()) == {0}
+    assert {r.text for r in fig.orders.rates.values()} == {"—"}
+    assert fig.order_tables["village"].rows == []
+
+
+@pytest.mark.parametrize("text", ["2026-13", "2026-00", "abc", "", "2026-1", "26-10", "2026-10-01"])
+def test_bad_months_are_refused(text):
+    with pytest.raises(BadPeriod):
+        parse_month(text)
+
+
+def test_months_and_years_parse():
+    assert parse_month(" 2026-10 ") == Month(2026, 10)
+    assert parse_year("2026") == 2026
+    with pytest.raises(BadPeriod):
+        parse_year("twenty")
+
+
+def test_month_bounds_are_local_midnights_in_utc():
+    start, end = OCTOBER.bounds("Asia/Shanghai")
+    assert (start.isoformat(), end.isoformat()) == ("2026-09-30T16:00:00+00:00", "2026-10-31T16:00:00+00:00")
+    assert Month(2026, 12).shift(1) == Month(2027, 1) and Month(2026, 1).shift(-1) == Month(2025, 12)
