@@ -31,6 +31,7 @@ def _config(url: str, tmp) -> dict:
         "SECRET_KEY": "test",
         "WTF_CSRF_ENABLED": False,
         "SCHEDULER": "off",
+        "BABEL_DEFAULT_LOCALE": "en",  # tests read English msgids; test_i18n checks the Chinese catalog
         "INBOX_DIR": str(tmp / "inbox"),
         "SQLALCHEMY_ENGINE_OPTIONS": {},
     }
