@@ -12,9 +12,10 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
+from . import deadlines
 from . import permissions as perm
 from .extensions import db
-from .models import OUTCOMES, SATISFACTION, TIERS, Case, CaseEvent, Party, User, Village, utcnow
+from .models import OUTCOMES, SATISFACTION, TIERS, Case, CaseEvent, ExtensionRequest, Party, User, Village, utcnow
 
 
 def N_(message: str) -> str:
@@ -83,6 +84,18 @@ def _no_callback_yet(case: Case) -> bool:
     return case.callback_at is None
 
 
+def _may_ask_extension(case: Case) -> bool:
+    return _why_no_extension(case, utcnow()) is None
+
+
+def _extension_pending(case: Case) -> bool:
+    return _pending_extension(case) is not None
+
+
+def _dispatcher(user, case: Case) -> bool:
+    return perm.is_dispatcher(user)
+
+
 TRANSITIONS: tuple[Transition, ...] = (
     Transition("assign", BOTH, frozenset({"received"}), "assigned", perm.can_assign, ("assignee",)),
     Transition("reassign", BOTH, frozenset({"assigned"}), "assigned", perm.can_assign, ("assignee",)),
@@ -111,6 +124,36 @@ TRANSITIONS: tuple[Transition, ...] = (
     ),
     Transition("convert", ORDER, ANY_STATE, None, perm.can_convert),
     Transition("note", BOTH, ANY_STATE, None, perm.can_note, ("note",)),
+    Transition(
+        "request_extension",
+        BOTH,
+        frozenset({"assigned"}),
+        None,
+        perm.is_assignee,
+        ("reason", "working_days"),
+        _may_ask_extension,
+        N_("An extension can be asked for only before the deadline, one at a time, up to the limit."),
+    ),
+    Transition(
+        "grant_extension",
+        BOTH,
+        frozenset({"assigned"}),
+        None,
+        _dispatcher,
+        (),
+        _extension_pending,
+        N_("No extension request is waiting for a decision."),
+    ),
+    Transition(
+        "refuse_extension",
+        BOTH,
+        frozenset({"assigned"}),
+        None,
+        _dispatcher,
+        ("reason",),
+        _extension_pending,
+        N_("No extension request is waiting for a decision."),
+    ),
 )
 ACTIONS = tuple(t.action for t in TRANSITIONS)
 
@@ -269,6 +312,7 @@ def convert_to_dispute(
     fields.setdefault("village", order.village)
     fields.setdefault("address", order.address)
     dispute = register_dispute(actor, source="12345工单", origin=order, at=at, **fields)
+    order.updated_at = at or utcnow()  # bumps the version: two conversions at once conflict, not duplicate
     _apply(t, order, actor, "", at, dispute=dispute.number)
     return dispute
 
@@ -482,3 +526,112 @@ def add_note(case: Case, actor: User, *, note: str, at: datetime | None = None) 
     """备注: a line in the history; it does not change the case, so it never conflicts."""
     t = _check("note", case, actor, None)
     return _apply(t, case, actor, _required(note, "note", N_("The note is empty.")), at)
+
+
+# --- extensions (延期) ---------------------------------------------------------------------------
+
+
+def _pending_extension(case: Case) -> ExtensionRequest | None:
+    if case.id is None:
+        return None
+    return db.session.scalar(
+        select(ExtensionRequest).where(ExtensionRequest.case_id == case.id, ExtensionRequest.status == "pending")
+    )
+
+
+def _extension_limits() -> tuple[int, int]:
+    from flask import current_app
+
+    return current_app.config["EXTENSION_MAX"], current_app.config["EXTENSION_MAX_DAYS"]
+
+
+def _why_no_extension(case: Case, now: datetime) -> WorkflowError | None:
+    """Why this case cannot get an extension request now, or None."""
+    most, _ = _extension_limits()
+    if case.due_at is None:
+        return NotAllowed(N_("This case has no deadline to extend."))
+    if now > case.due_at:
+        return NotAllowed(N_("The deadline has passed: an extension must be asked for before it."))
+    if case.extension_count >= most:
+        return NotAllowed(N_("This case has had the most extensions allowed (%(most)d)."), most=most)
+    if _pending_extension(case) is not None:
+        return NotAllowed(N_("An extension request is already waiting for a decision."))
+    return None
+
+
+def _extension_days(value) -> int:
+    _, longest = _extension_limits()
+    try:
+        days = int(value)
+    except (TypeError, ValueError):
+        days = 0
+    if not 1 <= days <= longest:
+        raise InvalidInput(N_("Ask for 1 to %(longest)d working days."), "working_days", longest=longest)
+    return days
+
+
+def request_extension(
+    case: Case,
+    actor: User,
+    *,
+    reason: str,
+    working_days,
+    expected_version: int | None = None,
+    at: datetime | None = None,
+) -> CaseEvent:
+    """延期申请: the assigned cadre asks, before the deadline and with a reason, for 1..EXTENSION_MAX_DAYS more
+    working days; one request waits at a time and a case gets at most EXTENSION_MAX extensions."""
+    now = at or utcnow()
+    if case.state == "assigned" and perm.is_assignee(actor, case) and (refusal := _why_no_extension(case, now)):
+        raise refusal  # the precise reason, rather than the table's general one
+    t = _check("request_extension", case, actor, expected_version)
+    reason = _required(reason, "reason", N_("Say why more time is needed."))
+    days = _extension_days(working_days)
+    db.session.add(ExtensionRequest(case=case, requested_by=actor, requested_at=now, reason=reason, working_days=days))
+    case.updated_at = now  # bumps the version: a decision taken meanwhile conflicts instead of crossing
+    return _apply(t, case, actor, reason, at, working_days=days)
+
+
+def grant_extension(
+    case: Case, actor: User, *, note: str = "", expected_version: int | None = None, at: datetime | None = None
+) -> CaseEvent:
+    """准予延期: a dispatcher grants the waiting request; the due time moves by its working days (same time
+    of day), the case counts one more extension, and the request keeps the decision and the new due time."""
+    t = _check("grant_extension", case, actor, expected_version)
+    request = _pending_extension(case)
+    most, _ = _extension_limits()
+    if case.extension_count >= most:
+        raise NotAllowed(N_("This case has had the most extensions allowed (%(most)d)."), most=most)
+    now = at or utcnow()
+    previous = case.due_at
+    case.due_at = deadlines.extended_due(previous, request.working_days)
+    case.extension_count += 1
+    _decide(request, actor, "granted", note.strip(), now, new_due_at=case.due_at)
+    return _apply(
+        t,
+        case,
+        actor,
+        note.strip(),
+        at,
+        working_days=request.working_days,
+        previous_due_at=previous.isoformat(),
+        due_at=case.due_at.isoformat(),
+    )
+
+
+def refuse_extension(
+    case: Case, actor: User, *, reason: str, expected_version: int | None = None, at: datetime | None = None
+) -> CaseEvent:
+    """驳回延期: a dispatcher refuses the waiting request with a reason; the deadline stays."""
+    t = _check("refuse_extension", case, actor, expected_version)
+    reason = _required(reason, "reason", N_("Say why the extension is refused."))
+    request = _pending_extension(case)
+    now = at or utcnow()
+    _decide(request, actor, "refused", reason, now)
+    case.updated_at = now  # bumps the version, as for a grant
+    return _apply(t, case, actor, reason, at, working_days=request.working_days)
+
+
+def _decide(request: ExtensionRequest, actor: User, status: str, note: str, now: datetime, new_due_at=None) -> None:
+    request.status, request.decided_by, request.decided_at = status, actor, now
+    request.decision_note, request.new_due_at = note, new_due_at

@@ -309,3 +309,13 @@ def test_the_history_timeline_shows_actor_states_and_note(world, make, client, k
     timeline = text[text.index('class="timeline"') :]
     assert world.cadre1.name in timeline and "不是本村的" in timeline
     assert "Assigned → Received" in timeline
+
+
+@pytest.mark.parametrize("role", ["leader", "admin"])
+def test_a_role_that_may_not_act_is_told_so_and_offered_no_form(world, make, client, role):
+    case = case_in(make, world, "order", "assigned")
+    login_as(client, user_for(world, role))
+    r = client.post(f"/cases/{case.id}/resolve", data=valid_form("resolve", world, case.version))
+    assert r.status_code == 403
+    assert "You may not do this on this case." in page(r)
+    assert f'action="/cases/{case.id}/resolve"' not in page(r)

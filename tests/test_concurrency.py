@@ -232,3 +232,22 @@ def test_the_version_goes_up_with_every_change(world, make):
     db.session.commit()
     assert case.version == 3  # assign, resolve; a note changes no field
     assert db.session.scalar(select(func.count()).select_from(CaseEvent)) == 3
+
+
+def test_two_conversions_of_one_order_at_once_make_one_dispute(world, contested, people):
+    first, second = people(), people()
+    seen = {p: p.do(opens(contested, world.cadre1.id)) for p in (first, second)}
+
+    def converts(person):
+        def act():
+            case, cadre = seen[person]
+            workflow.convert_to_dispute(case, cadre, category="邻里纠纷", content="占道", parties=[{"name": "甲"}])
+            db.session.commit()
+
+        return act
+
+    first.do(converts(first))
+    with pytest.raises(workflow.StaleCase):
+        second.do(converts(second))
+    assert final(contested)[1] == ["convert"]
+    assert db.session.scalar(select(func.count()).select_from(Case).where(Case.kind == "dispute")) == 1

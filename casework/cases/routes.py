@@ -9,6 +9,7 @@ from .. import permissions as perm
 from .. import queue, workflow
 from ..display import ACTION_LABELS
 from ..extensions import db
+from ..intake.forms import ExtensionForm
 from ..models import Case, User, Village
 from . import forms
 
@@ -138,7 +139,7 @@ def show(case_id: int):
     return render_case(visible_case_or_404(case_id))
 
 
-def render_case(case: Case, submitted: dict | None = None, status: int = 200):
+def render_case(case: Case, submitted: dict | None = None, status: int = 200, refusal: str | None = None):
     """The case with exactly the action forms this viewer may use; a submitted form keeps its typing."""
     actions = workflow.allowed_actions(current_user, case)
     action_forms = {a: _blank_form(a, case) for a in actions if a in ACTION_FORMS}
@@ -157,6 +158,7 @@ def render_case(case: Case, submitted: dict | None = None, status: int = 200):
         action_forms=action_forms,
         events=events,
         open_action=next(iter(submitted or {}), None),
+        refusal=refusal,
     ), status
 
 
@@ -256,6 +258,20 @@ def _note(case, f):
     return workflow.add_note(case, current_user, note=f.note.data)
 
 
+def _request_extension(case, f):
+    return workflow.request_extension(
+        case, current_user, reason=f.reason.data, working_days=f.working_days.data, expected_version=f.version.data
+    )
+
+
+def _grant_extension(case, f):
+    return workflow.grant_extension(case, current_user, note=f.note.data or "", expected_version=f.version.data)
+
+
+def _refuse_extension(case, f):
+    return workflow.refuse_extension(case, current_user, reason=f.reason.data, expected_version=f.version.data)
+
+
 ACTION_FORMS = {
     "assign": forms.AssignForm,
     "reassign": forms.AssignForm,
@@ -265,6 +281,9 @@ ACTION_FORMS = {
     "escalate": forms.EscalateForm,
     "callback": forms.CallbackForm,
     "note": forms.NoteForm,
+    "request_extension": ExtensionForm,
+    "grant_extension": forms.NoteForm,
+    "refuse_extension": forms.ReasonForm,
 }
 ACTION_SERVICES = {
     "assign": _assign,
@@ -275,6 +294,9 @@ ACTION_SERVICES = {
     "escalate": _escalate,
     "callback": _callback,
     "note": _note,
+    "request_extension": _request_extension,
+    "grant_extension": _grant_extension,
+    "refuse_extension": _refuse_extension,
 }
 
 
@@ -295,6 +317,8 @@ def act(case_id: int, action: str):
     except workflow.WorkflowError as exc:
         db.session.rollback()
         case = visible_case_or_404(case_id)
+        if isinstance(exc, workflow.Forbidden):  # not theirs to do: say so, offer no form
+            return render_case(case, status=exc.status, refusal=exc.text())
         _attach_error(form, exc)
         return render_case(case, {action: form}, exc.status)
     flash(_("Done: %(action)s.", action=ACTION_LABELS[action]), "success")
