@@ -17,7 +17,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	touch $@
 
 casework/translations/%/LC_MESSAGES/messages.mo: casework/translations/%/LC_MESSAGES/messages.po $(VENV)/.installed
-	$(BIN)/pybabel compile -q -i $< -o $@
+	$(BIN)/pybabel -q compile -i $< -o $@
 
 run: setup
 	mkdir -p instance
@@ -43,8 +43,8 @@ bench: setup
 
 # Refresh the catalogs after changing user-facing text; translate the new entries in the .po files.
 i18n: setup
-	$(BIN)/pybabel extract --no-location -F babel.cfg -k _l -k N_ -o casework/translations/messages.pot .
-	$(BIN)/pybabel update -q -i casework/translations/messages.pot -d casework/translations --no-fuzzy-matching
+	$(BIN)/pybabel -q extract --no-location -F babel.cfg -k _l -k N_ -o casework/translations/messages.pot .
+	$(BIN)/pybabel -q update -i casework/translations/messages.pot -d casework/translations --no-fuzzy-matching --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
