@@ -4,7 +4,7 @@ Keyset pagination on (received_at, id), newest first, so page 20,000 costs what 
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import and_, bindparam, or_, select, tuple_
 from sqlalchemy import case as sql_case
@@ -42,11 +42,10 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
         return None
     try:
         stamp, case_id = cursor.split("_", 1)
-        from datetime import UTC
-
-        return datetime.fromtimestamp(float(stamp), UTC), int(case_id)
-    except (ValueError, OverflowError):
+        at, case_id = datetime.fromtimestamp(float(stamp), UTC), int(case_id)
+    except (ValueError, OverflowError, OSError):
         return None  # a damaged link shows the first page rather than an error
+    return (at, case_id) if 0 <= case_id < 2**31 else None
 
 
 def _filtered(user, f: QueueFilter, now: datetime):
