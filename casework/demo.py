@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 import click
 from flask import current_app
-from sqlalchemy import JSON, DateTime, func, insert, select, text, update
+from sqlalchemy import JSON, DateTime, func, insert, select, text
 from werkzeug.security import generate_password_hash
 
 from . import workflow as wf
@@ -636,7 +636,20 @@ class Story:
         actor = case.assignee if r.random() < 0.9 else self.dispatcher()
         result = self.fill(r.choice(RESULTS[case.category]), village)
         wf.resolve(case, actor, result=result, at=self.at(when))
+        self._reply_entered(case, when)
         return when
+
+    def _reply_entered(self, case: Case, resolved: datetime) -> None:
+        """The outbox's reply (if the workflow wrote one) dates from the resolution; staff entered it
+        on the platform within hours, except for the latest ones, which still wait for them."""
+        pending = (o for o in db.session.identity_map.values() if isinstance(o, Reply) and o.sent_at is None)
+        reply = next((o for o in pending if o.case_id == case.id), None)
+        if reply is None:
+            return
+        reply.created_at = resolved
+        entered = self.working_time(resolved, self.rng.uniform(1, 20))
+        if entered < self.now - timedelta(days=1):
+            reply.sent_at, reply.sent_via = entered, "manual"
 
     def _convert(self, case: Case, village: Village, when: datetime) -> datetime:
         """A wage or housing order that turns out to be a dispute: registered from the order."""
@@ -808,7 +821,6 @@ def load_township(seed: int, now: datetime, months: int = MONTHS) -> list[tuple[
         else:
             story.dispute_life(received, village)
     _the_rare_cases(story, start, now)
-    _settle_old_replies(now)
     return town.passwords
 
 
@@ -862,18 +874,6 @@ def _poisson(rng: random.Random, mean: float) -> int:
 def _months_before(now: datetime, months: int) -> datetime:
     year, month = divmod(now.year * 12 + now.month - 1 - months, 12)
     return now.replace(year=year, month=month + 1, day=min(now.day, 28))
-
-
-def _settle_old_replies(now: datetime) -> None:
-    """Replies of orders resolved before the last two days were long since entered on the platform."""
-    cutoff = now - timedelta(days=2)
-    resolved_at = select(Case.resolved_at).where(Case.id == Reply.case_id).scalar_subquery()
-    db.session.execute(
-        update(Reply)
-        .where(Reply.sent_at.is_(None), Reply.case_id.in_(select(Case.id).where(Case.resolved_at < cutoff)))
-        .values(sent_at=resolved_at, sent_via="manual", created_at=resolved_at),
-        execution_options={"synchronize_session": False},
-    )
 
 
 # --- many orders, fast ---------------------------------------------------------------------------

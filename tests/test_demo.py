@@ -9,15 +9,15 @@ import re
 import shutil
 import stat
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from conftest import PG_URL, _config
 from sqlalchemy import func, select, text
 
-from casework import create_app, workflow
+from casework import create_app, demo, workflow
 from casework.extensions import db
-from casework.models import Case, CaseEvent, District, User, Village, utcnow
+from casework.models import Case, CaseEvent, District, Reply, User, Village, utcnow
 
 
 def _counts() -> tuple[int, int, int]:
@@ -62,6 +62,34 @@ def test_orders_on_an_empty_database_load_the_township_first(app, runner, tmp_pa
     bulk = db.session.scalar(select(func.count()).where(Case.kind == "order", func.length(Case.number) == 18))
     assert bulk == 120
     assert _history_faults() == []
+
+
+def _snapshot() -> list[tuple]:
+    cases = db.session.execute(
+        select(
+            Case.number, Case.state, Case.category, Case.content, Case.caller_phone, Case.received_at, Case.due_at
+        ).order_by(Case.number)
+    ).all()
+    events = db.session.execute(
+        select(Case.number, CaseEvent.action, CaseEvent.at, User.username, CaseEvent.note)
+        .join(Case, CaseEvent.case_id == Case.id)
+        .outerjoin(User, CaseEvent.actor_id == User.id)
+        .order_by(Case.number, CaseEvent.at, CaseEvent.action)
+    ).all()
+    return [tuple(row) for row in cases + events]
+
+
+def test_the_same_seed_and_time_give_the_same_township(app):
+    now = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
+    demo.load_township(seed=5, now=now, months=1)
+    first = _snapshot()
+    db.session.rollback()
+    demo.load_township(seed=5, now=now, months=1)
+    assert _snapshot() == first
+    db.session.rollback()
+    demo.load_township(seed=6, now=now, months=1)
+    assert _snapshot() != first
+    db.session.rollback()
 
 
 # --- the full township, loaded once --------------------------------------------------------------
@@ -203,6 +231,13 @@ def test_orders_look_like_the_platform_s(township):
     assert all(o.due_at and o.ack_due_at and o.ack_due_at <= o.due_at for o in orders)
     assert len({o.category for o in orders}) >= 10 and len({o.request_type for o in orders}) >= 4
     assert {"一般", "紧急", "特急"} <= {o.urgency for o in orders}
+
+
+def test_only_the_latest_replies_still_wait_in_the_outbox(township):
+    replies = db.session.execute(select(Reply.created_at, Reply.sent_at, Reply.sent_via)).all()
+    assert replies
+    assert all(created >= utcnow() - timedelta(days=3) for created, sent, _ in replies if sent is None)
+    assert all(via == "manual" and sent >= created for created, sent, via in replies if sent is not None)
 
 
 def test_the_logins_file_is_private_and_its_passwords_work(township):
