@@ -23,11 +23,12 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
     _init_extensions(app)
     _register_blueprints(app)
-    from . import cli, display, errors
+    from . import cli, display, errors, jobs
 
     display.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    jobs.init_app(app)  # the embedded scheduler, only when CASEWORK_SCHEDULER=embedded (never in tests)
     return app
 
 
@@ -83,8 +84,9 @@ def _register_blueprints(app: Flask) -> None:
     from .auth.routes import bp as auth_bp
     from .cases.routes import bp as cases_bp
     from .disputes.routes import bp as disputes_bp
+    from .runs.routes import bp as runs_bp
 
-    for bp in (auth_bp, cases_bp, disputes_bp, admin_bp):
+    for bp in (auth_bp, cases_bp, disputes_bp, admin_bp, runs_bp):
         app.register_blueprint(bp)
     from .stats.routes import bp as stats_bp  # statistics (issue 4)
 

@@ -44,6 +44,9 @@ def init_app(app: Flask) -> None:
     from .demo import demo_data_command
 
     app.cli.add_command(demo_data_command)  # demo-data
+    from .jobs import init_cli as init_jobs_cli
+
+    init_jobs_cli(app)  # poll, scheduler
     from .stats.cli import init_app as init_stats_cli
 
     init_stats_cli(app)  # export-month, yearly-summary

@@ -1,0 +1,186 @@
+"""The platform's HTTP feed (docs/feed.md): pages of tickets since a cursor, and replies posted back.
+
+A page is read whole and checked before any of it is ingested, so a failure never imports half a
+page. Each page is committed before its cursor is saved: a run that fails on page 3 keeps pages 1-2
+and their cursor, and the next run starts from there.
+"""
+
+import http.client
+import json
+import logging
+from dataclasses import dataclass
+from urllib.error import HTTPError
+from urllib.parse import quote, urlencode
+from urllib.request import Request, urlopen
+
+from flask import current_app
+
+from ..extensions import db
+from ..models import IntakeRun, IntakeState, utcnow
+from .ingest import IngestResult, ingest
+
+log = logging.getLogger(__name__)
+
+SOURCE_NAME = "feed"
+CURSOR = "feed_cursor"
+MAX_PAGES = 10_000  # a platform that never says "no more" cannot keep a run going forever
+TICKET_FIELDS = (
+    "order_no",
+    "received_at",
+    "content",
+    "caller_name",
+    "caller_phone",
+    "request_type",
+    "category",
+    "address",
+    "village",
+    "urgency",
+    "deadline",
+)
+
+
+class FeedError(Exception):
+    """The platform could not be reached or answered badly. `status` is the HTTP status, if any."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Page:
+    tickets: list[dict]
+    next: str | None
+
+
+@dataclass(frozen=True)
+class FeedClient:
+    """Talks to the platform over HTTP with a bearer token and a timeout on every request."""
+
+    url: str
+    token: str | None
+    timeout: float
+
+    def get(self, path: str) -> object:
+        return self._send(Request(self._url(path), method="GET", headers=self._headers()))
+
+    def post(self, path: str, body: dict, headers: dict | None = None) -> object:
+        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        all_headers = {**self._headers(), "Content-Type": "application/json; charset=utf-8", **(headers or {})}
+        return self._send(Request(self._url(path), data=data, method="POST", headers=all_headers))
+
+    def _url(self, path: str) -> str:
+        return self.url.rstrip("/") + path
+
+    def _headers(self) -> dict:
+        headers = {"Accept": "application/json", "User-Agent": "Casework intake"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        return headers
+
+    def _send(self, request: Request) -> object:
+        where = f"{request.get_method()} {request.selector.split('?')[0]}"
+        try:
+            with urlopen(request, timeout=self.timeout) as response:
+                raw = response.read()
+        except HTTPError as exc:
+            raise FeedError(f"{where}: the platform answered HTTP {exc.code}", exc.code) from exc
+        except (OSError, http.client.HTTPException) as exc:  # refused, timed out, reset, DNS, cut short
+            raise FeedError(f"{where}: cannot reach the platform ({getattr(exc, 'reason', exc)})") from exc
+        try:
+            return json.loads(raw.decode("utf-8"))
+        except ValueError as exc:  # UnicodeDecodeError is a ValueError too
+            raise FeedError(f"{where}: the platform's answer is not valid JSON") from exc
+
+
+def feed_client() -> FeedClient | None:
+    """The client for CASEWORK_FEED_URL, or None when no feed is configured."""
+    config = current_app.config
+    if not config.get("FEED_URL"):
+        return None
+    return FeedClient(config["FEED_URL"], config.get("FEED_TOKEN"), float(config.get("FEED_TIMEOUT", 20)))
+
+
+def fetch_page(client: FeedClient, since: str, limit: int) -> Page:
+    """One page of tickets after `since`, checked in full; FeedError if it is not a proper page."""
+    body = client.get("/tickets?" + urlencode({"since": since, "limit": limit}))
+    tickets = body.get("tickets") if isinstance(body, dict) else None
+    if not isinstance(tickets, list) or not all(isinstance(t, dict) for t in tickets):
+        raise FeedError("GET /tickets: the answer is not a page of tickets")
+    cursor = body.get("next")
+    if cursor is not None and (isinstance(cursor, bool) or not isinstance(cursor, str | int)):
+        raise FeedError("GET /tickets: 'next' is neither a cursor nor null")
+    return Page(tickets, None if cursor is None else str(cursor))
+
+
+def ticket_row(ticket: dict) -> dict:
+    """A ticket as the row ingest expects: the canonical keys, values as text (ingest reads the times)."""
+    return {key: _text(ticket.get(key)) for key in TICKET_FIELDS} | {"line": None}
+
+
+def _text(value) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def load_cursor() -> str:
+    state = db.session.get(IntakeState, CURSOR)
+    return state.value if state else ""
+
+
+def save_cursor(cursor: str) -> None:
+    """Flushes; the caller commits."""
+    state = db.session.get(IntakeState, CURSOR) or IntakeState(name=CURSOR)
+    state.value, state.updated_at = cursor, utcnow()
+    db.session.add(state)
+    db.session.flush()
+
+
+def add_counts(run: IntakeRun, result: IngestResult) -> None:
+    """Add one batch's counts to the run (committed with the batch)."""
+    run.fetched += result.fetched
+    run.new += result.new
+    run.duplicates += result.duplicates
+    run.rejected += result.rejected
+
+
+def import_feed(run: IntakeRun) -> IngestResult:
+    """Import every ticket the platform has after the saved cursor, page by page.
+
+    After each page: its orders (and rejected rows, and the run's counts) are committed, then the
+    cursor the page gave is saved and committed. Returns the IngestResult of the whole feed. When the
+    platform fails (FeedError) or a page cannot be ingested, the pages before it stay imported with
+    their cursor, nothing of the failing page is kept, and the error is raised to the caller.
+    """
+    client = feed_client()
+    limit = int(current_app.config.get("FEED_PAGE_SIZE", 100))
+    since, total = load_cursor(), IngestResult()
+    for _ in range(MAX_PAGES):
+        page = fetch_page(client, since, limit)
+        total += _import_page(page, run)
+        if page.next is None or page.next == since:
+            break
+        save_cursor(page.next)
+        db.session.commit()
+        since = page.next
+    return total
+
+
+def _import_page(page: Page, run: IntakeRun) -> IngestResult:
+    """The whole page or none of it: ingested, counted on the run and committed together."""
+    try:
+        result = ingest([ticket_row(t) for t in page.tickets], run, SOURCE_NAME)
+        add_counts(run, result)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return result
+
+
+def post_reply(client: FeedClient, order_no: str, payload: dict, key: str) -> object:
+    """POST one reply; the Idempotency-Key lets the platform recognise a reply it already has."""
+    return client.post(f"/tickets/{quote(order_no, safe='')}/reply", payload, {"Idempotency-Key": key})

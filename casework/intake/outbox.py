@@ -1,0 +1,157 @@
+"""Results back to the platform: the reply outbox (答复/办结 reported to 12345).
+
+A reply is written in the same transaction as the resolution. With a feed, each intake run POSTs
+the unsent ones; without one, staff download them as CSV, enter them on the platform and confirm.
+Each reply row is marked sent exactly once; the platform is told an Idempotency-Key so that a reply
+sent again (the POST went through but our commit after it did not) is recognised there.
+"""
+
+import csv
+import io
+import logging
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+
+from .. import permissions as perm
+from ..extensions import db
+from ..models import Case, IntakeRun, Reply, User, utcnow
+from ..workflow import N_, Forbidden
+from . import feed
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SendResult:
+    sent: int = 0
+    failed: int = 0
+    error: str | None = None
+
+
+def enqueue_reply(case: Case, actor: User) -> Reply | None:
+    """For a hotline order being resolved: its reply (result, resolved time, handler) goes into the
+    outbox in the caller's transaction. Disputes have no platform to answer: None. Never commits."""
+    if not case.is_order:
+        return None
+    handler = case.assignee.name if case.assignee else actor.name
+    resolved_at = case.resolved_at.astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
+    payload = {"result": case.result, "resolved_at": resolved_at.isoformat(timespec="seconds"), "handler": handler}
+    reply = Reply(case=case, order_no=case.number, payload=payload)
+    db.session.add(reply)
+    return reply
+
+
+def idempotency_key(reply: Reply) -> str:
+    return f"casework-reply-{reply.id}"
+
+
+def send_pending(run: IntakeRun | None = None) -> SendResult:
+    """POST every unsent reply, oldest first, committing after each one.
+
+    Delivered: marked sent (via 'feed') and counted on the run. Refused: its attempts, time and error
+    are kept and it waits for the next run. When the platform cannot take replies at all (down, timed
+    out, 5xx, bad token) the remaining ones are left for the next run instead of each waiting out its
+    own timeout. Without a feed nothing is sent: staff enter the replies by hand (replies_csv).
+    """
+    client = feed.feed_client()
+    result = SendResult()
+    if client is None:
+        return result
+    pending = list(db.session.scalars(select(Reply.id).where(Reply.sent_at.is_(None)).order_by(Reply.id)))
+    for reply_id in pending:
+        reply = _claim(reply_id)
+        if reply is None:
+            continue  # sent meanwhile, or another run is sending it right now
+        try:
+            feed.post_reply(client, reply.order_no, reply.payload, idempotency_key(reply))
+        except feed.FeedError as exc:
+            _record_failure(reply, exc, result)
+            if not _only_this_reply(exc):
+                break
+            continue
+        _record_delivery(reply, run, result)
+    return result
+
+
+def _claim(reply_id: int) -> Reply | None:
+    """The reply, locked for this transaction on PostgreSQL so that two runs never both send it."""
+    query = select(Reply).where(Reply.id == reply_id, Reply.sent_at.is_(None)).with_for_update(skip_locked=True)
+    return db.session.scalar(query)
+
+
+def _only_this_reply(exc: feed.FeedError) -> bool:
+    """A 4xx about this reply (unknown order, bad field) says nothing about the others."""
+    return exc.status is not None and 400 <= exc.status < 500 and exc.status not in (401, 403, 408, 429)
+
+
+def _record_delivery(reply: Reply, run: IntakeRun | None, result: SendResult) -> None:
+    now = utcnow()
+    reply.attempts += 1
+    reply.last_attempt_at = reply.sent_at = now
+    reply.sent_via, reply.last_error = "feed", None
+    if run is not None:
+        run.replies_sent += 1
+    db.session.commit()
+    result.sent += 1
+
+
+def _record_failure(reply: Reply, exc: Exception, result: SendResult) -> None:
+    log.warning("reply for %s not delivered: %s", reply.order_no, exc)
+    reply.attempts += 1
+    reply.last_attempt_at, reply.last_error = utcnow(), str(exc)
+    db.session.commit()
+    result.failed += 1
+    result.error = str(exc)
+
+
+# --- by hand, without a feed ---------------------------------------------------------------------
+
+
+def pending_replies() -> list[Reply]:
+    """Replies not yet on the platform, oldest first (a handful a day: no paging needed)."""
+    return list(db.session.scalars(select(Reply).where(Reply.sent_at.is_(None)).order_by(Reply.id)))
+
+
+def pending_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(Reply).where(Reply.sent_at.is_(None)))
+
+
+def replies_csv(replies: list[Reply]) -> bytes:
+    """The replies as a CSV staff can open in Excel (UTF-8 with BOM) to enter on the platform."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([_("Order number"), _("Result"), _("Resolved at"), _("Handler")])
+    for reply in replies:
+        p = reply.payload
+        writer.writerow([_cell(reply.order_no), _cell(p["result"]), _local(p["resolved_at"]), _cell(p["handler"])])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _cell(value: str) -> str:
+    """A cell Excel will not run as a formula."""
+    value = value or ""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def _local(iso: str) -> str:
+    return iso[:16].replace("T", " ")
+
+
+def mark_sent_by_hand(reply_ids: list[int], actor: User) -> int:
+    """Staff entered these replies on the platform: mark them sent (via 'manual'). Replies already
+    sent are left as they are, so a reply is never marked twice. Returns how many were marked."""
+    if not perm.is_dispatcher(actor):
+        raise Forbidden(N_("Only a dispatcher may confirm replies."))
+    if not reply_ids:
+        return 0
+    statement = (
+        update(Reply)
+        .where(Reply.id.in_(reply_ids), Reply.sent_at.is_(None))
+        .values(sent_at=utcnow(), sent_via="manual")
+        .execution_options(synchronize_session=False)
+    )
+    return db.session.execute(statement).rowcount

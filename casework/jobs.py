@@ -1,0 +1,217 @@
+"""The scheduled jobs, all declared here with stable ids, and the commands that run them.
+
+The intake runs at CASEWORK_POLL_TIMES (local time, CASEWORK_TIMEZONE). Where the jobs run:
+- CASEWORK_SCHEDULER=embedded: a BackgroundScheduler inside the web process (`make run`, one process);
+- `flask --app wsgi scheduler`: a BlockingScheduler as its own process, beside web workers that run
+  with CASEWORK_SCHEDULER=off.
+Either way each slot runs once: intake_run claims the slot's key in the database before it fetches.
+"""
+
+import atexit
+import contextlib
+import logging
+import os
+import signal
+import sys
+import threading
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import click
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from .extensions import db
+from .intake.run import intake_run
+from .models import IntakeRun
+
+log = logging.getLogger(__name__)
+
+JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 30 * 60}
+CATCH_UP_JOB = "intake-catch-up"
+
+_embedded: BackgroundScheduler | None = None
+_embedded_lock = threading.Lock()
+
+
+def poll_times(app: Flask) -> list[time]:
+    """CASEWORK_POLL_TIMES ("08:30,11:30,...") as sorted local times; a bad entry stops the start-up."""
+    times = set()
+    for item in str(app.config["POLL_TIMES"]).split(","):
+        try:
+            times.add(time.fromisoformat(item.strip()).replace(second=0, microsecond=0))
+        except ValueError as exc:
+            raise ValueError(f"CASEWORK_POLL_TIMES: {item.strip()!r} is not a time like 08:30") from exc
+    return sorted(times)
+
+
+def zone(app: Flask) -> ZoneInfo:
+    return ZoneInfo(app.config["TIMEZONE"])
+
+
+def job_id(at: time) -> str:
+    return f"intake-{at:%H%M}"
+
+
+def slot_key(slot: datetime) -> str:
+    """The slot's local date and time, e.g. 2026-11-30T08:30+08:00: the same in every process."""
+    return slot.isoformat(timespec="minutes")
+
+
+def latest_slot(now: datetime, times: list[time], tz: ZoneInfo) -> datetime:
+    """The most recent slot at or before `now`: today's latest passed time, or yesterday's last."""
+    today = now.astimezone(tz).date()
+    for day in (today, today - timedelta(days=1)):
+        for at in reversed(times):
+            slot = datetime.combine(day, at, tzinfo=tz)
+            if slot <= now:
+                return slot
+    raise ValueError("no poll times configured")
+
+
+def triggers(app: Flask) -> dict[str, CronTrigger]:
+    tz = zone(app)
+    return {job_id(at): CronTrigger(hour=at.hour, minute=at.minute, timezone=tz) for at in poll_times(app)}
+
+
+def next_slots(app: Flask, now: datetime, count: int = 4) -> list[datetime]:
+    """The next `count` scheduled intake times after `now`, as the cron triggers compute them."""
+    times = []
+    for trigger in triggers(app).values():
+        fire = trigger.get_next_fire_time(None, now)
+        for _ in range(count):
+            times.append(fire)
+            fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
+    return sorted(times)[:count]
+
+
+# --- the jobs ------------------------------------------------------------------------------------
+
+
+def declare_jobs(scheduler, app: Flask) -> None:
+    """Every periodic job Casework has, with stable ids (one cron job per poll time)."""
+    for (ident, trigger), at in zip(triggers(app).items(), poll_times(app), strict=True):
+        scheduler.add_job(
+            scheduled_intake,
+            trigger,
+            args=[app, at.isoformat("minutes")],
+            id=ident,
+            name=f"intake at {at:%H:%M}",
+            replace_existing=True,
+        )
+
+
+def scheduled_intake(app: Flask, at: str) -> IntakeRun | None:
+    """The cron job: run the slot of this poll time that has just come (once across all schedulers)."""
+    with app.app_context():
+        tz = zone(app)
+        slot = latest_slot(datetime.now(tz), [time.fromisoformat(at)], tz)
+        return intake_run("schedule", slot_key=slot_key(slot))
+
+
+def catch_up(app: Flask, now: datetime | None = None) -> IntakeRun | None:
+    """At start-up: the latest slot that has passed (today's, or yesterday's last) runs now unless a
+    run already has it. Claiming its key makes this happen once, however many schedulers start."""
+    with app.app_context():
+        tz = zone(app)
+        slot = latest_slot(now or datetime.now(tz), poll_times(app), tz)
+        key = slot_key(slot)
+        if db.session.scalar(select(IntakeRun.id).where(IntakeRun.slot_key == key)):
+            return None
+        log.info("slot %s was missed while the service was down: running it now", key)
+        return intake_run("startup", slot_key=key)
+
+
+def build_scheduler(cls, app: Flask, with_catch_up: bool = True):
+    """A scheduler of class `cls` with every job declared, and the one-off catch-up of a missed slot."""
+    scheduler = cls(timezone=zone(app), job_defaults=JOB_DEFAULTS)
+    declare_jobs(scheduler, app)
+    if with_catch_up:
+        scheduler.add_job(catch_up, args=[app], id=CATCH_UP_JOB, name="catch up a missed slot")
+    return scheduler
+
+
+# --- where the jobs run --------------------------------------------------------------------------
+
+
+def should_embed(app: Flask) -> bool:
+    """Only a serving process with CASEWORK_SCHEDULER=embedded; never in tests or a `flask` command."""
+    if app.config.get("SCHEDULER") != "embedded" or app.testing:
+        return False
+    return os.environ.get("FLASK_RUN_FROM_CLI") != "true"
+
+
+def start_embedded(app: Flask, with_catch_up: bool = True) -> BackgroundScheduler:
+    """Start the jobs on a background thread of this process; once per process, whatever the caller."""
+    global _embedded
+    with _embedded_lock:
+        if _embedded is None:
+            scheduler = build_scheduler(BackgroundScheduler, app, with_catch_up)
+            scheduler.start()
+            atexit.register(_stop, scheduler)
+            _embedded = scheduler
+            log.info("embedded scheduler started: %s", ", ".join(j.id for j in scheduler.get_jobs()))
+    return _embedded
+
+
+def stop_embedded() -> None:
+    global _embedded
+    with _embedded_lock:
+        if _embedded is not None:
+            _stop(_embedded)
+            _embedded = None
+
+
+def _stop(scheduler) -> None:
+    if scheduler.running:
+        scheduler.shutdown(wait=False)
+
+
+def init_app(app: Flask) -> None:
+    if should_embed(app):
+        start_embedded(app)
+
+
+# --- commands ------------------------------------------------------------------------------------
+
+
+def run_summary(run: IntakeRun) -> str:
+    line = (
+        f"intake run {run.id} {run.status}: fetched {run.fetched}, new {run.new}, duplicates {run.duplicates}, "
+        f"rejected {run.rejected}, replies sent {run.replies_sent}"
+    )
+    return line + (f"\n{run.error}" if run.error else "")
+
+
+@click.command("poll")
+@with_appcontext
+def poll_command() -> None:
+    """Run one intake now (inbox, feed, replies) and print its counts."""
+    run = intake_run("manual")
+    click.echo(run_summary(run))
+    if run.status != "ok":
+        sys.exit(1)
+
+
+@click.command("scheduler")
+@with_appcontext
+def scheduler_command() -> None:
+    """Run the scheduled jobs in this process until stopped (web workers then use CASEWORK_SCHEDULER=off)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = current_app._get_current_object()
+    scheduler = build_scheduler(BlockingScheduler, app)
+    signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
+    for slot in next_slots(app, datetime.now(zone(app))):
+        click.echo(f"next intake: {slot:%Y-%m-%d %H:%M %Z}")
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
+        scheduler.start()
+    click.echo("scheduler stopped")
+
+
+def init_cli(app: Flask) -> None:
+    app.cli.add_command(poll_command)
+    app.cli.add_command(scheduler_command)
