@@ -1,6 +1,7 @@
 """The dispatcher's screens with a million orders (issue 2 §9).
 
-Each page is rendered through the Flask test client, logged in as the demo dispatcher, and timed
+Each page is rendered through the Flask test client, logged in as the demo dispatcher (a cadre for
+"my cases"), and timed
 (median and p95). Beside it, the floor: every SQL statement that render sent, captured from the
 engine and sent again straight to the DB-API cursor (rows fetched, no ORM, no template), in the
 same run. The ratio render / SQL is what the app adds; the page's main SELECT (the one over
@@ -88,7 +89,7 @@ def explain(engine, statement: Statement) -> str:
 
 
 def pages(app) -> list[tuple[str, str]]:
-    """The pages to time: (label, URL), chosen from what the database holds."""
+    """The pages to time: (who, label, URL), chosen from what the database holds."""
     from casework import queue
     from casework.extensions import db
     from casework.models import Case, Village
@@ -111,14 +112,16 @@ def pages(app) -> list[tuple[str, str]]:
             ("queue: village + resolved", f"/queue?state=resolved&village={village.id}"),
             ("queue: overdue", "/queue?state=&overdue=1"),
             ("queue: search order number", f"/queue?state=&q={middle.number}"),
-            ("queue: search words", "/queue?state=&q=" + "路灯"),
+            ("queue: search words, common", "/queue?state=&q=" + "路灯"),
+            ("queue: search words, no match", "/queue?state=&q=" + "井盖被盗"),
             (f"queue: deep page ({total * 3 // 4:,} down)", f"/queue?state=&after={queue.encode_cursor(deep)}"),
             (f"case page: order, {len(middle.events)} events", f"/cases/{middle.id}"),
             (f"case page: order, {len(problem.events)} events", f"/cases/{problem.id}"),
         ]
         if dispute is not None:
             listed.append((f"case page: dispute, {len(dispute.events)} events", f"/cases/{dispute.id}"))
-        return listed
+        cadre = village.default_cadre.username
+        return [("dispatcher", label, path) for label, path in listed] + [(cadre, "my cases (a cadre)", "/my")]
 
 
 def run(args) -> None:
@@ -129,9 +132,10 @@ def run(args) -> None:
 
         engine = db.engine
     recorder = Recorder(engine)
-    client = login_client(app, "dispatcher")
+    clients = {}
     print(f"{'page':<38} {'render (test client)':>30} | {'all its SQL, raw':>30} | ratio | main SELECT")
-    for label, path in pages(app):
+    for who, label, path in pages(app):
+        client = clients.setdefault(who, login_client(app, who))
         _bench_page(args, engine, recorder, client, label, path)
 
 
