@@ -1,0 +1,176 @@
+"""Extensions (延期): the assigned cadre asks before the deadline, a dispatcher grants or refuses; limited."""
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from casework import workflow
+from casework.extensions import db
+from casework.models import ExtensionRequest
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def end_of(y, m, d) -> datetime:
+    return datetime(y, m, d, 23, 59, 59, tzinfo=SHANGHAI).astimezone(UTC)
+
+
+@pytest.fixture
+def order(world, make):
+    return make.order(world.v1, state="assigned", assignee=world.cadre1, due_at=end_of(2026, 12, 15))
+
+
+def ask(order, world, days=2, reason="村民外出，需等其返回"):
+    event = workflow.request_extension(order, world.cadre1, reason=reason, working_days=days)
+    db.session.commit()
+    return event
+
+
+def requests(order) -> list[ExtensionRequest]:
+    return list(db.session.scalars(select(ExtensionRequest).where(ExtensionRequest.case_id == order.id)))
+
+
+def test_the_assigned_cadre_asks_and_the_request_waits_in_the_history(order, world):
+    event = ask(order, world)
+    (request,) = requests(order)
+    assert (request.status, request.working_days, request.requested_by_id) == ("pending", 2, world.cadre1.id)
+    assert (event.action, event.note, event.data) == ("request_extension", "村民外出，需等其返回", {"working_days": 2})
+    assert order.due_at == end_of(2026, 12, 15) and order.state == "assigned"
+    assert "request_extension" not in workflow.allowed_actions(world.cadre1, order)
+    assert {"grant_extension", "refuse_extension"} <= set(workflow.allowed_actions(world.dispatcher, order))
+
+
+def test_granting_moves_the_deadline_by_working_days_and_counts_it(order, world):
+    ask(order, world, days=3)
+    event = workflow.grant_extension(order, world.dispatcher, note="同意")
+    db.session.commit()
+    assert order.due_at == end_of(2026, 12, 18) and order.extension_count == 1
+    (request,) = requests(order)
+    assert (request.status, request.decided_by_id, request.new_due_at) == ("granted", world.dispatcher.id, order.due_at)
+    assert event.data["previous_due_at"] == end_of(2026, 12, 15).isoformat()
+    assert event.data["due_at"] == order.due_at.isoformat()
+
+
+def test_an_extension_into_2027_counts_weekdays_there(world, make):
+    order = make.order(world.v1, state="assigned", assignee=world.cadre1, due_at=end_of(2026, 12, 31))
+    ask(order, world, days=3)
+    workflow.grant_extension(order, world.dispatcher)
+    assert order.due_at == end_of(2027, 1, 5)  # Fri Jan 1 counts: chinesecalendar does not know 2027
+
+
+def test_refusing_keeps_the_deadline_and_needs_a_reason(order, world):
+    ask(order, world)
+    with pytest.raises(workflow.InvalidInput):
+        workflow.refuse_extension(order, world.dispatcher, reason=" ")
+    workflow.refuse_extension(order, world.dispatcher, reason="期限内可办结")
+    db.session.commit()
+    assert order.due_at == end_of(2026, 12, 15) and order.extension_count == 0
+    assert requests(order)[0].status == "refused"
+    assert "request_extension" in workflow.allowed_actions(world.cadre1, order)  # may ask again
+
+
+@pytest.mark.parametrize("days", [0, 4, None, "abc"])
+def test_the_number_of_days_is_checked(order, world, days):
+    with pytest.raises(workflow.InvalidInput) as info:
+        workflow.request_extension(order, world.cadre1, reason="x", working_days=days)
+    assert info.value.field == "working_days"
+
+
+def test_a_reason_is_required(order, world):
+    with pytest.raises(workflow.InvalidInput) as info:
+        workflow.request_extension(order, world.cadre1, reason="", working_days=1)
+    assert info.value.field == "reason"
+
+
+def test_only_the_assigned_cadre_may_ask(order, world):
+    for other in (world.cadre1b, world.dispatcher, world.leader):
+        with pytest.raises(workflow.Forbidden):
+            workflow.request_extension(order, other, reason="x", working_days=1)
+
+
+def test_only_a_dispatcher_decides(order, world):
+    ask(order, world)
+    with pytest.raises(workflow.Forbidden):
+        workflow.grant_extension(order, world.cadre1)
+
+
+def test_no_request_after_the_deadline(world, make):
+    late = make.order(world.v1, state="assigned", assignee=world.cadre1, due_at=datetime(2026, 1, 1, tzinfo=UTC))
+    with pytest.raises(workflow.NotAllowed, match="deadline has passed"):
+        workflow.request_extension(late, world.cadre1, reason="x", working_days=1)
+    assert "request_extension" not in workflow.allowed_actions(world.cadre1, late)
+
+
+def test_one_request_waits_at_a_time(order, world):
+    ask(order, world)
+    with pytest.raises(workflow.NotAllowed, match="already waiting"):
+        workflow.request_extension(order, world.cadre1, reason="again", working_days=1)
+
+
+def test_nothing_to_decide_without_a_waiting_request(order, world):
+    with pytest.raises(workflow.NotAllowed, match="No extension request"):
+        workflow.grant_extension(order, world.dispatcher)
+
+
+def test_the_number_of_extensions_is_limited_by_configuration(app, order, world):
+    app.config["EXTENSION_MAX"] = 2
+    for _ in range(2):
+        ask(order, world, days=1)
+        workflow.grant_extension(order, world.dispatcher)
+        db.session.commit()
+    assert order.extension_count == 2
+    with pytest.raises(workflow.NotAllowed, match="most extensions allowed"):
+        workflow.request_extension(order, world.cadre1, reason="x", working_days=1)
+    assert "request_extension" not in workflow.allowed_actions(world.cadre1, order)
+
+
+def version(action: str, order) -> dict:
+    db.session.refresh(order)
+    return {f"{action}-version": str(order.version)}
+
+
+def test_the_case_page_round_trip(order, world, client, auth):
+    auth.login(world.cadre1)
+    page = client.get(f"/cases/{order.id}").get_data(as_text=True)
+    assert f'action="/cases/{order.id}/request_extension"' in page
+    bad = client.post(
+        f"/cases/{order.id}/request_extension",
+        data={
+            **version("request_extension", order),
+            "request_extension-reason": "等材料",
+            "request_extension-working_days": "9",
+        },
+    )
+    assert bad.status_code == 422 and "等材料" in bad.get_data(as_text=True)
+    ok = client.post(
+        f"/cases/{order.id}/request_extension",
+        data={
+            **version("request_extension", order),
+            "request_extension-reason": "等材料",
+            "request_extension-working_days": "2",
+        },
+    )
+    assert ok.status_code == 302
+    auth.logout()
+    auth.login(world.dispatcher)
+    page = client.get(f"/cases/{order.id}").get_data(as_text=True)
+    assert "等材料" in page and f'action="/cases/{order.id}/grant_extension"' in page
+    assert client.post(f"/cases/{order.id}/grant_extension", data=version("grant_extension", order)).status_code == 302
+    db.session.expire_all()
+    assert order.extension_count == 1 and order.due_at == end_of(2026, 12, 17)
+
+
+def test_typing_that_is_not_a_number_is_kept_with_a_422(order, world, client, auth):
+    auth.login(world.cadre1)
+    response = client.post(
+        f"/cases/{order.id}/request_extension",
+        data={
+            **version("request_extension", order),
+            "request_extension-reason": "理由甲",
+            "request_extension-working_days": "两天",
+        },
+    )
+    assert response.status_code == 422
+    assert "理由甲" in response.get_data(as_text=True) and "两天" in response.get_data(as_text=True)
