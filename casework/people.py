@@ -39,7 +39,7 @@ class Vacated:
 
     villages: list[Village] = default(default_factory=list)  # no longer have a default cadre
     districts: list[District] = default(default_factory=list)  # no longer have a mediator
-    open_cases: int = 0  # cases still assigned to a person who was just deactivated
+    open_cases: int = 0  # cases still assigned to a person just deactivated or given another role
 
     def __bool__(self) -> bool:
         return bool(self.villages or self.districts or self.open_cases)
@@ -170,17 +170,18 @@ def update_user(
 
     An admin cannot deactivate themself, and the last active admin stays one. Villages the person
     no longer serves lose them as default cadre, districts lose them as mediator when they may no
-    longer mediate; the result lists those, and the open cases a deactivated person still holds.
+    longer mediate; the result lists those, and the open cases still assigned to a person who was
+    just deactivated or given another role (a dispatcher reassigns them).
     """
     _check_manager(actor)
     name = _text(name, "name", 40, N_("Write the person's name."))
     phone, role = _phone(phone), _role(role)
     villages = _villages_for(role, villages)
     _check_admins_remain(actor, user, role, bool(active))
-    was_active = user.active
+    was_active, old_role = user.active, user.role
     user.name, user.phone, user.role, user.villages, user.active = name, phone, role, villages, bool(active)
     vacated = _vacate(user)
-    if was_active and not user.active:
+    if was_active and (not user.active or user.role != old_role):
         vacated.open_cases = _open_cases_of(user)
     db.session.flush()
     return vacated

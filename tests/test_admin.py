@@ -157,9 +157,16 @@ def test_deactivating_clears_default_and_mediator_and_counts_open_cases(world, m
     assert world.v2.default_cadre_id is None and world.north.mediator_id is None
 
 
-def test_a_cadre_turned_leader_may_no_longer_mediate(world):
+def test_a_cadre_turned_leader_may_no_longer_mediate_and_leaves_cases_to_reassign(world, make):
+    make.order(world.v2, state="assigned", assignee=world.cadre2)
     vacated = edit(world.admin, world.cadre2, role="leader", villages=[])
     assert world.north.mediator_id is None and vacated.districts == [world.north]
+    assert vacated.open_cases == 1
+
+
+def test_a_mere_rename_reports_nothing_left(world, make):
+    make.order(world.v2, state="assigned", assignee=world.cadre2)
+    assert not edit(world.admin, world.cadre2, name="王芳芳")
 
 
 def test_deactivated_people_cannot_log_in_but_are_kept(world, auth):
