@@ -280,3 +280,10 @@ def test_a_refused_conversion_changes_nothing(world, auth, client, order):
     assert r.status_code == 422
     assert db.session.scalar(select(func.count()).select_from(Case).where(Case.kind == "dispute")) == 0
     assert [e.action for e in order.events] == []
+
+
+def test_a_post_with_fewer_rows_than_shown_still_registers(world, auth, client):
+    auth.login(world.dispatcher)
+    data = {k: v for k, v in dispute_form(world.v1).items() if not k.startswith("parties-1-")}
+    assert client.post("/disputes/new", data=data).status_code == 302
+    assert [p.name for p in disputes()[0].parties] == ["王大山"]

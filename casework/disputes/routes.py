@@ -84,7 +84,7 @@ def _adding_party(form: forms.DisputeForm) -> bool:
     if "add_party" not in request.form:
         return False
     if form.can_add_party():
-        form.parties.append_entry({"role": forms.PARTY_ROLES[-1]})
+        form.parties.append_entry()
     return True
 
 
