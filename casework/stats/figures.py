@@ -22,7 +22,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.expression import FunctionElement
 
 from ..extensions import db
-from ..models import Case, CaseEvent, ExtensionRequest, User, Village
+from ..models import Case, CaseEvent, User, UTCDateTime, Village
 
 ORDER_COUNTS = (
     "received",
@@ -86,22 +86,41 @@ def bucket_of(column, edges: Sequence[datetime]):
     return case(*[(column < edge, i) for i, edge in enumerate(edges[1:-1])], else_=len(edges) - 2)
 
 
-def due_as_of(moment):
-    """The order's due time as it stood at `moment`: a later granted extension does not move it back.
+class utc_instant(FunctionElement):
+    """An ISO 8601 UTC time kept in the history's JSON, comparable with the stored datetime columns."""
 
-    Cases never extended use cases.due_at; otherwise the new due time of the last extension granted
-    at or before `moment`. (The due time before a case's first extension is not stored: for an order
-    first extended after `moment`, cases.due_at stands in. See docs/statistics.md.)
-    """
-    er = aliased(ExtensionRequest)
-    granted = (
-        select(er.new_due_at)
-        .where(er.case_id == Case.id, er.status == "granted", er.decided_at <= moment)
-        .order_by(er.decided_at.desc(), er.id.desc())
+    type = UTCDateTime()
+    inherit_cache = True
+    name = "utc_instant"
+
+
+@compiles(utc_instant, "sqlite")
+def _instant_sqlite(element, compiler, **kw):
+    # SQLAlchemy keeps SQLite datetimes as 'YYYY-MM-DD HH:MM:SS.ffffff' text: write the JSON time so.
+    (value,) = (compiler.process(c, **kw) for c in element.clauses)
+    return f"(strftime('%Y-%m-%d %H:%M:%S', {value}) || '.000000')"
+
+
+@compiles(utc_instant)
+def _instant_default(element, compiler, **kw):
+    (value,) = (compiler.process(c, **kw) for c in element.clauses)
+    return f"CAST(CAST({value} AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS TIMESTAMP)"
+
+
+def due_as_of(moment):
+    """The order's due time as it stood at `moment`: an extension granted later does not count.
+
+    Cases never extended use cases.due_at. Otherwise, when an extension was granted after `moment`,
+    the due time then is the `previous_due_at` that the first such grant_extension event recorded."""
+    ev = aliased(CaseEvent)
+    replaced = (
+        select(utc_instant(ev.data["previous_due_at"].as_string()))
+        .where(ev.case_id == Case.id, ev.action == "grant_extension", ev.at > moment)
+        .order_by(ev.at, ev.id)
         .limit(1)
         .scalar_subquery()
     )
-    return case((Case.extension_count > 0, func.coalesce(granted, Case.due_at)), else_=Case.due_at)
+    return case((Case.extension_count > 0, func.coalesce(replaced, Case.due_at)), else_=Case.due_at)
 
 
 def cadre_at(cutoff: datetime):

@@ -1,0 +1,136 @@
+"""Statistics with a million orders (issue 4 §7): the monthly export in each format and the yearly summary.
+
+For each: median and p95 time, and the peak memory of one run in a forked process. Beside it, the
+floor measured in the same run: the bare SQL aggregation queries that the figures send, captured
+from the engine and sent again straight to the DB-API cursor (rows fetched, nothing else). The XLSX
+export also lists the month's orders; its second floor adds the bare order-list query (all rows
+fetched), which is the least any export of that list must pay.
+
+    python -m bench --only stats                    # 1,000,000 orders on SQLite
+    python -m bench --only stats --orders 100000    # quicker
+    python -m bench --only stats --stats-month 2026-10 --stats-year 2026
+"""
+
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import event
+
+from bench.common import baseline_rss, bench_app, mb, million_orders_db, ms, peak_memory, report, timed
+
+MEMORY_LIMIT_MB = 300
+RATIO_AIM = 1.5
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--stats-month", default=None, help="stats: the month to export (default: last month)")
+    parser.add_argument("--stats-year", default=None, help="stats: the year to summarise (default: this year)")
+    parser.add_argument("--stats-repeat", type=int, default=3, help="stats: timed repetitions (default 3)")
+
+
+class Recorder:
+    """Keeps the SQL statements the app sends while capturing."""
+
+    def __init__(self, engine):
+        self.on, self.statements = False, []
+        event.listen(engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, conn, cursor, statement, parameters, context, executemany):
+        if self.on:
+            self.statements.append((statement, parameters))
+
+    def capture(self, fn) -> list:
+        self.statements, self.on = [], True
+        try:
+            fn()
+        finally:
+            self.on = False
+        return self.statements
+
+
+def replay(engine, statements):
+    """Send the statements straight to a DB-API cursor and fetch every row: the floor."""
+
+    def run():
+        raw = engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            for sql, params in statements:
+                cursor.execute(sql, params)
+                cursor.fetchall()
+            cursor.close()
+            raw.rollback()
+        finally:
+            raw.close()
+
+    return run
+
+
+def run(args) -> None:
+    from casework.extensions import db
+    from casework.stats import exporters, monthly, periods, yearly
+
+    url = million_orders_db(args.orders, args.database_url)
+    app = bench_app(url)
+    out = Path(tempfile.mkdtemp(prefix="bench-stats-"))
+    with app.app_context():
+        tz = app.config["TIMEZONE"]
+        month = periods.parse_month(args.stats_month) if args.stats_month else _last_month(tz)
+        year = periods.parse_year(args.stats_year) if args.stats_year else periods.current_month(tz).year
+        recorder = Recorder(db.engine)
+        aggregation = recorder.capture(lambda: monthly.monthly_figures(month))
+        listing = recorder.capture(lambda: list(monthly.month_orders(month)))
+        yearly_sql = recorder.capture(lambda: yearly.yearly_summary(year))
+        figures = monthly.monthly_figures(month)
+        print(
+            f"stats: month {month} ({figures.orders['received']:,} orders received, "
+            f"{figures.orders['resolved']:,} resolved), year {year}; baseline RSS {mb(baseline_rss())}",
+            flush=True,
+        )
+        repeat = args.stats_repeat
+        floor_month = timed(replay(db.engine, aggregation), repeat=repeat)
+        floor_list = timed(replay(db.engine, aggregation + listing), repeat=repeat)
+        floor_year = timed(replay(db.engine, yearly_sql), repeat=repeat)
+        report("stats floor: month aggregation SQL", floor_month)
+        report("stats floor: + month order list SQL", floor_list)
+        report("stats floor: year aggregation SQL", floor_year)
+
+        def export(fmt):
+            def go():
+                exporters.write_monthly(monthly.monthly_figures(month), fmt, out / f"month.{fmt}")
+                db.session.remove()
+
+            return go
+
+        def summary(fmt):
+            def go():
+                exporters.write_yearly(yearly.yearly_summary(year), fmt, out / f"year.{fmt}")
+                db.session.remove()
+
+            return go
+
+        cases = [
+            (f"export-month {month} csv", export("csv"), floor_month),
+            (f"export-month {month} json", export("json"), floor_month),
+            (f"export-month {month} xlsx", export("xlsx"), floor_month),
+            (f"yearly-summary {year} docx", summary("docx"), floor_year),
+            (f"yearly-summary {year} json", summary("json"), floor_year),
+        ]
+        for label, fn, floor in cases:
+            figure = timed(fn, repeat=repeat, warmup=0)
+            report(label, figure, floor)
+            seconds, peak = peak_memory(fn)
+            verdict = "ok" if peak / 1_000_000 < MEMORY_LIMIT_MB else f"OVER {MEMORY_LIMIT_MB} MB"
+            print(f"{'':<34} one run in a fresh process {ms(seconds)}, peak RSS {mb(peak)} ({verdict})", flush=True)
+            if "xlsx" in label:
+                ratio = figure[0] / floor_list[0] if floor_list[0] else float("inf")
+                print(f"{'':<34} ratio to aggregation + order list SQL {ratio:6.1f}x", flush=True)
+        size = (out / "month.xlsx").stat().st_size
+        print(f"stats: xlsx {size / 1_000_000:.1f} MB in {out} (aim: ratio <= {RATIO_AIM}x, < {MEMORY_LIMIT_MB} MB)")
+
+
+def _last_month(tz: str):
+    from casework.stats.periods import current_month
+
+    return current_month(tz, datetime.now(UTC)).shift(-1)
