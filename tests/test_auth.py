@@ -11,11 +11,6 @@ from tests.conftest import PASSWORD
 from tests.test_case_views import new_request
 
 
-@pytest.fixture(autouse=True)
-def english(app):
-    app.config["BABEL_DEFAULT_LOCALE"] = "en"
-
-
 def test_login_page_shows_the_form(client):
     r = client.get("/login")
     assert r.status_code == 200 and 'name="username"' in r.get_data(as_text=True)

@@ -13,11 +13,6 @@ from tests.test_workflow import KINDS, MATRIX, case_in, expected_actions, user_f
 HTTP_ACTIONS = ("assign", "reassign", "return", "resolve", "reopen", "escalate", "callback", "note")
 
 
-@pytest.fixture(autouse=True)
-def english(app):
-    app.config["BABEL_DEFAULT_LOCALE"] = "en"
-
-
 def login_as(client, user) -> None:
     """Puts the user in the session (the login form itself is tested in test_auth.py)."""
     with client.session_transaction() as session:

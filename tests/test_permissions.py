@@ -10,11 +10,6 @@ from tests.test_case_views import login_as
 from tests.test_workflow import ROLES, case_in, user_for
 
 
-@pytest.fixture(autouse=True)
-def english(app):
-    app.config["BABEL_DEFAULT_LOCALE"] = "en"
-
-
 def visible_ids(user) -> set[int]:
     return set(db.session.scalars(select(Case.id).where(perm.visible_cases(user))))
 

@@ -15,11 +15,6 @@ T0 = datetime(2026, 10, 10, 1, 0, tzinfo=UTC)
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def english(app):
-    app.config["BABEL_DEFAULT_LOCALE"] = "en"
-
-
 def numbers(page_or_cases) -> list[str]:
     cases = getattr(page_or_cases, "cases", page_or_cases)
     return [c.number for c in cases]
