@@ -4,7 +4,7 @@ import logging
 import socket
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from casework.extensions import db
 from casework.intake import feed
@@ -100,6 +100,26 @@ def test_a_failure_on_the_third_page_keeps_pages_one_and_two_and_their_cursor(pl
     assert (again.status, again.new) == ("ok", 2)
     assert ticket_gets(platform)[0].endswith("since=4&limit=2")
     assert order_count() == 6
+
+
+def test_a_page_the_database_cannot_commit_is_not_kept_and_its_cursor_not_saved(platform):
+    third = platform.tickets[2]["order_no"]  # on page 2
+
+    def fail_with_page_two(session):
+        if session.execute(select(Case.id).where(Case.number == third)).first():
+            raise RuntimeError("disk full")
+
+    event.listen(db.session(), "before_commit", fail_with_page_two)
+    try:
+        run = intake_run("manual")
+    finally:
+        event.remove(db.session(), "before_commit", fail_with_page_two)
+
+    assert run.status == "failed" and "disk full" in run.error
+    assert numbers() == {t["order_no"] for t in platform.tickets[:2]}
+    assert feed.load_cursor() == "2"
+    assert (run.fetched, run.new) == (2, 2)
+    assert intake_run("manual").new == 3
 
 
 def test_a_page_that_is_not_json_imports_nothing_and_is_retried(platform, caplog):

@@ -79,11 +79,7 @@ def _inbox(run: IntakeRun) -> None:
 def _replies(run: IntakeRun) -> None:
     result = outbox.send_pending(run)
     if result.failed:
-        raise _outbox_error(result)
-
-
-def _outbox_error(result: outbox.SendResult) -> RuntimeError:
-    return RuntimeError(f"{result.failed} not delivered; last error: {result.error}")
+        raise feed.FeedError(f"{result.failed} not delivered; last error: {result.error}")
 
 
 def _step(name: str, step, run: IntakeRun) -> str | None:
