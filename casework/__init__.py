@@ -91,3 +91,6 @@ def _register_blueprints(app: Flask) -> None:
     from .stats.routes import bp as stats_bp  # statistics (issue 4)
 
     app.register_blueprint(stats_bp)
+    from .intake.routes import bp as intake_bp  # rejected rows (issue 3)
+
+    app.register_blueprint(intake_bp)

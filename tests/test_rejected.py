@@ -1,0 +1,124 @@
+"""The rejected-rows screen: dispatchers see rows intake could not import, correct and re-import or dismiss."""
+
+import pytest
+from sqlalchemy import select
+
+from casework.extensions import db
+from casework.intake.ingest import ingest
+from casework.models import Case, CaseEvent, RejectedRow
+
+
+def bad_row(**kw) -> dict:
+    fields = {
+        "order_no": "GD20260001",
+        "received_at": "2026年3月5日 8时30分",
+        "content": "",
+        "caller_phone": "13812345678",
+        "address": "红旗村",
+        "line": 7,
+    }
+    fields.update(kw)
+    return fields
+
+
+@pytest.fixture
+def row(app) -> RejectedRow:
+    ingest([bad_row()], None, "export-0305.csv")
+    db.session.commit()
+    return db.session.scalar(select(RejectedRow))
+
+
+def form_of(row: RejectedRow, **changes) -> dict:
+    data = dict(row.raw)
+    data.update(changes)
+    return data
+
+
+def test_dispatchers_see_the_open_rows_with_file_line_reason_and_fields(world, row, client, auth):
+    auth.login(world.dispatcher)
+    page = client.get("/intake/rejected").get_data(as_text=True)
+    for text in ("export-0305.csv", "<td>7</td>", "The content is missing.", "GD20260001", "2026年3月5日 8时30分"):
+        assert text in page
+
+
+def test_the_nav_links_dispatchers_to_the_rejected_rows(world, client, auth):
+    auth.login(world.dispatcher)
+    assert "/intake/rejected" in client.get("/queue").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role", ["cadre1", "leader", "admin"])
+def test_other_roles_may_not_see_them(world, row, client, auth, role):
+    auth.login(getattr(world, role))
+    assert client.get("/intake/rejected").status_code == 403
+    assert client.post(f"/intake/rejected/{row.id}", data=form_of(row, content="x")).status_code == 403
+    assert row.status == "open"
+
+
+def test_the_correction_form_shows_the_reason_under_its_field(world, row, client, auth):
+    auth.login(world.dispatcher)
+    page = client.get(f"/intake/rejected/{row.id}").get_data(as_text=True)
+    assert 'value="GD20260001"' in page and "The content is missing." in page
+
+
+def test_a_corrected_row_imports_through_the_same_checks(world, row, client, auth):
+    auth.login(world.dispatcher)
+    response = client.post(f"/intake/rejected/{row.id}", data=form_of(row, content="路灯坏了"))
+    assert response.status_code == 302
+    case = db.session.scalar(select(Case))
+    assert (case.number, case.content, case.village_id) == ("GD20260001", "路灯坏了", world.v2.id)
+    assert case.due_at is not None and case.ack_due_at is not None
+    db.session.refresh(row)
+    assert (row.status, row.case_id) == ("imported", case.id)
+    event = db.session.scalar(select(CaseEvent))
+    assert (event.action, event.actor_id, event.data["line"]) == ("receive", world.dispatcher.id, 7)
+    assert response.headers["Location"].endswith(f"/cases/{case.id}")
+
+
+def test_a_correction_that_still_fails_is_a_422_with_the_typing_kept(world, row, client, auth):
+    auth.login(world.dispatcher)
+    response = client.post(f"/intake/rejected/{row.id}", data=form_of(row, content="新内容", received_at="三月五日"))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "The received time cannot be read." in page and "新内容" in page and "三月五日" in page
+    assert db.session.scalar(select(Case)) is None and row.status == "open"
+
+
+def test_a_number_already_imported_is_refused(world, row, make, client, auth):
+    make.order(number="GD20260001")
+    auth.login(world.dispatcher)
+    response = client.post(f"/intake/rejected/{row.id}", data=form_of(row, content="x"))
+    assert response.status_code == 422 and "already in Casework" in response.get_data(as_text=True)
+
+
+def test_a_dismissed_row_leaves_the_list_but_stays_in_the_table(world, row, client, auth):
+    auth.login(world.dispatcher)
+    assert client.post(f"/intake/rejected/{row.id}/dismiss").status_code == 302
+    db.session.refresh(row)
+    assert row.status == "dismissed"
+    assert "GD20260001" not in client.get("/intake/rejected").get_data(as_text=True)
+
+
+def test_a_row_dealt_with_cannot_be_imported_again(world, row, client, auth):
+    auth.login(world.dispatcher)
+    client.post(f"/intake/rejected/{row.id}/dismiss")
+    response = client.post(f"/intake/rejected/{row.id}", data=form_of(row, content="x"))
+    assert response.status_code == 409
+    assert db.session.scalar(select(Case)) is None
+
+
+def test_an_unknown_row_is_a_404(world, client, auth):
+    auth.login(world.dispatcher)
+    assert client.get("/intake/rejected/99999").status_code == 404
+    assert client.post("/intake/rejected/99999999999/dismiss").status_code == 404
+
+
+def test_the_list_pages_by_id(world, app, client, auth):
+    app.config["PAGE_SIZE"] = 2
+    ingest([bad_row(order_no=f"N{i}", line=i) for i in range(5)], None, "f.csv")
+    db.session.commit()
+    auth.login(world.dispatcher)
+    first = client.get("/intake/rejected").get_data(as_text=True)
+    assert "N4" in first and "N3" in first and "N2" not in first
+    newest = db.session.scalars(select(RejectedRow.id).order_by(RejectedRow.id.desc())).all()
+    second = client.get(f"/intake/rejected?after={newest[1]}").get_data(as_text=True)
+    assert "N2" in second and "N1" in second and "N4" not in second
