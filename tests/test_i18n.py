@@ -1,0 +1,162 @@
+"""The Chinese catalog: every msgid the code uses is translated, and the app speaks Chinese by default.
+
+The other test files render English on purpose (conftest sets BABEL_DEFAULT_LOCALE='en'); here an app
+is built with the shipped default, zh_CN, over catalogs compiled afresh from the .po files.
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+from babel import Locale
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask_babel import get_domain
+
+from casework import create_app
+from casework.extensions import db
+from tests.conftest import PASSWORD
+
+ROOT = Path(__file__).resolve().parent.parent
+TRANSLATIONS = ROOT / "casework" / "translations"
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "N_": None}  # as `make i18n` extracts
+PLACEHOLDER = re.compile(r"%\((\w+)\)[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrs]")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+TODO = "run `make i18n` and translate them in the zh_CN catalog"
+
+
+def catalog_path(locale: str) -> Path:
+    """Where Babel looks for a locale: zh_CN is parsed as zh_Hans_CN, and that is the directory it reads."""
+    return TRANSLATIONS / str(Locale.parse(locale)) / "LC_MESSAGES" / "messages.po"
+
+
+def read_catalog(locale: str):
+    with catalog_path(locale).open("rb") as f:
+        return read_po(f)
+
+
+@pytest.fixture(scope="module")
+def used_msgids() -> dict[str, str]:
+    """Every msgid in the code and templates, extracted over babel.cfg like `make i18n`: msgid -> where."""
+    with (ROOT / "babel.cfg").open() as f:
+        method_map, options_map = parse_mapping_cfg(f)
+    found = {}
+    for filename, lineno, message, _comments, _context in extract_from_dir(
+        str(ROOT), method_map, options_map, keywords=KEYWORDS
+    ):
+        msgid = message[0] if isinstance(message, tuple) else message
+        found.setdefault(msgid, f"{filename}:{lineno}")
+    return found
+
+
+def _strings(message) -> list[str]:
+    return list(message.string) if isinstance(message.string, tuple | list) else [message.string]
+
+
+def _ids(message) -> list[str]:
+    return list(message.id) if isinstance(message.id, tuple | list) else [message.id]
+
+
+def _placeholders(text: str) -> set[str]:
+    return set(PLACEHOLDER.findall(text))
+
+
+def test_the_extraction_finds_the_code_and_the_templates(used_msgids):
+    where = {place.split(":")[0].split("/")[0] for place in used_msgids.values()}
+    assert where == {"casework", "templates"}
+    assert "Log in" in used_msgids and "Received" in used_msgids
+
+
+def test_every_msgid_the_code_uses_has_a_chinese_translation(used_msgids):
+    catalog = read_catalog("zh_CN")
+    missing = [f"{where}: {msgid!r}" for msgid, where in used_msgids.items() if msgid not in catalog]
+    empty = [
+        f"{used_msgids[m.id if isinstance(m.id, str) else m.id[0]]}: {m.id!r}"
+        for m in catalog
+        if m.id and _ids(m)[0] in used_msgids and not all(_strings(m))
+    ]
+    fuzzy = [repr(m.id) for m in catalog if m.id and m.fuzzy]
+    assert not missing, f"not in the catalog ({TODO}):\n" + "\n".join(missing)
+    assert not empty, f"untranslated ({TODO}):\n" + "\n".join(empty)
+    assert not fuzzy, "fuzzy (check the translation, then drop the flag):\n" + "\n".join(fuzzy)
+
+
+@pytest.mark.parametrize("locale", ["zh_CN", "en"])
+def test_translations_keep_the_placeholders_of_their_msgid(locale):
+    wrong = []
+    for m in read_catalog(locale):
+        wanted = set().union(*(_placeholders(i) for i in _ids(m))) if m.id else set()
+        for text in _strings(m):
+            if m.id and text and _placeholders(text) != wanted:
+                wrong.append(f"{m.id!r} -> {text!r}")
+    assert not wrong, "placeholders differ from the msgid's:\n" + "\n".join(wrong)
+
+
+def test_chinese_translations_are_chinese_and_have_one_plural_form():
+    catalog = read_catalog("zh_CN")
+    assert catalog.num_plurals == 1
+    not_chinese = [f"{m.id!r} -> {s!r}" for m in catalog if m.id for s in _strings(m) if s and not CJK.search(s)]
+    assert not not_chinese, "translations with no Chinese in them:\n" + "\n".join(not_chinese)
+
+
+@pytest.fixture(scope="session")
+def compiled_catalogs(tmp_path_factory) -> Path:
+    """The .po files compiled into a fresh directory, so a stale or missing .mo cannot hide a mistake."""
+    out = tmp_path_factory.mktemp("translations")
+    for po in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
+        mo = out / po.relative_to(TRANSLATIONS).with_suffix(".mo")
+        mo.parent.mkdir(parents=True)
+        with po.open("rb") as src:
+            catalog = read_po(src)
+        with mo.open("wb") as dst:
+            write_mo(dst, catalog)
+    return out
+
+
+def _forget_loaded_catalogs() -> None:
+    """Flask-Babel caches loaded catalogs per locale in the one Babel object all test apps share."""
+    get_domain().cache.clear()
+
+
+@pytest.fixture
+def chinese_client(app, compiled_catalogs):
+    """A client of an app on the same test database, as shipped: Chinese unless the user picks English."""
+    config = {**app.config, "BABEL_DEFAULT_LOCALE": "zh_CN", "BABEL_TRANSLATION_DIRECTORIES": str(compiled_catalogs)}
+    zh_app = create_app(config)
+    _forget_loaded_catalogs()
+    yield zh_app.test_client()
+    _forget_loaded_catalogs()
+    with zh_app.app_context():
+        db.engine.dispose()
+
+
+def _login(client, username: str) -> None:
+    r = client.post("/login", data={"username": username, "password": PASSWORD})
+    assert r.status_code == 302
+
+
+def test_the_login_page_is_in_chinese_by_default(chinese_client):
+    page = chinese_client.get("/login").get_data(as_text=True)
+    assert '<html lang="zh-CN">' in page
+    assert "登录" in page and "用户名" in page and "密码" in page
+    assert "Log in" not in page and "Username" not in page
+
+
+def test_the_dispatchers_queue_is_in_chinese(chinese_client, world, make):
+    make.order(village=world.v1)
+    _login(chinese_client, "dispatcher")
+    page = chinese_client.get("/queue").get_data(as_text=True)
+    assert "工单列表" in page and "待派单" in page and "批量派单" in page and "派单员" in page
+    assert "Queue" not in page and "Assign the ticked cases" not in page and "Dispatcher" not in page
+
+
+def test_lang_en_switches_to_english(chinese_client, world, make):
+    make.order(village=world.v1)
+    _login(chinese_client, "dispatcher")
+    chinese_client.get("/lang/en")
+    page = chinese_client.get("/queue").get_data(as_text=True)
+    assert '<html lang="en">' in page
+    assert "Queue" in page and "Assign the ticked cases" in page and "Dispatcher" in page
+    assert "工单列表" not in page and "批量派单" not in page
