@@ -114,11 +114,11 @@ def test_an_unknown_row_is_a_404(world, client, auth):
 
 def test_the_list_pages_by_id(world, app, client, auth):
     app.config["PAGE_SIZE"] = 2
-    ingest([bad_row(order_no=f"N{i}", line=i) for i in range(5)], None, "f.csv")
+    ingest([bad_row(order_no=f"ROW-NO-{i}", line=i) for i in range(5)], None, "f.csv")
     db.session.commit()
     auth.login(world.dispatcher)
     first = client.get("/intake/rejected").get_data(as_text=True)
-    assert "N4" in first and "N3" in first and "N2" not in first
+    assert "ROW-NO-4" in first and "ROW-NO-3" in first and "ROW-NO-2" not in first
     newest = db.session.scalars(select(RejectedRow.id).order_by(RejectedRow.id.desc())).all()
     second = client.get(f"/intake/rejected?after={newest[1]}").get_data(as_text=True)
-    assert "N2" in second and "N1" in second and "N4" not in second
+    assert "ROW-NO-2" in second and "ROW-NO-1" in second and "ROW-NO-4" not in second

@@ -9,11 +9,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import islice
 
+from sqlalchemy import column as sql_column
 from sqlalchemy import insert, select
+from sqlalchemy import table as sql_table
 
 from .. import deadlines
 from ..extensions import db
-from ..models import Case, CaseEvent, IntakeRun, RejectedRow, utcnow
+from ..models import Case, CaseEvent, IntakeRun, RejectedRow, UTCDateTime, utcnow
 from .normalize import FIELDS, Normalizer, Problem
 
 BATCH = 1000
@@ -106,13 +108,45 @@ def insert_orders(rows: list[dict], source_name: str, actor_id: int | None = Non
     if not rows:
         return []
     now = utcnow()
-    values = [_case_values(r, now) for r in rows]
-    stmt = _insert_ignoring_known(Case.__table__).returning(Case.__table__.c.id, Case.__table__.c.number)
+    cases = Case.__table__
+    values = _stored(cases, [_case_values(r, now) for r in rows])
+    stmt = _insert_ignoring_known(_untyped(cases, values[0])).returning(cases.c.id, cases.c.number)
     ids = dict((number, case_id) for case_id, number in db.session.execute(stmt, values))
     events = [_event_values(r, ids[r["number"]], source_name, actor_id) for r in rows if r["number"] in ids]
     if events:
-        db.session.execute(insert(CaseEvent.__table__), events)
+        events_table = CaseEvent.__table__
+        db.session.execute(insert(_untyped(events_table, events[0])), _stored(events_table, events))
     return [ids[r["number"]] for r in rows if r["number"] in ids]
+
+
+def _untyped(table, sample: dict):
+    """The table without column types: the values given are already in the database's own form."""
+    return sql_table(table.name, *(sql_column(name) for name in sample))
+
+
+def _stored(table, rows: list[dict]) -> list[dict]:
+    """Rows converted by each column's own bind processor (UTC naive times, JSON text …), as SQLAlchemy
+    would, but once per distinct value for times: a batch shares its created_at and most of its deadlines.
+    This is what keeps a 100,000-row import near the speed of bare executemany."""
+    dialect = db.session.get_bind().dialect
+    converters = []
+    for name in rows[0]:
+        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None and isinstance(table.c[name].type, UTCDateTime):
+            process = _memoized(process)
+        converters.append((name, process))
+    return [{name: (p(r[name]) if p and r[name] is not None else r[name]) for name, p in converters} for r in rows]
+
+
+def _memoized(process):
+    seen: dict = {}
+
+    def convert(value):
+        if value not in seen:
+            seen[value] = process(value)
+        return seen[value]
+
+    return convert
 
 
 def _insert_ignoring_known(table):
