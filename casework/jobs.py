@@ -151,11 +151,19 @@ def start_embedded(app: Flask, with_catch_up: bool = True) -> BackgroundSchedule
     with _embedded_lock:
         if _embedded is None:
             scheduler = build_scheduler(BackgroundScheduler, app, with_catch_up)
+            _log_runs_to_stderr()
             scheduler.start()
             atexit.register(_stop, scheduler)
             _embedded = scheduler
             log.info("embedded scheduler started: %s", ", ".join(j.id for j in scheduler.get_jobs()))
     return _embedded
+
+
+def _log_runs_to_stderr() -> None:
+    """In a server that configured no logging (gunicorn's default), the runs still show in its output."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.getLogger("casework").setLevel(logging.INFO)
 
 
 def stop_embedded() -> None:

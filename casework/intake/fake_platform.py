@@ -21,7 +21,7 @@ from flask import Flask, Response, jsonify, request
 from werkzeug.serving import make_server
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-DEMO_VILLAGES = ("东风村", "红旗村", "向阳村", "李家庄村", "王家湾村", "柳树屯村", "新华村", "前进村")
+DEMO_VILLAGES = ("柳河村", "王家庄村", "李家湾村", "石桥村", "杏花村", "青龙村", "白马村", "新华村", "东坡村", "红星村")
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗"
 GIVEN = ("秀英", "桂兰", "建国", "建华", "志强", "海燕", "春梅", "明", "伟", "芳", "军", "静", "磊", "丽娟")
 PLACES = ("村口", "村委会旁", "小学门口", "三组", "五组", "东头", "桥头", "卫生室附近")
@@ -75,6 +75,7 @@ class FakePlatform:
 
     def app(self) -> Flask:
         app = Flask(__name__)
+        app.json.ensure_ascii = False
         app.before_request(self._check)
         app.add_url_rule("/tickets", view_func=self._tickets)
         app.add_url_rule("/tickets/<order_no>/reply", view_func=self._reply, methods=["POST"])

@@ -98,7 +98,7 @@ def feed_client() -> FeedClient | None:
     config = current_app.config
     if not config.get("FEED_URL"):
         return None
-    return FeedClient(config["FEED_URL"], config.get("FEED_TOKEN"), float(config.get("FEED_TIMEOUT", 20)))
+    return FeedClient(config["FEED_URL"], config.get("FEED_TOKEN"), float(config.get("FEED_TIMEOUT", 10)))
 
 
 def fetch_page(client: FeedClient, since: str, limit: int) -> Page:
