@@ -241,6 +241,11 @@ NOTES = (
     "已上报镇里协调相关部门。",
     "来电人电话暂时无法接通，稍后再联系。",
 )
+EXTENSION_REASONS = (
+    "需协调县供电公司现场施工，时限内无法完成。",
+    "涉及多户村民，需召开村民代表会议商议。",
+    "等待检测结果，预计三个工作日内出结果。",
+)
 CALLBACK_NOTES = {"satisfied": "来电人表示满意。", "basic": "来电人表示基本满意。", "unsatisfied": "来电人表示不满意。"}
 
 # dispute type: (summary, agreement terms, failure route)
@@ -572,9 +577,26 @@ class Story:
             wf.add_note(case, case.assignee, note=r.choice(NOTES), at=self.at(when))
         if case.category in ("劳资", "房屋") and r.random() < 0.15:
             when = self._convert(case, village, when)
+        when = self._maybe_extend(case, when)
         if stuck:
             return
         self._resolve_and_call_back(case, village, when, reopen_times=0)
+
+    def _maybe_extend(self, case: Case, when: datetime) -> datetime:
+        """延期: now and then the cadre asks for more time before the deadline; a dispatcher decides at the
+        next check. Only for deadlines still ahead: the workflow checks them against the present time."""
+        r, request = self.rng, getattr(wf, "request_extension", None)
+        if request is None or case.due_at is None or case.due_at <= self.now or r.random() > 0.35:
+            return when
+        asked = min(self.working_time(when, r.uniform(1, 12)), self.now)
+        days = r.randint(1, current_app.config.get("EXTENSION_MAX_DAYS", 3))
+        request(case, case.assignee, reason=r.choice(EXTENSION_REASONS), working_days=days, at=self.at(asked))
+        decided = self.next_poll(asked)
+        if r.random() < 0.75:
+            wf.grant_extension(case, self.dispatcher(), note="同意延期。", at=self.at(decided))
+        else:
+            wf.refuse_extension(case, self.dispatcher(), reason="时限内可以办结，请抓紧办理。", at=self.at(decided))
+        return decided
 
     def _assign(self, case: Case, village: Village, when: datetime) -> None:
         """派单 to the village's default cadre, mostly; an order without a village gets it from its address."""

@@ -188,6 +188,14 @@ def test_the_history_has_returns_reassignments_reopens_notes_and_conversions(tow
         assert actions.get(action, 0) > 0, action
 
 
+def test_cadres_asked_for_extensions_and_dispatchers_decided(township):
+    if not hasattr(workflow, "request_extension"):
+        pytest.skip("the workflow has no extensions yet")
+    actions = _actions()
+    assert actions.get("request_extension", 0) > 0
+    assert actions.get("grant_extension", 0) + actions.get("refuse_extension", 0) > 0
+
+
 def test_some_orders_were_reopened_three_times_or_more(township):
     problem = db.session.scalar(select(func.count()).where(Case.kind == "order", Case.reopen_count >= 3))
     assert problem >= 3
