@@ -141,7 +141,10 @@ class CaseEvent(db.Model):
     """One line of a case's history. Append-only: written with the change, never updated or deleted."""
 
     __tablename__ = "case_events"
-    __table_args__ = (Index("ix_case_events_case", "case_id", "id"),)
+    __table_args__ = (
+        Index("ix_case_events_case", "case_id", "id"),
+        Index("ix_case_events_at_action", "at", "action", "case_id"),  # statistics: a period's history
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
