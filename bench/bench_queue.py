@@ -22,7 +22,7 @@ SLOW_RENDER_S = 0.2  # above this a page's main query plan is printed
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--explain", action="store_true", help="queue: print the query plan of every page")
+    parser.add_argument("--queue-explain", action="store_true", help="queue: print the query plan of every page")
 
 
 @dataclass
@@ -156,6 +156,6 @@ def _bench_page(args, engine, recorder, client, label, path) -> None:
         f"| {ratio:5.1f}x | {ms(main_time[0])} ({len(statements)} statements)",
         flush=True,
     )
-    if args.explain or page[0] > SLOW_RENDER_S:
+    if args.queue_explain or page[0] > SLOW_RENDER_S:
         print("    plan of the main SELECT:")
         print(explain(engine, main))
