@@ -39,9 +39,12 @@ _embedded_lock = threading.Lock()
 
 
 def poll_times(app: Flask) -> list[time]:
-    """CASEWORK_POLL_TIMES ("08:30,11:30,...") as sorted local times; a bad entry stops the start-up."""
+    """CASEWORK_POLL_TIMES ("08:30,11:30,...") as sorted local times (empty: no schedule); a bad
+    entry stops the start-up with a clear message."""
     times = set()
-    for item in str(app.config["POLL_TIMES"]).split(","):
+    for item in str(app.config["POLL_TIMES"] or "").split(","):
+        if not item.strip():
+            continue
         try:
             times.add(time.fromisoformat(item.strip()).replace(second=0, microsecond=0))
         except ValueError as exc:
@@ -62,7 +65,7 @@ def slot_key(slot: datetime) -> str:
     return slot.isoformat(timespec="minutes")
 
 
-def latest_slot(now: datetime, times: list[time], tz: ZoneInfo) -> datetime:
+def latest_slot(now: datetime, times: list[time], tz: ZoneInfo) -> datetime | None:
     """The most recent slot at or before `now`: today's latest passed time, or yesterday's last."""
     today = now.astimezone(tz).date()
     for day in (today, today - timedelta(days=1)):
@@ -70,7 +73,7 @@ def latest_slot(now: datetime, times: list[time], tz: ZoneInfo) -> datetime:
             slot = datetime.combine(day, at, tzinfo=tz)
             if slot <= now:
                 return slot
-    raise ValueError("no poll times configured")
+    return None
 
 
 def triggers(app: Flask) -> dict[str, CronTrigger]:
@@ -119,6 +122,8 @@ def catch_up(app: Flask, now: datetime | None = None) -> IntakeRun | None:
     with app.app_context():
         tz = zone(app)
         slot = latest_slot(now or datetime.now(tz), poll_times(app), tz)
+        if slot is None:
+            return None
         key = slot_key(slot)
         if db.session.scalar(select(IntakeRun.id).where(IntakeRun.slot_key == key)):
             return None

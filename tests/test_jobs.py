@@ -40,6 +40,15 @@ def test_poll_times_are_read_from_the_setting_in_order(app):
     assert jobs.poll_times(app) == [time(8, 30), time(11, 30), time(17, 30)]
 
 
+def test_no_poll_times_means_no_schedule_and_no_catch_up(app):
+    app.config["POLL_TIMES"] = ""
+    scheduler = jobs.build_scheduler(BackgroundScheduler, app, with_catch_up=False)
+
+    assert scheduler.get_jobs() == []
+    assert jobs.next_slots(app, datetime(2026, 11, 30, 10, 0, tzinfo=SH)) == []
+    assert jobs.catch_up(app, now=datetime(2026, 11, 30, 12, 0, tzinfo=SH)) is None
+
+
 def test_a_bad_poll_time_is_a_clear_error(app):
     app.config["POLL_TIMES"] = "08:30,half past eleven"
     with pytest.raises(ValueError, match="half past eleven"):

@@ -48,6 +48,7 @@ def test_the_runs_page_lists_every_run_newest_first_with_its_counts(world, auth,
     assert page.index("2026-11-30 08:30") < page.index("2026-11-29 08:30")
     assert "HTTP 502" in page
     assert "<td>12</td><td>9</td><td>2</td>" in page
+    assert "Inbox folder" in page
     assert "Next scheduled runs" in page
 
 
@@ -104,6 +105,19 @@ def test_a_run_still_running_neither_raises_nor_clears_the_banner(world, auth, c
     auth.login(world.leader)
 
     assert BANNER in client.get("/queue").get_data(as_text=True)
+
+
+def test_a_run_a_dead_process_left_running_is_closed_as_failed_by_the_next_run(world, app):
+    dead = past_run(3, "running", finished_at=None)
+    current = past_run(0, "running", finished_at=None)  # another process's run, still going
+    current.started_at = datetime.now(UTC)
+    db.session.commit()
+
+    intake_run("manual")
+
+    db.session.expire_all()
+    assert (dead.status, dead.error) == ("failed", "interrupted: the process running it stopped")
+    assert current.status == "running"
 
 
 def test_poll_now_runs_one_intake_and_says_what_it_did(platform, world, auth, client):

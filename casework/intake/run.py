@@ -2,10 +2,11 @@
 
 import logging
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -16,6 +17,7 @@ log = logging.getLogger(__name__)
 
 TRIGGERS = ("schedule", "startup", "manual")
 MAX_ERROR = 4000
+INTERRUPTED_AFTER = timedelta(hours=1)  # far longer than any run: one still 'running' then has died
 
 
 def manual_slot_key() -> str:
@@ -56,9 +58,25 @@ def intake_run(trigger: str, actor: User | None = None, slot_key: str | None = N
     if run is None:
         return None
     log.info("intake run %s (%s, slot %s) started", run.id, trigger, run.slot_key)
+    close_interrupted_runs(run)
     errors = [e for e in (_step(name, step, run) for name, step in _steps()) if e]
     _finish(run, errors)
     return run
+
+
+def close_interrupted_runs(current: IntakeRun) -> None:
+    """Runs left 'running' by a process that stopped (killed, machine restarted) become failed, so
+    that the runs page and the queue's banner tell the truth. Commits."""
+    now = utcnow()
+    db.session.execute(
+        update(IntakeRun)
+        .where(
+            IntakeRun.status == "running", IntakeRun.started_at < now - INTERRUPTED_AFTER, IntakeRun.id != current.id
+        )
+        .values(status="failed", finished_at=now, error="interrupted: the process running it stopped")
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
 
 
 def _steps():

@@ -17,6 +17,7 @@ bp = Blueprint("runs", __name__)
 
 TRIGGER_LABELS = {"schedule": _l("Scheduled"), "startup": _l("Missed slot, run at start-up"), "manual": _l("By hand")}
 STATUS_LABELS = {"running": _l("Running"), "ok": _l("OK"), "failed": _l("Failed")}
+SOURCE_LABELS = {"inbox": _l("Inbox folder"), "inbox+feed": _l("Inbox folder and platform feed")}
 
 
 @bp.app_context_processor
@@ -50,6 +51,7 @@ def runs_list():
         pending=outbox.pending_count(),
         TRIGGER_LABELS=TRIGGER_LABELS,
         STATUS_LABELS=STATUS_LABELS,
+        SOURCE_LABELS=SOURCE_LABELS,
     )
 
 
