@@ -307,3 +307,40 @@ def test_month_bounds_are_local_midnights_in_utc():
     start, end = OCTOBER.bounds("Asia/Shanghai")
     assert (start.isoformat(), end.isoformat()) == ("2026-09-30T16:00:00+00:00", "2026-10-31T16:00:00+00:00")
     assert Month(2026, 12).shift(1) == Month(2027, 1) and Month(2026, 1).shift(-1) == Month(2025, 12)
+
+
+# Extensions: workflow.request_extension's table check (_may_ask_extension, workflow.py) compares the
+# deadline with the real clock rather than the action's `at`, so these orders live in 2030 to keep
+# their deadlines ahead of today.
+LATER_OCTOBER = Month(2030, 10)
+NEW_YEAR = datetime(2031, 1, 1, tzinfo=SH)  # "now" for these figures: both months are over
+
+
+def x(month: int, day: int, hour: int = 0) -> datetime:
+    return sh(month, day, hour, year=2030)
+
+
+def test_a_granted_extension_makes_a_later_resolution_on_time(world):
+    g = _order(world, "GD-G", world.v1, "道路", "求助", x(10, 8, 9), x(10, 8, 12), x(10, 12, 18))
+    wf.assign(g, world.dispatcher, assignee=world.cadre1, at=x(10, 8, 10))
+    wf.request_extension(g, world.cadre1, reason="等待材料", working_days=2, at=x(10, 10, 9))
+    wf.grant_extension(g, world.dispatcher, at=x(10, 10, 10))
+    wf.resolve(g, world.cadre1, result="已修复", at=x(10, 13, 9))  # after the first due time, before the new
+    db.session.commit()
+    orders = monthly_figures(LATER_OCTOBER, now=NEW_YEAR).orders
+    assert (orders["extended"], orders["resolved"], orders["resolved_on_time"]) == (1, 1, 1)
+
+
+def test_an_extension_granted_after_the_month_leaves_its_overdue_count_alone(world):
+    k = _order(world, "GD-K", world.v1, "道路", "求助", x(10, 26, 9), x(10, 26, 12), x(10, 30, 18))
+    wf.assign(k, world.dispatcher, assignee=world.cadre1, at=x(10, 26, 10))
+    wf.request_extension(k, world.cadre1, reason="等待材料", working_days=2, at=x(10, 29, 9))
+    db.session.commit()
+    assert (
+        monthly_figures(LATER_OCTOBER, now=NEW_YEAR).orders["open_past_due"] == 1
+    )  # due 30 October, still open at its end
+    wf.grant_extension(k, world.dispatcher, at=x(11, 2, 9))  # the request waited over the month's end
+    db.session.commit()
+    assert k.due_at > LATER_OCTOBER.bounds("Asia/Shanghai")[1]
+    assert monthly_figures(LATER_OCTOBER, now=NEW_YEAR).orders["open_past_due"] == 1
+    assert monthly_figures(Month(2030, 11), now=NEW_YEAR).orders["extended"] == 1

@@ -40,11 +40,15 @@ def order_rows(edges, dims, cutoff: datetime | None = None) -> list[dict]:
     return flows + stock
 
 
-def monthly_figures(month: Month) -> MonthlyFigures:
-    """Every figure of the month, from the history up to the month's end (local time boundaries)."""
+def monthly_figures(month: Month, now: datetime | None = None) -> MonthlyFigures:
+    """Every figure of the month, from the history up to the month's end (local time boundaries).
+
+    While the month runs (before `now`, default the current time, passes its end) the open-past-due
+    stock is taken at `now`."""
     tz = current_app.config["TIMEZONE"]
     start, end = month.bounds(tz)
-    o_rows = order_rows([start, end], ORDER_DIMS, cutoff=min(end, datetime.now(UTC)))
+    now = now or datetime.now(UTC)
+    o_rows = order_rows([start, end], ORDER_DIMS, cutoff=min(end, now))
     d_rows = fg.fetch(fg.dispute_query([start, end], DISPUTE_DIMS))
     return MonthlyFigures(
         month=month,
@@ -52,7 +56,7 @@ def monthly_figures(month: Month) -> MonthlyFigures:
         end=end,
         township=current_app.config["TOWNSHIP_NAME"],
         timezone=tz,
-        generated_at=datetime.now(UTC),
+        generated_at=now,
         orders=fg.total_of(o_rows, fg.ORDER_COUNTS, fg.ORDER_RATES),
         order_tables=fg.tables_of(o_rows, ORDER_DIMS, fg.ORDER_COUNTS, fg.ORDER_RATES),
         disputes=fg.total_of(d_rows, fg.DISPUTE_COUNTS, fg.DISPUTE_RATES),
