@@ -8,7 +8,7 @@ same indexes, same pragmas) and committed. The ratio is what parsing and checkin
 
     python -m bench --only intake                       # 100,000 rows
     python -m bench --only intake --intake-rows 20000 --intake-repeat 1
-    python -m bench --only intake --intake-profile      # where the time goes (cProfile, top 25)
+    python -m bench --only intake --intake-profile      # where the time goes (cProfile, top 25 by own time)
 """
 
 import csv
@@ -174,4 +174,4 @@ def profile(template: Path, export: Path, work: Path) -> None:
     profiler.enable()
     import_once(template, work / "profile.db", export, work / "inbox-profile")
     profiler.disable()
-    pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(25)

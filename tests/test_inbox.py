@@ -204,3 +204,11 @@ def test_lock_files_and_folders_are_left_alone(app, inbox):
 
 def test_a_missing_inbox_folder_is_an_empty_inbox(app):
     assert import_inbox(None).fetched == 0
+
+
+def test_every_row_is_accounted_for(app, inbox):
+    body = rows(4) + rows(1) + [["", "2026-03-05 08:30", "无编号"], ["GD9", "不是时间", "内容"]]
+    write_csv(inbox / "mixed.csv", HEADER, body)
+    result = import_inbox(None)
+    assert (result.new, result.duplicates, result.rejected) == (4, 1, 2)
+    assert result.fetched == result.new + result.duplicates + result.rejected == len(body)

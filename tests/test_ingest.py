@@ -149,3 +149,46 @@ def test_ingest_is_set_based(app, run):
 def test_results_add_up_for_a_whole_run():
     total = IngestResult(3, 1, 1, 1, [7]) + IngestResult(2, 2, 0, 0, [8, 9])
     assert (total.fetched, total.new, total.duplicates, total.rejected, total.case_ids) == (5, 3, 1, 1, [7, 8, 9])
+
+
+def test_rows_are_trimmed_folded_and_the_phone_normalised(app, run):
+    ingest(
+        [row(1, order_no=" ＧＤ１２３ ", caller_phone="+86 (138) 1234-5678", content=" 路灯１２号，不亮 ")], run, "f"
+    )
+    case = cases()[0]
+    assert (case.number, case.caller_phone) == ("GD123", "13812345678")
+    assert case.content == "路灯12号，不亮"  # full-width digits folded, Chinese comma kept
+
+
+@pytest.mark.parametrize("phone", ["匿名", "", None, "无"])
+def test_an_anonymous_caller_has_no_phone(app, run, phone):
+    assert ingest([row(1, caller_phone=phone)], run, "f").new == 1
+    assert cases()[0].caller_phone == ""
+
+
+@pytest.mark.parametrize(
+    ("given", "urgency", "request_type"),
+    [("特别紧急", "特急", "咨询类"), ("加急", "紧急", "意见建议"), ("", "一般", "表扬")],
+)
+def test_urgency_and_type_variants_map_to_the_known_values(app, run, given, urgency, request_type):
+    ingest([row(1, urgency=given, request_type=request_type)], run, "f")
+    case = cases()[0]
+    assert case.urgency == urgency and case.request_type in ("咨询", "建议", "感谢")
+
+
+def test_an_unknown_type_becomes_other_and_the_history_keeps_what_was_given(app, run):
+    ingest([row(1, request_type="催办")], run, "f")
+    case = cases()[0]
+    assert case.request_type == "其他" and case.events[0].data["request_type_given"] == "催办"
+
+
+def test_the_village_comes_from_the_village_column_first(world, run):
+    ingest([row(1, village="红旗村", address="东风村三组")], run, "f")
+    assert cases()[0].village_id == world.v2.id
+
+
+def test_the_address_is_matched_longest_name_or_alias_first(world, make, run):
+    world.v2.aliases = "红旗, 旗村"
+    newer = make.village("红旗新村")
+    ingest([row(1, address="示范镇红旗新村5号"), row(2, address="红旗路口"), row(3, address="不知道哪里")], run, "f")
+    assert [c.village_id for c in cases()] == [newer.id, world.v2.id, None]

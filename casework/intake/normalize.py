@@ -57,6 +57,7 @@ _DATE = re.compile(
 )
 _WIDE_ALNUM = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F) if chr(c - 0xFEE0).isalnum()} | {0x3000: 0x20}
 _SPACES = re.compile(r"\s+")
+_BLANKS = re.compile(r"\s\s|[^\S ]")  # two blanks in a row, or a tab, newline …
 _PHONE_SEPARATORS = re.compile(r"[\s\-()（）]")
 _PHONE_LISTS = re.compile(r"[,;/、，；]")
 FUTURE_TOLERANCE = timedelta(days=1)
@@ -74,7 +75,10 @@ def fold(value) -> str:
     """A short field: NFKC (full-width to half-width), trimmed, runs of blanks made one space."""
     if value is None:
         return ""
-    return _SPACES.sub(" ", unicodedata.normalize("NFKC", str(value))).strip()
+    text = str(value)
+    if not unicodedata.is_normalized("NFKC", text):  # most fields already are: skip the copy
+        text = unicodedata.normalize("NFKC", text)
+    return _SPACES.sub(" ", text).strip() if _BLANKS.search(text) else text.strip()
 
 
 def fold_text(value) -> str:
