@@ -1,7 +1,7 @@
 """The leaders' dashboard: this month against last month and a year ago, 12-month trends, overdue villages."""
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -11,9 +11,6 @@ from ..models import Case, Village
 from . import figures as fg
 from .monthly import order_rows
 from .periods import Month, current_month
-from .yearly import month_series
-
-COMPARED = ("received", "resolved", "resolved_on_time", "open_past_due", "returned", "reopened")
 
 
 @dataclass
@@ -26,14 +23,45 @@ class Dashboard:
     overdue_villages: list[tuple[str, int]]
 
 
+CLOSED_AFTER = timedelta(days=7)  # by then every acknowledgement deadline of the month has passed
+
+
+def _closed_month_cache(what: str, month: Month, now: datetime, compute):
+    """A closed month's figures never change (docs/statistics.md), so the app keeps them once counted.
+
+    Kept per app (current_app.extensions), per kind of figure and month; a month counts as closed a
+    week after its end, when no later event can touch it any more."""
+    _, end = month.bounds(current_app.config["TIMEZONE"])
+    if now < end + CLOSED_AFTER:
+        return compute()
+    cache = current_app.extensions.setdefault("casework_closed_months", {})
+    key = (what, str(month), current_app.config["TIMEZONE"])
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]
+
+
 def month_overview(month: Month, now: datetime) -> tuple[fg.Counts, fg.Counts]:
     """A month's hotline and dispute totals; a running month is counted up to now."""
-    start, end = month.bounds(current_app.config["TIMEZONE"])
-    o_rows = order_rows([start, end], (), cutoff=min(end, now))
-    d_rows = fg.fetch(fg.dispute_query([start, end], ()))
-    return fg.total_of(o_rows, fg.ORDER_COUNTS, fg.ORDER_RATES), fg.total_of(
-        d_rows, fg.DISPUTE_COUNTS, fg.DISPUTE_RATES
-    )
+
+    def compute():
+        start, end = month.bounds(current_app.config["TIMEZONE"])
+        o_rows = order_rows([start, end], (), cutoff=min(end, now))
+        d_rows = fg.fetch(fg.dispute_query([start, end], ()))
+        orders = fg.total_of(o_rows, fg.ORDER_COUNTS, fg.ORDER_RATES)
+        return orders, fg.total_of(d_rows, fg.DISPUTE_COUNTS, fg.DISPUTE_RATES)
+
+    return _closed_month_cache("overview", month, now, compute)
+
+
+def month_flows(month: Month, now: datetime) -> fg.Counts:
+    """A month's hotline flows (no open-past-due stock), for the 12-month trend."""
+
+    def compute():
+        edges = list(month.bounds(current_app.config["TIMEZONE"]))
+        return fg.total_of(fg.fetch(fg.order_flow_query(edges, ())), fg.ORDER_COUNTS, fg.ORDER_RATES)
+
+    return _closed_month_cache("flows", month, now, compute)
 
 
 def overdue_by_village(now: datetime, limit: int = 10) -> list[tuple[str, int]]:
@@ -59,12 +87,11 @@ def dashboard(now: datetime | None = None) -> Dashboard:
     months = [this, this.shift(-1), this.shift(-12)]
     overviews = [month_overview(m, now) for m in months]
     last12 = [this.shift(i) for i in range(-11, 1)]
-    edges = [m.bounds(tz)[0] for m in last12] + [this.bounds(tz)[1]]
     return Dashboard(
         now=now,
         months=months,
         orders=[o for o, _ in overviews],
         disputes=[d for _, d in overviews],
-        trend=month_series(last12, edges, "order"),
+        trend=[(m, month_flows(m, now)) for m in last12],
         overdue_villages=overdue_by_village(now),
     )

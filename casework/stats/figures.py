@@ -190,6 +190,10 @@ def _typed_null(column):
 
 
 def case_facts(kind: str, edges: Sequence[datetime]):
+    return facts_select(kind, edges).subquery("f")
+
+
+def facts_select(kind: str, edges: Sequence[datetime]):
     """One row per (case, bucket) with that case's flags in the bucket [edges[i], edges[i+1]).
 
     Rows of the other kind may be included (the callers join `cases` and keep their kind)."""
@@ -239,27 +243,24 @@ def case_facts(kind: str, edges: Sequence[datetime]):
         _typed_null(CaseEvent.id),
     ).where(CaseEvent.id.in_(select(cb.id).where(cb.at >= start, cb.at < end, cb.action == "callback")))
     u = union_all(received, events, callbacks).subquery("u")
-    maxed = ("received", "ack_ok", "assigned", "returned", "reopened", "extended", "escalated")
-    maxed += ("resolve_at", "resolve_id")
-    return (
-        select(
-            u.c.case_id,
-            u.c.b,
-            *(func.max(u.c[n]).label(n) for n in maxed),
-            *(func.sum(u.c[n]).label(n) for n in ("callbacks", "solved", "satisfied")),
-        )
-        .group_by(u.c.case_id, u.c.b)
-        .subquery("f")
-    )
+    return select(
+        u.c.case_id,
+        u.c.b,
+        *(func.max(u.c[n]).label(n) for n in MAXED),
+        *(func.sum(u.c[n]).label(n) for n in SUMMED),
+    ).group_by(u.c.case_id, u.c.b)
 
 
-def order_flow_query(edges: Sequence[datetime], dims: Sequence[str]):
-    """Hotline flow counts per bucket and per combination of `dims`."""
-    f = case_facts("order", edges)
+MAXED = ("received", "ack_ok", "assigned", "returned", "reopened", "extended", "escalated", "resolve_at", "resolve_id")
+SUMMED = ("callbacks", "solved", "satisfied")
+
+
+def _order_counts(f) -> dict:
+    """The hotline sums over per-case facts `f` joined with `cases`."""
     resolved = f.c.resolve_at.isnot(None)
     due = due_as_of(f.c.resolve_at)
     on_time = and_(resolved, or_(due.is_(None), f.c.resolve_at <= due))
-    counts = {
+    return {
         "received": func.sum(f.c.received),
         "ack_on_time": func.sum(f.c.received * f.c.ack_ok),
         "assigned": func.sum(f.c.assigned),
@@ -272,6 +273,43 @@ def order_flow_query(edges: Sequence[datetime], dims: Sequence[str]):
         "callbacks_solved": func.sum(f.c.solved),
         "callbacks_satisfied": func.sum(f.c.satisfied),
     }
+
+
+def order_year_query(edges: Sequence[datetime], dims: Sequence[str]):
+    """The year in one pass over its history: per month (b = 0..11, no dimensions) and for the whole
+    year (b = -1, per combination of `dims`, each case once however many months it was active in).
+
+    The per-(case, month) facts are a CTE read twice; SQLite and PostgreSQL materialise such a CTE."""
+    fm = facts_select("order", edges).cte("fm")
+    monthly = (
+        select(fm.c.b.label("b"), *(null().label(d) for d in dims), *(c.label(n) for n, c in _order_counts(fm).items()))
+        .join_from(fm, Case, Case.id == fm.c.case_id)
+        .where(Case.kind == "order")
+        .group_by(fm.c.b)
+    )
+    fy = (
+        select(
+            fm.c.case_id,
+            *(func.max(fm.c[n]).label(n) for n in MAXED),
+            *(func.sum(fm.c[n]).label(n) for n in SUMMED),
+        )
+        .group_by(fm.c.case_id)
+        .subquery("fy")
+    )
+    dim_columns = _dim_columns(dims, edges[-1])
+    yearly = (
+        select(literal(-1).label("b"), *dim_columns, *(c.label(n) for n, c in _order_counts(fy).items()))
+        .join_from(fy, Case, Case.id == fy.c.case_id)
+        .where(Case.kind == "order")
+        .group_by(*dim_columns)
+    )
+    return union_all(monthly, yearly)
+
+
+def order_flow_query(edges: Sequence[datetime], dims: Sequence[str]):
+    """Hotline flow counts per bucket and per combination of `dims`."""
+    f = case_facts("order", edges)
+    counts = _order_counts(f)
     keys = [f.c.b.label("b"), *_dim_columns(dims, edges[-1])]
     stmt = select(*keys, *(c.label(n) for n, c in counts.items())).join_from(f, Case, Case.id == f.c.case_id)
     return stmt.where(Case.kind == "order").group_by(*keys)

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from flask import current_app
 
 from . import figures as fg
-from .monthly import order_rows
 from .periods import Month, local_midnight, year_months
 
 YEAR_ORDER_DIMS = ("village", "category", "request_type")
@@ -64,7 +63,10 @@ def yearly_summary(year: int) -> YearlySummary:
     tz = current_app.config["TIMEZONE"]
     edges = year_edges(year, tz)
     whole = [edges[0], edges[-1]]
-    o_rows = order_rows(whole, YEAR_ORDER_DIMS, cutoff=min(edges[-1], datetime.now(UTC)))
+    rows = fg.fetch(fg.order_year_query(edges, YEAR_ORDER_DIMS))  # the year and its months, one pass
+    stock = fg.fetch(fg.order_stock_query(min(edges[-1], datetime.now(UTC)), YEAR_ORDER_DIMS))
+    o_rows = [r for r in rows if r["b"] == -1] + stock
+    by_month = fg.rollup([r for r in rows if r["b"] != -1], fg.ORDER_COUNTS, ["b"])
     d_rows = fg.fetch(fg.dispute_query(whole, YEAR_DISPUTE_DIMS))
     return YearlySummary(
         year=year,
@@ -75,7 +77,10 @@ def yearly_summary(year: int) -> YearlySummary:
         order_tables=fg.tables_of(o_rows, YEAR_ORDER_DIMS, fg.ORDER_COUNTS, fg.ORDER_RATES),
         disputes=fg.total_of(d_rows, fg.DISPUTE_COUNTS, fg.DISPUTE_RATES),
         dispute_tables=fg.tables_of(d_rows, YEAR_DISPUTE_DIMS, fg.DISPUTE_COUNTS, fg.DISPUTE_RATES),
-        order_months=month_series(year_months(year), edges, "order"),
+        order_months=[
+            (m, fg.counts_of(by_month.get((i,)), fg.ORDER_COUNTS, fg.ORDER_RATES))
+            for i, m in enumerate(year_months(year))
+        ],
         dispute_months=month_series(year_months(year), edges, "dispute"),
     )
 
