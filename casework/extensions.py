@@ -1,5 +1,7 @@
 """Extension handles, bound to the app in create_app."""
 
+from contextlib import contextmanager
+
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -27,3 +29,20 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+
+
+@contextmanager
+def savepoint():
+    """A savepoint that stays inside the request's transaction on SQLite as well.
+
+    Python's sqlite3 begins a transaction only before a data-changing statement, so a SAVEPOINT sent
+    first would open a transaction of its own and RELEASE would commit it: half a request written.
+    Beginning the transaction first keeps the rule of one commit per request.
+    """
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        raw = connection.connection.dbapi_connection
+        if not raw.in_transaction:
+            raw.execute("BEGIN")
+    with db.session.begin_nested() as nested:
+        yield nested

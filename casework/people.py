@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from . import permissions as perm
-from .extensions import db
+from .extensions import db, savepoint
 from .models import ROLES, Case, District, User, Village
 from .workflow import N_, Forbidden, InvalidInput
 
@@ -66,7 +66,7 @@ def _text(value: str | None, field: str, limit: int, required: str | None = None
 def _flush(field: str, message: str, **params) -> None:
     """Write now; a unique name taken meanwhile by someone else is bad input, not a crash."""
     try:
-        with db.session.begin_nested():
+        with savepoint():
             db.session.flush()
     except IntegrityError as exc:
         raise InvalidInput(message, field, **params) from exc

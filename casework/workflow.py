@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import deadlines
 from . import permissions as perm
-from .extensions import db
+from .extensions import db, savepoint
 from .models import OUTCOMES, SATISFACTION, TIERS, Case, CaseEvent, ExtensionRequest, Party, User, Village, utcnow
 
 
@@ -258,6 +259,23 @@ def next_dispute_number(year: int) -> str:
     return f"{prefix}{seq:05d}"
 
 
+def _insert_numbered(case: Case, year: int, attempts: int = 5) -> None:
+    """Insert a new dispute under the next free number of its year (local year, JF2026-00001).
+
+    Two registrations at the same moment compute the same number; the unique index refuses the
+    second, which then takes the next number inside its own savepoint instead of failing.
+    """
+    for _ in range(attempts):
+        case.number = next_dispute_number(year)
+        try:
+            with savepoint():
+                db.session.add(case)
+        except IntegrityError:
+            continue
+        return
+    raise StaleCase(N_("Another dispute was registered at the same moment; please submit again."))
+
+
 def register_dispute(
     actor: User,
     *,
@@ -284,7 +302,6 @@ def register_dispute(
     case = Case(
         kind="dispute",
         state="received",
-        number=next_dispute_number(received_at.year),
         received_at=received_at,
         village=village,
         category=category,
@@ -292,14 +309,14 @@ def register_dispute(
         content=content,
         address=address,
         tier="village",
-        origin=origin,
         parties=[
             Party(name=p["name"].strip(), contact=(p.get("contact") or "").strip(), role=(p.get("role") or "").strip())
             for p in named
         ],
     )
-    db.session.add(case)
-    _record(case, actor, "register", None, at=at or received_at, origin=origin and origin.number)
+    _insert_numbered(case, deadlines.calendar().local_date(received_at).year)
+    case.origin = origin  # linked once inserted: before, autoflush would meet a half-made case
+    _record(case, actor, "register", None, at=at, origin=origin and origin.number)
     _flush()
     return case
 
@@ -372,7 +389,7 @@ def assign_many(cases, actor: User, assignee: User | None = None) -> tuple[int, 
         try:
             if case.village and target is None:
                 raise InvalidInput(N_("The village has no default cadre; choose one."), "assignee")
-            with db.session.begin_nested():
+            with savepoint():
                 assign(case, actor, assignee=target)
             done += 1
         except WorkflowError as exc:
