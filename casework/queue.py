@@ -3,10 +3,11 @@
 Keyset pagination on (received_at, id), newest first, so page 20,000 costs what page 1 does.
 """
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, bindparam, or_, select, tuple_
+from sqlalchemy import and_, bindparam, select, tuple_
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import joinedload
 
@@ -65,11 +66,19 @@ def _filtered(user, f: QueueFilter, now: datetime):
     return stmt
 
 
+NUMBER_LIKE = re.compile(r"^[A-Za-z0-9-]+$")
+
+
 def _search(q: str):
-    """An order number (exact or its beginning, through the unique index) or words in the content."""
-    words = [w for w in q.split() if w]
+    """An order number (exact or its beginning) when one matches, else words in the content.
+
+    A number is looked up through the unique index alone: combined with a LIKE on the content in one
+    OR, the database would scan every case. Words in the content still scan (until full-text search).
+    """
     number = and_(Case.number >= q, Case.number < q + "\uffff")
-    return or_(number, and_(*[Case.content.contains(w, autoescape=True) for w in words]))
+    if NUMBER_LIKE.match(q) and db.session.scalar(select(Case.id).where(number).limit(1)) is not None:
+        return number
+    return and_(*[Case.content.contains(w, autoescape=True) for w in q.split()])
 
 
 def queue_page(

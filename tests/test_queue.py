@@ -284,3 +284,14 @@ def test_bulk_assign_to_an_unknown_cadre_assigns_nothing(world, make, client, as
 def test_bulk_assign_with_nothing_ticked_says_so(world, client):
     login_as(client, world.dispatcher)
     assert "Tick the cases to assign first." in bulk(client, []).get_data(as_text=True)
+
+
+def test_a_number_search_lists_that_order_not_those_that_mention_it(world, make):
+    target = make.order(world.v1, number="GD2026999001", content="路灯不亮")
+    make.order(world.v1, number="GD2026999777", content="上次的工单GD2026999001没有解决")
+    assert found(world, QueueFilter(state=None, q="GD2026999001")) == {target.number}
+
+
+def test_text_that_matches_no_number_searches_the_content(world, make):
+    mention = make.order(world.v1, number="GD2026999778", content="问题编号ABC123仍未处理")
+    assert found(world, QueueFilter(state=None, q="ABC123")) == {mention.number}

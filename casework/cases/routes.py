@@ -4,6 +4,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from .. import permissions as perm
 from .. import queue, workflow
@@ -36,7 +37,8 @@ def _int(value) -> int | None:
 
 
 def _cadres() -> list[User]:
-    return list(db.session.scalars(select(User).where(User.role == "cadre", User.active).order_by(User.name)))
+    stmt = select(User).where(User.role == "cadre", User.active).order_by(User.name)
+    return list(db.session.scalars(stmt.options(selectinload(User.villages))))
 
 
 def _villages() -> list[Village]:

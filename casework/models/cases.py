@@ -57,6 +57,7 @@ class Case(db.Model):
         Index("ix_cases_village_state_received", "village_id", "state", "received_at", "id"),
         Index("ix_cases_category_received", "category", "received_at", "id"),
         Index("ix_cases_assignee_state_due", "assignee_id", "state", "due_at"),
+        Index("ix_cases_assignee_state_resolved", "assignee_id", "state", "resolved_at"),
         Index("ix_cases_state_due", "state", "due_at"),
         Index("ix_cases_resolved", "resolved_at"),
     )
