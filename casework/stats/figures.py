@@ -135,7 +135,7 @@ def cadre_at(cutoff: datetime):
     return (
         select(ev.data["assignee_id"].as_integer())
         .where(ev.case_id == Case.id, ev.action.in_(HOLDING_ACTIONS), ev.at < cutoff)
-        .order_by(ev.at.desc(), ev.id.desc())
+        .order_by(ev.id.desc())  # the history is appended in time order
         .limit(1)
         .scalar_subquery()
     )
@@ -147,7 +147,7 @@ def tier_at(cutoff: datetime):
     last = (
         select(ev.data["tier"].as_string())
         .where(ev.case_id == Case.id, ev.action == "escalate", ev.at < cutoff)
-        .order_by(ev.at.desc(), ev.id.desc())
+        .order_by(ev.id.desc())
         .limit(1)
         .scalar_subquery()
     )

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import current_app
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
@@ -113,16 +113,24 @@ def month_orders(month: Month, batch: int = 2000) -> Iterator[tuple]:
 
 
 def _month_orders_query(start: datetime, end: datetime):
-    ev = aliased(CaseEvent)
-    last = (
-        select(ev.id)
-        .where(ev.case_id == Case.id, ev.at < end)
-        .order_by(ev.at.desc(), ev.id.desc())
-        .limit(1)
-        .scalar_subquery()
+    """The month's orders with their history before `end` summed up in one pass over their events."""
+    month = select(Case.id).where(Case.received_at >= start, Case.received_at < end)
+    ev = CaseEvent
+    before = ev.at < end
+    history = (
+        select(
+            ev.case_id,
+            func.max(case((before, ev.id))).label("last_id"),
+            func.max(case((and_(before, ev.action.in_(fg.HOLDING_ACTIONS)), ev.id))).label("holding_id"),
+            func.max(case((and_(before, ev.action == "resolve"), ev.at))).label("resolved_at"),
+            func.sum(fg.flag(and_(before, ev.action == "reopen"))).label("reopens"),
+            func.sum(fg.flag(and_(before, ev.action == "grant_extension"))).label("extensions"),
+        )
+        .where(ev.case_id.in_(month))
+        .group_by(ev.case_id)
+        .subquery("h")
     )
-    then = aliased(CaseEvent)
-    cadre = aliased(User)
+    then, holding, cadre = aliased(CaseEvent), aliased(CaseEvent), aliased(User)
     return (
         select(
             Case.number,
@@ -135,29 +143,15 @@ def _month_orders_query(start: datetime, end: datetime):
             fg.due_as_of(end).label("due_at"),
             then.to_state.label("state_then"),
             cadre.name.label("cadre"),
-            _last_resolve_before(end).label("resolved_at"),
-            _count_before("reopen", end).label("reopens"),
-            _count_before("grant_extension", end).label("extensions"),
+            history.c.resolved_at,
+            func.coalesce(history.c.reopens, 0).label("reopens"),
+            func.coalesce(history.c.extensions, 0).label("extensions"),
         )
+        .outerjoin(history, history.c.case_id == Case.id)
         .outerjoin(Village, Village.id == Case.village_id)
-        .outerjoin(then, then.id == last)
-        .outerjoin(cadre, cadre.id == fg.cadre_at(end))
-        .where(and_(Case.kind == "order", Case.received_at >= start, Case.received_at < end))
+        .outerjoin(then, then.id == history.c.last_id)
+        .outerjoin(holding, holding.id == history.c.holding_id)
+        .outerjoin(cadre, cadre.id == holding.data["assignee_id"].as_integer())
+        .where(fg.unindexed(Case.kind) == "order", Case.received_at >= start, Case.received_at < end)
         .order_by(Case.received_at, Case.id)
     )
-
-
-def _last_resolve_before(end: datetime):
-    ev = aliased(CaseEvent)
-    return (
-        select(ev.at)
-        .where(ev.case_id == Case.id, ev.action == "resolve", ev.at < end)
-        .order_by(ev.at.desc(), ev.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-
-
-def _count_before(action: str, end: datetime):
-    ev = aliased(CaseEvent)
-    return select(func.count()).where(ev.case_id == Case.id, ev.action == action, ev.at < end).scalar_subquery()

@@ -4,6 +4,7 @@ import tempfile
 from datetime import UTC, datetime
 
 from flask import Blueprint, abort, current_app, render_template, request, send_file
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import permissions as perm
@@ -61,12 +62,12 @@ def dashboard_page():
     data = dashboard_data()
     labels = [f"{m.month}月" for m, _ in data.trend]
     volume = charts.bar_chart(
-        "received and resolved",
+        _("Orders received and resolved, last 12 months"),
         labels,
         [("受理", [c["received"] for _, c in data.trend]), ("办结", [c["resolved"] for _, c in data.trend])],
     )
     rates = charts.line_chart(
-        "rates",
+        _("Rates, last 12 months"),
         labels,
         [(name, [c.rate(key).value for _, c in data.trend]) for key, name in _TREND_RATES],
     )
