@@ -1,7 +1,12 @@
 """The schedule: slots and their keys, the claim that lets one scheduler run a slot, catch-up, commands."""
 
+import os
+import queue
+import subprocess
+import sys
 import threading
 from datetime import datetime, time
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -180,6 +185,64 @@ def test_no_catch_up_when_the_latest_slot_already_ran(app):
 
     assert jobs.catch_up(app, now=datetime(2026, 11, 30, 14, 0, tzinfo=SH)) is None
     assert len(runs()) == 1
+
+
+def test_two_scheduler_processes_started_together_catch_up_a_missed_slot_once(app, tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CASEWORK_", "FLASK_"))} | {
+        "CASEWORK_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "CASEWORK_SECRET_KEY": "test",
+        "CASEWORK_INBOX_DIR": str(tmp_path / "inbox"),
+        "CASEWORK_POLL_TIMES": "00:00",  # always passed today: the catch-up has a slot to run
+    }
+    schedulers = [SchedulerProcess(env) for _ in range(2)]
+    try:
+        for scheduler in schedulers:
+            scheduler.wait_for("catch up a missed slot", "executed successfully")
+    finally:
+        outputs = [scheduler.stop() for scheduler in schedulers]
+
+    assert [s.process.returncode for s in schedulers] == [0, 0]
+    assert all("scheduler stopped" in output for output in outputs)
+    db.session.expire_all()
+    [run] = runs()
+    assert (run.trigger, run.status) == ("startup", "ok")
+    assert run.slot_key == jobs.slot_key(jobs.latest_slot(datetime.now(SH), [time(0, 0)], SH))
+
+
+class SchedulerProcess:
+    """`flask --app wsgi scheduler` as a real process, its output read line by line."""
+
+    def __init__(self, env: dict):
+        root = Path(__file__).resolve().parent.parent
+        command = [sys.executable, "-m", "flask", "--app", "wsgi", "scheduler"]
+        self.process = subprocess.Popen(
+            command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        self.lines: queue.Queue = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        for line in iter(self.process.stdout.readline, ""):
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def wait_for(self, *parts: str) -> None:
+        """Until a line has every part; fails if the process ends first or says nothing for a minute."""
+        while True:
+            line = self.lines.get(timeout=60)
+            assert line is not None, "the scheduler ended early:\n" + "".join(self.seen)
+            self.seen.append(line)
+            if all(part in line for part in parts):
+                return
+
+    def stop(self) -> str:
+        """SIGTERM, as a service manager stops it; the whole output."""
+        self.process.terminate()
+        self.process.wait(timeout=30)
+        while (line := self.lines.get(timeout=30)) is not None:
+            self.seen.append(line)
+        return "".join(self.seen)
 
 
 # --- where the scheduler runs --------------------------------------------------------------------
