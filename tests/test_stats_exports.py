@@ -201,3 +201,11 @@ def test_yearly_counts_an_order_resolved_in_two_months_once(october, world, runn
 def test_a_bad_year_is_a_clear_cli_error(runner, tmp_path):
     result = runner.invoke(args=["yearly-summary", "20x6", "--format", "json", "-o", str(tmp_path / "y.json")])
     assert result.exit_code == 2 and "not a year" in result.output
+
+
+def test_the_order_list_keeps_awkward_text_intact(world, make, runner, tmp_path):
+    from datetime import UTC, datetime
+
+    make.order(world.v1, number="GD-&<1>", category=" 水&电<急> ", received_at=datetime(2026, 10, 9, tzinfo=UTC))
+    orders = _sheet_rows(load_workbook(_export(runner, tmp_path, "xlsx"))["本月工单清单"])
+    assert (orders[2][0], orders[2][3]) == ("GD-&<1>", " 水&电<急> ")

@@ -5,8 +5,14 @@ for figure. The XLSX order list is streamed from the database into openpyxl's wr
 
 import csv
 import json
+import re
+import tempfile
+import zipfile
 from collections.abc import Iterable
 from typing import IO
+from xml.sax.saxutils import escape
+
+from openpyxl.utils import get_column_letter
 
 from . import definitions as d
 from . import figures as fg
@@ -170,13 +176,60 @@ def write_monthly_xlsx(fig: MonthlyFigures, out) -> None:
         _append_table(wb, ws, header, rows)
     orders = _sheet(wb, "本月工单清单", f"{fig.month.label}受理的工单（月末状态）", _ORDER_WIDTHS, freeze="B3")
     orders.append([_bold(wb, orders, h) for h in ORDER_LIST_COLUMNS])
-    for row in month_orders(fig.month):
-        orders.append(row)
+    orders_part = f"xl/worksheets/sheet{len(wb.worksheets)}.xml"
     rules = _sheet(wb, "统计口径", "统计口径", [24, 100])
     rules.append([_bold(wb, rules, "指标"), _bold(wb, rules, "口径")])
     for row in definition_rows():
         rules.append(row)
-    wb.save(out)
+    with tempfile.TemporaryFile() as draft:
+        wb.save(draft)
+        draft.seek(0)
+        _stream_rows_into(draft, out, orders_part, month_orders(fig.month), first_row=3)
+
+
+def _stream_rows_into(draft, out, part: str, rows: Iterable[tuple], first_row: int) -> None:
+    """Copy the workbook `draft` to `out`, streaming `rows` into the sheet `part` below its headers.
+
+    openpyxl spends most of an export on the order list (tens of thousands of rows, a Python object
+    per cell); the rows are plain values, so they are written as the same sheet XML directly."""
+    with zipfile.ZipFile(draft) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename != part:
+                zout.writestr(info, data)
+                continue
+            head, tail = data.split(b"</sheetData>", 1)
+            with zout.open(info.filename, "w", force_zip64=True) as sheet:
+                sheet.write(head)
+                for chunk in _rows_xml(rows, first_row):
+                    sheet.write(chunk)
+                sheet.write(b"</sheetData>" + tail)
+
+
+_COLUMNS = [get_column_letter(i) for i in range(1, 30)]
+_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _rows_xml(rows: Iterable[tuple], first_row: int, batch: int = 1000):
+    """SpreadsheetML rows (inline strings, numbers), as openpyxl writes them, in chunks of bytes."""
+    parts = []
+    for r, row in enumerate(rows, start=first_row):
+        cells = []
+        for col, value in zip(_COLUMNS, row, strict=False):
+            if value is None or value == "":
+                continue
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                cells.append(f'<c r="{col}{r}"><v>{value}</v></c>')
+            else:
+                text = escape(_ILLEGAL_XML.sub("", str(value)))
+                space = ' xml:space="preserve"' if text != text.strip() else ""
+                cells.append(f'<c r="{col}{r}" t="inlineStr"><is><t{space}>{text}</t></is></c>')
+        parts.append(f'<row r="{r}">{"".join(cells)}</row>')
+        if len(parts) >= batch:
+            yield "".join(parts).encode()
+            parts = []
+    if parts:
+        yield "".join(parts).encode()
 
 
 _ORDER_WIDTHS = [18, 17, 10, 10, 9, 9, 17, 17, 9, 11, 17, 8, 8]
