@@ -254,6 +254,17 @@ def test_only_dispatchers_download_and_confirm(make, world, auth, client):
         outbox.mark_sent_by_hand([reply_id], world.cadre1)
 
 
+def test_without_a_feed_the_queue_tells_the_dispatcher_how_many_replies_wait(make, world, auth, client, app):
+    auth.login(world.dispatcher)
+    assert "wait to be entered" not in client.get("/queue").get_data(as_text=True)
+    resolved_order(make, world)
+    resolved_order(make, world)
+
+    assert "2 replies wait to be entered on the platform" in client.get("/queue").get_data(as_text=True)
+    app.config["FEED_URL"] = "http://127.0.0.1:9"  # with a feed the runs send them: no reminder
+    assert "wait to be entered" not in client.get("/queue").get_data(as_text=True)
+
+
 def test_the_replies_page_shows_each_pending_reply_with_its_error(platform, make, world, auth, client):
     order = resolved_order(make, world)
     platform.fail_status = 500

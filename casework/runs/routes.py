@@ -23,7 +23,7 @@ SOURCE_LABELS = {"inbox": _l("Inbox folder"), "inbox+feed": _l("Inbox folder and
 @bp.app_context_processor
 def _intake_globals() -> dict:
     """For the queue's banner; a function, so the query runs only where a template calls it."""
-    return {"failed_intake_run": failed_run_alert}
+    return {"failed_intake_run": failed_run_alert, "pending_reply_count": outbox.pending_count}
 
 
 def _readers_only() -> None:
