@@ -69,67 +69,70 @@ def replay(engine, statements):
 
 
 def run(args) -> None:
+    url = million_orders_db(args.orders, args.database_url)
+    app = bench_app(url)
+    with tempfile.TemporaryDirectory(prefix="bench-stats-") as tmp, app.app_context():
+        _measure(args, app, Path(tmp))
+
+
+def _measure(args, app, out: Path) -> None:
     from casework.extensions import db
     from casework.stats import exporters, monthly, periods, yearly
 
-    url = million_orders_db(args.orders, args.database_url)
-    app = bench_app(url)
-    out = Path(tempfile.mkdtemp(prefix="bench-stats-"))
-    with app.app_context():
-        upgrade()  # a database loaded before migration 0003 gets the statistics index (once)
-        tz = app.config["TIMEZONE"]
-        month = periods.parse_month(args.stats_month) if args.stats_month else _last_month(tz)
-        year = periods.parse_year(args.stats_year) if args.stats_year else periods.current_month(tz).year
-        recorder = Recorder(db.engine)
-        aggregation = recorder.capture(lambda: monthly.monthly_figures(month))
-        listing = recorder.capture(lambda: list(monthly.month_orders(month)))
-        yearly_sql = recorder.capture(lambda: yearly.yearly_summary(year))
-        figures = monthly.monthly_figures(month)
-        print(
-            f"stats: month {month} ({figures.orders['received']:,} orders received, "
-            f"{figures.orders['resolved']:,} resolved), year {year}; baseline RSS {mb(baseline_rss())}",
-            flush=True,
-        )
-        repeat = args.stats_repeat
-        floor_month = timed(replay(db.engine, aggregation), repeat=repeat)
-        floor_list = timed(replay(db.engine, aggregation + listing), repeat=repeat)
-        floor_year = timed(replay(db.engine, yearly_sql), repeat=repeat)
-        report("stats floor: month aggregation SQL", floor_month)
-        report("stats floor: + month order list SQL", floor_list)
-        report("stats floor: year aggregation SQL", floor_year)
+    upgrade()  # a database loaded before migration 0003 gets the statistics index (once)
+    tz = app.config["TIMEZONE"]
+    month = periods.parse_month(args.stats_month) if args.stats_month else _last_month(tz)
+    year = periods.parse_year(args.stats_year) if args.stats_year else periods.current_month(tz).year
+    recorder = Recorder(db.engine)
+    aggregation = recorder.capture(lambda: monthly.monthly_figures(month))
+    listing = recorder.capture(lambda: list(monthly.month_orders(month)))
+    yearly_sql = recorder.capture(lambda: yearly.yearly_summary(year))
+    figures = monthly.monthly_figures(month)
+    print(
+        f"stats: month {month} ({figures.orders['received']:,} orders received, "
+        f"{figures.orders['resolved']:,} resolved), year {year}; baseline RSS {mb(baseline_rss())}",
+        flush=True,
+    )
+    repeat = args.stats_repeat
+    floor_month = timed(replay(db.engine, aggregation), repeat=repeat)
+    floor_list = timed(replay(db.engine, aggregation + listing), repeat=repeat)
+    floor_year = timed(replay(db.engine, yearly_sql), repeat=repeat)
+    report("stats floor: month aggregation SQL", floor_month)
+    report("stats floor: + month order list SQL", floor_list)
+    report("stats floor: year aggregation SQL", floor_year)
 
-        def export(fmt):
-            def go():
-                exporters.write_monthly(monthly.monthly_figures(month), fmt, out / f"month.{fmt}")
-                db.session.remove()
+    def export(fmt):
+        def go():
+            exporters.write_monthly(monthly.monthly_figures(month), fmt, out / f"month.{fmt}")
+            db.session.remove()
 
-            return go
+        return go
 
-        def summary(fmt):
-            def go():
-                exporters.write_yearly(yearly.yearly_summary(year), fmt, out / f"year.{fmt}")
-                db.session.remove()
+    def summary(fmt):
+        def go():
+            exporters.write_yearly(yearly.yearly_summary(year), fmt, out / f"year.{fmt}")
+            db.session.remove()
 
-            return go
+        return go
 
-        cases = [
-            (f"export-month {month} csv", export("csv"), floor_month),
-            (f"export-month {month} json", export("json"), floor_month),
-            (f"export-month {month} xlsx", export("xlsx"), floor_month),
-            (f"yearly-summary {year} docx", summary("docx"), floor_year),
-            (f"yearly-summary {year} json", summary("json"), floor_year),
-        ]
-        for label, fn, floor in cases:
-            figure = timed(fn, repeat=repeat, warmup=0)
-            report(label, figure, floor)
-            seconds, peak = peak_memory(fn)
-            verdict = "ok" if peak / 1_000_000 < MEMORY_LIMIT_MB else f"OVER {MEMORY_LIMIT_MB} MB"
-            print(f"{'':<34} one run in a fresh process {ms(seconds)}, peak RSS {mb(peak)} ({verdict})", flush=True)
-            if "xlsx" in label:
-                ratio = figure[0] / floor_list[0] if floor_list[0] else float("inf")
-                print(f"{'':<34} ratio to aggregation + order list SQL {ratio:6.1f}x", flush=True)
-        size = (out / "month.xlsx").stat().st_size
-        print(f"stats: xlsx {size / 1_000_000:.1f} MB in {out} (aim: ratio <= {RATIO_AIM}x, < {MEMORY_LIMIT_MB} MB)")
+    cases = [
+        (f"export-month {month} csv", export("csv"), floor_month),
+        (f"export-month {month} json", export("json"), floor_month),
+        (f"export-month {month} xlsx", export("xlsx"), floor_month),
+        (f"yearly-summary {year} docx", summary("docx"), floor_year),
+        (f"yearly-summary {year} json", summary("json"), floor_year),
+    ]
+    for label, fn, floor in cases:
+        figure = timed(fn, repeat=repeat, warmup=0)
+        report(label, figure, floor)
+        seconds, peak = peak_memory(fn)
+        verdict = "ok" if peak / 1_000_000 < MEMORY_LIMIT_MB else f"OVER {MEMORY_LIMIT_MB} MB"
+        print(f"{'':<34} one run in a fresh process {ms(seconds)}, peak RSS {mb(peak)} ({verdict})", flush=True)
+        if "xlsx" in label:
+            ratio = figure[0] / floor_list[0] if floor_list[0] else float("inf")
+            print(f"{'':<34} ratio to aggregation + order list SQL {ratio:6.1f}x", flush=True)
+    size = (out / "month.xlsx").stat().st_size
+    print(f"stats: xlsx {size / 1_000_000:.1f} MB (aim: ratio <= {RATIO_AIM}x, < {MEMORY_LIMIT_MB} MB)")
 
 
 def _last_month(tz: str):
