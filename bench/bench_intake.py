@@ -44,6 +44,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--intake-rows", type=int, default=100_000, help="intake: rows in the export file")
     parser.add_argument("--intake-repeat", type=int, default=3, help="intake: timed imports (fresh each time)")
     parser.add_argument("--intake-profile", action="store_true", help="intake: print a cProfile of one import")
+    parser.add_argument("--intake-keep", action="store_true", help="intake: keep the export and databases")
 
 
 def run(args) -> None:
@@ -64,6 +65,8 @@ def run(args) -> None:
     report(rows, statistics.median(figures), statistics.median(floors))
     if args.intake_profile:
         profile(template, export, work)
+    if not args.intake_keep:
+        shutil.rmtree(work, ignore_errors=True)  # a few hundred MB of databases
 
 
 def migrated_template(work: Path) -> Path:
