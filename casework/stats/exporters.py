@@ -192,7 +192,7 @@ def _stream_rows_into(draft, out, part: str, rows: Iterable[tuple], first_row: i
 
     openpyxl spends most of an export on the order list (tens of thousands of rows, a Python object
     per cell); the rows are plain values, so they are written as the same sheet XML directly."""
-    with zipfile.ZipFile(draft) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+    with zipfile.ZipFile(draft) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zout:
         for info in zin.infolist():
             data = zin.read(info.filename)
             if info.filename != part:

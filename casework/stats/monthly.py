@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import and_, case, func, select
@@ -92,7 +93,13 @@ def month_orders(month: Month, batch: int = 2000) -> Iterator[tuple]:
     tz = current_app.config["TIMEZONE"]
     start, end = month.bounds(tz)
     stmt = _month_orders_query(start, end).execution_options(stream_results=True, yield_per=batch)
-    from ..display import localtime
+    zone = ZoneInfo(tz)
+
+    def localtime(value: datetime | None) -> str:  # display.localtime's format, the zone looked up once
+        if value is None:
+            return ""
+        t = value.astimezone(zone)
+        return f"{t.year:04d}-{t.month:02d}-{t.day:02d} {t.hour:02d}:{t.minute:02d}"
 
     for row in db.session.execute(stmt):
         yield (
