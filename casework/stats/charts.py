@@ -39,9 +39,15 @@ def _axes(labels: list[str], top_value: float, fmt) -> list[str]:
     return parts
 
 
+def _round_up(value: int) -> int:
+    """A top for the axis that makes its four ticks whole, round-ish numbers (99 → 100, 1234 → 1600)."""
+    unit = 4 * 10 ** max(len(str(value)) - 2, 0)
+    return max(4, -(-value // unit) * unit)
+
+
 def bar_chart(title: str, labels: list[str], series: list[tuple[str, list[int]]]) -> Markup:
     """Grouped bars, one group per label, one bar per series; values written above the bars."""
-    top = max([v for _, values in series for v in values] + [1])
+    top = _round_up(max([v for _, values in series for v in values] + [1]))
     plot_h, step = HEIGHT - TOP - BOTTOM, (WIDTH - LEFT - RIGHT) / max(len(labels), 1)
     bar_w = step * 0.8 / max(len(series), 1)
     body = _axes(labels, top, lambda v: f"{v:.0f}")
