@@ -28,6 +28,8 @@ class Config:
     INBOX_DIR = _env("INBOX_DIR", str(INSTANCE_DIR / "inbox"))
     FEED_URL = _env("FEED_URL")
     FEED_TOKEN = _env("FEED_TOKEN")
+    FEED_TIMEOUT = float(_env("FEED_TIMEOUT", "10"))  # seconds per request to the platform
+    FEED_PAGE_SIZE = int(_env("FEED_PAGE_SIZE", "100"))  # tickets asked for per page
     POLL_TIMES = _env("POLL_TIMES", "08:30,11:30,14:30,17:30")
     SCHEDULER = _env("SCHEDULER", "off")  # "embedded" | "off"; `make run` sets embedded
 

@@ -661,8 +661,9 @@ class Story:
     def _reply_entered(self, case: Case, resolved: datetime) -> None:
         """The outbox's reply (if the workflow wrote one) dates from the resolution; staff entered it
         on the platform within hours, except for the latest ones, which still wait for them."""
-        pending = (o for o in db.session.identity_map.values() if isinstance(o, Reply) and o.sent_at is None)
-        reply = next((o for o in pending if o.case_id == case.id), None)
+        reply = db.session.scalar(
+            select(Reply).where(Reply.case_id == case.id, Reply.sent_at.is_(None)).order_by(Reply.id.desc())
+        )
         if reply is None:
             return
         reply.created_at = resolved

@@ -200,7 +200,10 @@ def test_a_deactivated_admin_does_not_count_as_remaining(world, make):
 
 
 def _wait_until_another_connection_waits_for_a_lock(timeout: float = 10.0) -> None:
-    query = text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()")
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+        " AND datname = current_database() AND pid <> pg_backend_pid()"
+    )
     deadline = time.monotonic() + timeout
     with db.engine.connect() as watcher:
         while watcher.execute(query).scalar() == 0:
