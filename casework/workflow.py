@@ -73,23 +73,23 @@ class Transition:
     to_state: str | None  # None: the state does not change
     may: Callable[[User, Case], bool]
     requires: tuple[str, ...] = ()
-    when: Callable[[Case], bool] = lambda case: True  # extra condition on the case itself
+    when: Callable[[Case, datetime], bool] = lambda case, now: True  # extra condition on the case, at a moment
     why_not: str = ""  # the message when `when` refuses
 
 
-def _below_centre(case: Case) -> bool:
+def _below_centre(case: Case, now: datetime) -> bool:
     return case.tier != "centre"
 
 
-def _no_callback_yet(case: Case) -> bool:
+def _no_callback_yet(case: Case, now: datetime) -> bool:
     return case.callback_at is None
 
 
-def _may_ask_extension(case: Case) -> bool:
-    return _why_no_extension(case, utcnow()) is None
+def _may_ask_extension(case: Case, now: datetime) -> bool:
+    return _why_no_extension(case, now) is None
 
 
-def _extension_pending(case: Case) -> bool:
+def _extension_pending(case: Case, now: datetime) -> bool:
     return _pending_extension(case) is not None
 
 
@@ -163,8 +163,10 @@ def _applies(t: Transition, action: str, case: Case) -> bool:
     return t.action == action and case.kind in t.kinds and case.state in t.from_states
 
 
-def transition_for(action: str, case: Case) -> Transition | None:
-    return next((t for t in TRANSITIONS if _applies(t, action, case) and t.when(case)), None)
+def transition_for(action: str, case: Case, now: datetime | None = None) -> Transition | None:
+    """The row of the table that lets `action` happen to this case at `now` (default: this instant)."""
+    now = now or utcnow()
+    return next((t for t in TRANSITIONS if _applies(t, action, case) and t.when(case, now)), None)
 
 
 def _not_allowed(action: str, case: Case) -> NotAllowed:
@@ -179,10 +181,12 @@ def allowed_actions(user, case: Case) -> list[str]:
     return [t.action for t in TRANSITIONS if transition_for(t.action, case) is t and t.may(user, case)]
 
 
-def _check(action: str, case: Case, actor: User, expected_version: int | None) -> Transition:
+def _check(
+    action: str, case: Case, actor: User, expected_version: int | None, at: datetime | None = None
+) -> Transition:
     if expected_version is not None and expected_version != case.version:
         raise StaleCase(STALE)
-    t = transition_for(action, case)
+    t = transition_for(action, case, at)
     if t is None:
         raise _not_allowed(action, case)
     if not t.may(actor, case):
@@ -601,7 +605,7 @@ def request_extension(
     now = at or utcnow()
     if case.state == "assigned" and perm.is_assignee(actor, case) and (refusal := _why_no_extension(case, now)):
         raise refusal  # the precise reason, rather than the table's general one
-    t = _check("request_extension", case, actor, expected_version)
+    t = _check("request_extension", case, actor, expected_version, at)
     reason = _required(reason, "reason", N_("Say why more time is needed."))
     days = _extension_days(working_days)
     db.session.add(ExtensionRequest(case=case, requested_by=actor, requested_at=now, reason=reason, working_days=days))

@@ -174,3 +174,13 @@ def test_typing_that_is_not_a_number_is_kept_with_a_422(order, world, client, au
     )
     assert response.status_code == 422
     assert "理由甲" in response.get_data(as_text=True) and "两天" in response.get_data(as_text=True)
+
+
+def test_a_request_recorded_afterwards_is_judged_at_its_own_moment(world, make):
+    """A past request (a backfill, the demo) counts if it came before the deadline of that time."""
+    order = make.order(world.v1, state="assigned", assignee=world.cadre1, due_at=end_of(2025, 3, 10))
+    asked_at = datetime(2025, 3, 7, 9, 0, tzinfo=SHANGHAI).astimezone(UTC)
+    event = workflow.request_extension(order, world.cadre1, reason="等待材料", working_days=2, at=asked_at)
+    assert event.at == asked_at
+    with pytest.raises(workflow.WorkflowError):
+        workflow.request_extension(order, world.cadre1, reason="再次", working_days=1)  # now: long past due
