@@ -192,3 +192,18 @@ def test_the_address_is_matched_longest_name_or_alias_first(world, make, run):
     newer = make.village("红旗新村")
     ingest([row(1, address="示范镇红旗新村5号"), row(2, address="红旗路口"), row(3, address="不知道哪里")], run, "f")
     assert [c.village_id for c in cases()] == [newer.id, world.v2.id, None]
+
+
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        ({"received_at": "0001-01-01 08:00"}, "The received time cannot be read."),
+        ({"deadline": "9999-12-31 23:59:59"}, "The deadline cannot be read."),
+        ({"deadline": "2028-03-05 08:30"}, "The deadline is more than a year after the received time."),
+    ],
+)
+def test_a_date_out_of_range_rejects_its_row_and_the_others_still_import(world, run, bad, reason):
+    result = ingest([row(1), row(2, **bad), row(3)], run, "export.csv")
+    db.session.commit()
+    assert (result.new, result.rejected) == (2, 1)
+    assert [(r.line, r.reason) for r in open_rejected()] == [(3, reason)]

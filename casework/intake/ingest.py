@@ -4,6 +4,7 @@ Set-based: rows go in batches; each batch costs one query to find the order numb
 one bulk insert each for the new cases, their 'receive' events and the rejected rows.
 """
 
+import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -16,7 +17,11 @@ from sqlalchemy import table as sql_table
 from .. import deadlines
 from ..extensions import db
 from ..models import Case, CaseEvent, IntakeRun, RejectedRow, UTCDateTime, utcnow
+from ..workflow import N_
 from .normalize import FIELDS, Normalizer, Problem
+
+log = logging.getLogger(__name__)
+UNREADABLE_ROW = N_("The row holds a value that cannot be read; correct it and import again.")
 
 BATCH = 1000
 
@@ -73,7 +78,11 @@ def _batches(rows: Iterable[dict], size: int) -> Iterator[list[dict]]:
 def _check(batch: list[dict], normalizer: Normalizer) -> tuple[list[dict], list[tuple[dict, list[Problem]]]]:
     good, failed = [], []
     for raw in batch:
-        fields, problems = normalizer.row(raw)
+        try:
+            fields, problems = normalizer.row(raw)
+        except (ArithmeticError, ValueError, TypeError):  # a value no check foresaw: this row only, not the file
+            log.exception("row %s could not be normalised", raw.get("line"))
+            fields, problems = {}, [Problem("", UNREADABLE_ROW)]
         if problems:
             failed.append((raw, problems))
         else:

@@ -43,6 +43,7 @@ BAD_PHONE = N_("The phone number cannot be read.")
 BAD_URGENCY = N_("The urgency is not one of 一般, 紧急, 特急.")
 BAD_DEADLINE = N_("The deadline cannot be read.")
 EARLY_DEADLINE = N_("The deadline is before the received time.")
+LATE_DEADLINE = N_("The deadline is more than a year after the received time.")
 
 URGENCY_ALIASES = {
     "一般": ("普通", "正常", "一般件", "低", "较低", "不紧急", "非紧急"),
@@ -61,6 +62,8 @@ _BLANKS = re.compile(r"\s\s|[^\S ]")  # two blanks in a row, or a tab, newline �
 _PHONE_SEPARATORS = re.compile(r"[\s\-()（）]")
 _PHONE_LISTS = re.compile(r"[,;/、，；]")
 FUTURE_TOLERANCE = timedelta(days=1)
+LONGEST_DEADLINE = timedelta(days=366)
+READABLE_YEARS = (1990, 2200)
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,8 @@ def parse_time(value, zone: ZoneInfo, *, end_of_day: bool = False) -> datetime |
         moment = _parse_text(fold(value), end_of_day)
         if moment is None:
             return None
+    if not READABLE_YEARS[0] <= moment.year <= READABLE_YEARS[1]:
+        return None  # year 1 or 9999 is a typing slip, and would overflow on the way to UTC
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
     return moment.astimezone(UTC)
@@ -262,4 +267,6 @@ class Normalizer:
             problems.append(Problem("deadline", BAD_DEADLINE))
         elif received_at is not None and moment < received_at:
             problems.append(Problem("deadline", EARLY_DEADLINE))
+        elif received_at is not None and moment > received_at + LONGEST_DEADLINE:
+            problems.append(Problem("deadline", LATE_DEADLINE))
         return moment
