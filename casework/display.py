@@ -61,11 +61,11 @@ def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 
 def mask_phone(phone: str | None) -> str:
-    """138****5678: the first three and the last four digits stay."""
+    """138****5678: a mobile keeps its first three and last four digits; a shorter number its last two."""
     digits = (phone or "").strip()
-    if len(digits) < 7:
-        return "*" * len(digits)
-    return f"{digits[:3]}{'*' * (len(digits) - 7)}{digits[-4:]}"
+    if len(digits) >= 11:
+        return f"{digits[:3]}{'*' * (len(digits) - 7)}{digits[-4:]}"
+    return "*" * (len(digits) - 2) + digits[-2:] if len(digits) > 2 else "*" * len(digits)
 
 
 def mask_name(name: str | None) -> str:

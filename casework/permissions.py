@@ -24,7 +24,8 @@ def is_admin(user) -> bool:
 
 
 def is_assignee(user, case: Case) -> bool:
-    return _active(user) and case.assignee_id == user.id
+    """The person the case is assigned to, while their role still handles cases (a cadre made leader does not)."""
+    return _active(user) and user.role in ("cadre", "dispatcher") and case.assignee_id == user.id
 
 
 def serves(user: User, village_id: int | None) -> bool:

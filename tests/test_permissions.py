@@ -134,3 +134,30 @@ def test_party_contacts_of_a_dispute_are_masked_for_a_leader(world, make, client
 def test_can_see_caller(world, make, role, may):
     case = case_in(make, world, "order", "assigned")
     assert perm.can_see_caller(user_for(world, role), case) is may
+
+
+def test_a_cadre_made_leader_no_longer_acts_on_the_cases_they_held(world, make):
+    from casework import workflow
+
+    case = make.order(world.v1, state="assigned", assignee=world.cadre1)
+    world.cadre1.role = "leader"
+    db.session.commit()
+    assert workflow.allowed_actions(world.cadre1, case) == []
+    with pytest.raises(workflow.Forbidden):
+        workflow.resolve(case, world.cadre1, result="已处理")
+
+
+@pytest.mark.parametrize(
+    ("phone", "masked"),
+    [
+        ("13812345678", "138****5678"),
+        ("88886666", "******66"),  # a landline: too short to keep seven digits in clear
+        ("1234567", "*****67"),
+        ("12345", "***45"),
+        ("", ""),
+    ],
+)
+def test_a_masked_phone_never_shows_most_of_its_digits(phone, masked):
+    from casework.display import mask_phone
+
+    assert mask_phone(phone) == masked
