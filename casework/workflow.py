@@ -7,7 +7,7 @@ the caller (a view, the CLI, the scheduler) commits once. Anything refused raise
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -58,6 +58,8 @@ class StaleCase(WorkflowError):
     """Someone else changed the case since the actor loaded it."""
 
 
+BAD_RECEIVED_AT = N_("The received time must be a real moment and not in the future.")
+EARLIEST_RECEIVED = datetime(1990, 1, 1, tzinfo=UTC)
 STALE = N_("This case was changed by someone else meanwhile. Here it is as it is now; check it and try again.")
 BOTH = frozenset({"order", "dispute"})
 ORDER = frozenset({"order"})
@@ -303,6 +305,8 @@ def register_dispute(
     if not named:
         raise InvalidInput(N_("Name at least one party."), "parties")
     received_at = received_at or utcnow()
+    if not EARLIEST_RECEIVED <= received_at <= utcnow() + timedelta(days=1):
+        raise InvalidInput(BAD_RECEIVED_AT, "received_at")
     case = Case(
         kind="dispute",
         state="received",

@@ -287,3 +287,13 @@ def test_a_post_with_fewer_rows_than_shown_still_registers(world, auth, client):
     data = {k: v for k, v in dispute_form(world.v1).items() if not k.startswith("parties-1-")}
     assert client.post("/disputes/new", data=data).status_code == 302
     assert [p.name for p in disputes()[0].parties] == ["王大山"]
+
+
+@pytest.mark.parametrize("when", ["0001-01-01T00:00", "9999-12-31T23:59", "2062-05-01T08:00"])
+def test_a_received_time_out_of_range_is_refused_at_its_field(world, auth, client, when):
+    auth.login(world.dispatcher)
+    r = client.post("/disputes/new", data=dispute_form(world.v1, received_at=when))
+    assert r.status_code == 422
+    assert "The received time must be a real moment and not in the future." in r.get_data(as_text=True)
+    assert "两户因排水沟堵塞发生争执" in r.get_data(as_text=True)
+    assert disputes() == []

@@ -22,8 +22,8 @@ def register(world, **kw):
 
 
 def test_a_dispute_received_on_new_years_night_is_numbered_in_the_local_year(world):
-    shanghai_new_year = datetime(2026, 12, 31, 16, 30, tzinfo=UTC)  # 2027-01-01 00:30 in Shanghai
-    assert register(world, received_at=shanghai_new_year).number == "JF2027-00001"
+    shanghai_new_year = datetime(2025, 12, 31, 16, 30, tzinfo=UTC)  # 2026-01-01 00:30 in Shanghai
+    assert register(world, received_at=shanghai_new_year).number == "JF2026-00001"
 
 
 def test_numbers_follow_each_other_within_a_year(world):

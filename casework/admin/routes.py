@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 from .. import people, workflow
 from .. import permissions as perm
 from ..extensions import db
+from ..ids import row_id, row_ids
 from ..models import District, User, Village
 from . import forms
 
@@ -30,11 +31,11 @@ def admins_only():
 
 
 def _get_or_404(model, id_: int):
-    return db.session.get(model, id_) or abort(404)
+    return (db.session.get(model, id_) if row_id(id_) else None) or abort(404)
 
 
 def _by_id(model, id_: int | None):
-    return db.session.get(model, id_) if id_ else None
+    return db.session.get(model, id_) if row_id(id_) else None
 
 
 def _submit(form, render: Callable, action: Callable, done: str):
@@ -78,7 +79,7 @@ def _villages() -> list[Village]:
 
 
 def _chosen_villages(form) -> list[Village]:
-    ids = form.villages.data or []
+    ids = row_ids(form.villages.data)
     return list(db.session.scalars(select(Village).where(Village.id.in_(ids)).order_by(Village.name))) if ids else []
 
 

@@ -10,6 +10,7 @@ from .. import permissions as perm
 from .. import queue, workflow
 from ..display import ACTION_LABELS
 from ..extensions import db
+from ..ids import row_id
 from ..intake.forms import ExtensionForm
 from ..models import Case, User, Village
 from . import forms
@@ -17,23 +18,14 @@ from . import forms
 bp = Blueprint("cases", __name__)
 
 
-MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database; anything beyond is not a row
-
-
 def visible_case_or_404(case_id: int) -> Case:
-    case = db.session.get(Case, case_id) if 0 < case_id <= MAX_ID else None
+    case = db.session.get(Case, case_id) if row_id(case_id) else None
     if case is None or not perm.can_view(current_user, case):
         abort(404)
     return case
 
 
-def _int(value) -> int | None:
-    """A row id from user input, or None when it cannot be one (never a database error)."""
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number <= MAX_ID else None
+_int = row_id
 
 
 def _cadres() -> list[User]:

@@ -12,6 +12,7 @@ from .. import permissions as perm
 from .. import workflow
 from ..cases.routes import visible_case_or_404
 from ..extensions import db
+from ..ids import row_id
 from ..models import Case, Village
 from . import forms
 
@@ -103,7 +104,7 @@ def _fields(form: forms.DisputeForm) -> dict:
 def _chosen_village(village_id: int | None) -> Village | None:
     if not village_id:
         return None
-    village = db.session.get(Village, village_id)
+    village = db.session.get(Village, village_id) if row_id(village_id) else None
     if village is None:
         raise workflow.InvalidInput(UNKNOWN_VILLAGE, "village")
     return village
@@ -113,7 +114,10 @@ def _utc(local: datetime | None) -> datetime | None:
     """A wall-clock time typed in the township's zone, as an aware UTC instant."""
     if local is None:
         return None
-    return local.replace(tzinfo=ZoneInfo(current_app.config["TIMEZONE"])).astimezone(UTC)
+    try:
+        return local.replace(tzinfo=ZoneInfo(current_app.config["TIMEZONE"])).astimezone(UTC)
+    except OverflowError as exc:
+        raise workflow.InvalidInput(workflow.BAD_RECEIVED_AT, "received_at") from exc
 
 
 # --- what the form offers ----------------------------------------------------------------------

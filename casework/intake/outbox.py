@@ -18,6 +18,7 @@ from sqlalchemy import func, select, update
 
 from .. import permissions as perm
 from ..extensions import db
+from ..ids import row_ids
 from ..models import Case, IntakeRun, Reply, User, utcnow
 from ..workflow import N_, Forbidden
 from . import feed
@@ -150,7 +151,7 @@ def mark_sent_by_hand(reply_ids: list[int], actor: User) -> int:
         return 0
     statement = (
         update(Reply)
-        .where(Reply.id.in_(reply_ids), Reply.sent_at.is_(None))
+        .where(Reply.id.in_(row_ids(reply_ids)), Reply.sent_at.is_(None))
         .values(sent_at=utcnow(), sent_via="manual")
         .execution_options(synchronize_session=False)
     )

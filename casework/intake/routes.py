@@ -4,6 +4,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from .. import ids
 from .. import permissions as perm
 from ..extensions import db
 from ..models import RejectedRow
@@ -23,7 +24,7 @@ def dispatchers_only():
 
 
 def _row_or_404(row_id: int) -> RejectedRow:
-    row = db.session.get(RejectedRow, row_id) if row_id < 2**31 else None
+    row = db.session.get(RejectedRow, row_id) if ids.row_id(row_id) else None
     if row is None:
         abort(404)
     return row

@@ -40,7 +40,7 @@ def _dispatchers_only() -> None:
 @login_required
 def runs_list():
     _readers_only()
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = min(max(request.args.get("page", 1, type=int), 1), 100_000)  # past the last page: an empty one
     runs, has_older = recent_runs(page, current_app.config["PAGE_SIZE"])
     return render_template(
         "runs/list.html",
