@@ -486,12 +486,24 @@ def reopen(
     """重办: a resolved case goes back to its cadre (e.g. the caller was not satisfied); counted."""
     t = _check("reopen", case, actor, expected_version)
     reason = _required(reason, "reason", N_("Say why the case is reopened."))
+    from .intake.outbox import withdraw_unsent  # the old result must not reach the platform
+
+    withdrawn = withdraw_unsent(case) if case.is_order else 0
     previous_result = case.result
     case.reopen_count += 1
     case.result = case.resolved_at = case.outcome = None
     case.agreement_terms = case.failure_route = case.performance_deadline = None
     case.callback_solved = case.callback_satisfaction = case.callback_at = None
-    return _apply(t, case, actor, reason, at, reopen_count=case.reopen_count, previous_result=previous_result)
+    return _apply(
+        t,
+        case,
+        actor,
+        reason,
+        at,
+        reopen_count=case.reopen_count,
+        previous_result=previous_result,
+        reply_withdrawn=withdrawn or None,
+    )
 
 
 def _next_tier(tier: str | None) -> str:

@@ -275,3 +275,22 @@ def test_the_replies_page_shows_each_pending_reply_with_its_error(platform, make
 
     assert order.number in page and "HTTP 500" in page
     assert "reply_ids" not in page  # a leader reads, does not confirm
+
+
+def test_reopening_withdraws_the_unsent_reply_and_the_next_resolution_queues_its_own(make, world):
+    order = resolved_order(make, world, result="已答复")
+    workflow.reopen(order, world.dispatcher, reason="来电人不满意")
+    db.session.commit()
+    assert replies() == []
+    workflow.resolve(order, world.cadre1, result="重新处理后已修好")
+    db.session.commit()
+    assert [r.payload["result"] for r in replies()] == ["重新处理后已修好"]
+
+
+def test_reopening_leaves_a_reply_already_sent_as_it_was(make, world):
+    order = resolved_order(make, world, result="已答复")
+    outbox.mark_sent_by_hand([replies()[0].id], world.dispatcher)
+    db.session.commit()
+    workflow.reopen(order, world.dispatcher, reason="来电人不满意")
+    db.session.commit()
+    assert [(r.payload["result"], r.sent_via) for r in replies()] == [("已答复", "manual")]

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from .. import permissions as perm
 from ..extensions import db
@@ -31,6 +31,14 @@ class SendResult:
     sent: int = 0
     failed: int = 0
     error: str | None = None
+
+
+def withdraw_unsent(case: Case) -> int:
+    """A reopened order's reply that has not left yet is withdrawn: its result no longer stands, and
+    the next resolution writes the reply to send. One already sent stays as it was (the platform keeps
+    one reply per order, so the next one replaces it there). Returns how many were withdrawn."""
+    statement = delete(Reply).where(Reply.case_id == case.id, Reply.sent_at.is_(None))
+    return db.session.execute(statement.execution_options(synchronize_session=False)).rowcount
 
 
 def enqueue_reply(case: Case, actor: User) -> Reply | None:
