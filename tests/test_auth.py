@@ -174,3 +174,12 @@ def test_csrf_logout_without_token_is_refused(world, csrf_client):
     csrf_client.post("/login", data={"username": "dispatcher", "password": PASSWORD, "csrf_token": token})
     assert csrf_client.post("/logout").status_code == 400
     assert csrf_client.get("/queue").status_code == 200
+
+
+def test_a_refused_csrf_token_keeps_what_was_typed(world, make, csrf_client):
+    case = make.order(world.v1, state="assigned", assignee=world.cadre1)
+    token = token_from(csrf_client.get("/login"))
+    csrf_client.post("/login", data={"username": "cadre1", "password": PASSWORD, "csrf_token": token})
+    r = csrf_client.post(f"/cases/{case.id}/note", data={"note-note": "村民已签字确认", "note-version": case.version})
+    assert r.status_code == 400
+    assert "村民已签字确认" in r.get_data(as_text=True)

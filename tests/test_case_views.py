@@ -127,8 +127,18 @@ def test_actions_are_post_only(world, make, client):
 
 def test_anonymous_visitor_is_sent_to_log_in(world, make, client):
     case = case_in(make, world, "order", "assigned")
-    r = client.post(f"/cases/{case.id}/resolve", data={"resolve-result": "x", "resolve-version": 2})
-    assert r.status_code == 302 and "/login" in r.headers["Location"]
+    r = client.get(f"/cases/{case.id}")
+    assert r.status_code == 302 and f"/login?next=/cases/{case.id}" in r.headers["Location"]
+
+
+def test_a_form_posted_after_the_session_ended_shows_the_typing_back(world, make, client):
+    case = case_in(make, world, "order", "assigned")
+    data = {"resolve-result": "已联系供电所更换变压器", "resolve-version": 2}
+    r = client.post(f"/cases/{case.id}/resolve", data=data, headers={"Referer": f"http://localhost/cases/{case.id}"})
+    page = r.get_data(as_text=True)
+    assert r.status_code == 401
+    assert "已联系供电所更换变压器" in page
+    assert f"/login?next=/cases/{case.id}" in page
     assert events_of(case) == 0
 
 
