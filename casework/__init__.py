@@ -53,9 +53,13 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message = None
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        user = db.session.get(models.User, int(user_id))
-        return user if user is not None and user.active else None  # deactivation ends open sessions
+    def load_user(session_id: str):
+        from .ids import row_id
+
+        user_id = row_id(session_id.split(":", 1)[0])
+        user = db.session.get(models.User, user_id) if user_id else None
+        # Deactivation and a new password end the sessions already open.
+        return user if user is not None and user.active and user.matches_session(session_id) else None
 
 
 def _select_locale() -> str:

@@ -183,3 +183,14 @@ def test_a_refused_csrf_token_keeps_what_was_typed(world, make, csrf_client):
     r = csrf_client.post(f"/cases/{case.id}/note", data={"note-note": "村民已签字确认", "note-version": case.version})
     assert r.status_code == 400
     assert "村民已签字确认" in r.get_data(as_text=True)
+
+
+def test_a_new_password_ends_the_sessions_opened_with_the_old_one(world, auth, client):
+    from casework import people
+
+    auth.login(world.cadre1)
+    assert client.get("/my").status_code == 200
+    people.reset_password(world.admin, world.cadre1, "a-new-password-1")
+    db.session.commit()
+    new_request()
+    assert client.get("/my").status_code == 302

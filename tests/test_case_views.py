@@ -16,7 +16,7 @@ HTTP_ACTIONS = ("assign", "reassign", "return", "resolve", "reopen", "escalate",
 def login_as(client, user) -> None:
     """Puts the user in the session (the login form itself is tested in test_auth.py)."""
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = user.get_id()
         session["_fresh"] = True
     new_request()
 
