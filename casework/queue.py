@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, bindparam, select, tuple_
+from sqlalchemy import and_, bindparam, func, select, tuple_
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import joinedload
 
@@ -129,6 +129,12 @@ def my_cases(user, now: datetime | None = None, limit: int = 200) -> list[Case]:
         .limit(limit)
     )
     return list(db.session.scalars(stmt))
+
+
+def my_open_count(user) -> int:
+    """How many cases a cadre has open, counted in SQL over the (assignee, state) index."""
+    stmt = select(func.count()).select_from(Case).where(Case.assignee_id == user.id, Case.state == "assigned")
+    return db.session.scalar(stmt)
 
 
 def recently_resolved_by(user, limit: int = 10) -> list[Case]:

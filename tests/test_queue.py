@@ -295,3 +295,12 @@ def test_a_number_search_lists_that_order_not_those_that_mention_it(world, make)
 def test_text_that_matches_no_number_searches_the_content(world, make):
     mention = make.order(world.v1, number="GD2026999778", content="问题编号ABC123仍未处理")
     assert found(world, QueueFilter(state=None, q="ABC123")) == {mention.number}
+
+
+def test_my_cases_says_how_many_are_open_when_not_all_are_listed(world, make, client, app):
+    for _ in range(3):
+        make.order(world.v1, state="assigned", assignee=world.cadre1)
+    app.config["MY_CASES_LIMIT"] = 2  # a list shorter than the work
+    login_as(client, world.cadre1)
+    page = client.get("/my").get_data(as_text=True)
+    assert "(3)" in page and "The 2 most urgent of 3 are shown" in page

@@ -1,6 +1,6 @@
 """The dispatcher's queue, a cadre's own cases, the case page and its actions. Thin: parse, call, commit."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -68,7 +68,7 @@ def queue_list():
         f,
         after=request.args.get("after"),
         before=request.args.get("before"),
-        limit=current_app_page_size(),
+        limit=current_app.config["PAGE_SIZE"],
     )
     bulk = forms.BulkAssignForm()
     bulk.assignee.choices = [("default", _("Each village's default cadre"))] + [
@@ -79,15 +79,7 @@ def queue_list():
     )
 
 
-def current_app_page_size() -> int:
-    from flask import current_app
-
-    return current_app.config["PAGE_SIZE"]
-
-
 def _categories() -> list[str]:
-    from flask import current_app
-
     return list(dict.fromkeys(current_app.config["ORDER_CATEGORIES"] + current_app.config["DISPUTE_TYPES"]))
 
 
@@ -95,7 +87,10 @@ def _categories() -> list[str]:
 @login_required
 def mine():
     return render_template(
-        "cases/mine.html", cases=queue.my_cases(current_user), resolved=queue.recently_resolved_by(current_user)
+        "cases/mine.html",
+        cases=queue.my_cases(current_user, limit=current_app.config["MY_CASES_LIMIT"]),
+        open_count=queue.my_open_count(current_user),
+        resolved=queue.recently_resolved_by(current_user),
     )
 
 
