@@ -339,7 +339,7 @@ ESCALATION_NOTES = {"district": "村级调解未成，提交片区调解。", "c
 @click.option("--logins-file", type=click.Path(dir_okay=False), default=None, help="Default: instance/demo-logins.txt")
 def demo_data_command(orders: int | None, if_empty: bool, months: int, seed: int, logins_file: str | None) -> None:
     """Load the demo township with fourteen months of history, or add N orders for benchmarks."""
-    logins = Path(logins_file) if logins_file else Path(current_app.instance_path) / "demo-logins.txt"
+    logins = Path(logins_file) if logins_file else default_logins_file()
     now = utcnow().replace(second=0, microsecond=0)
     if not database_is_empty():
         if if_empty:
@@ -374,6 +374,17 @@ def has_township() -> bool:
 def summary() -> str:
     rows = db.session.execute(select(Case.kind, Case.state, func.count()).group_by(Case.kind, Case.state)).all()
     return ", ".join(f"{kind} {state} {n}" for kind, state, n in sorted(rows))
+
+
+def default_logins_file() -> Path:
+    """instance/demo-logins.txt for the instance's own database (what `make run` shows); a database
+    elsewhere keeps its logins beside it, so that loading it never overwrites the instance's logins."""
+    from config import Config
+
+    url = db.engine.url
+    if url.render_as_string() == Config.SQLALCHEMY_DATABASE_URI or not (url.drivername == "sqlite" and url.database):
+        return Path(current_app.instance_path) / "demo-logins.txt"
+    return Path(f"{url.database}.demo-logins.txt")
 
 
 def write_logins(path: Path, passwords: list[tuple[User, str]]) -> None:

@@ -10,6 +10,7 @@ import shutil
 import stat
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from conftest import PG_URL, _config
@@ -302,3 +303,14 @@ def test_the_workflow_still_adds_cases_after_the_bulk_insert(township):
     )
     assert case.id > db.session.scalar(select(func.max(Case.id)).where(Case.number != "GD-AFTER-BULK"))
     db.session.rollback()
+
+
+@pytest.mark.skipif(bool(PG_URL), reason="a SQLite file has a place beside it")
+def test_a_database_outside_the_instance_keeps_its_logins_beside_it(app, runner):
+    instance_logins = Path(app.instance_path) / "demo-logins.txt"
+    before = instance_logins.read_bytes() if instance_logins.exists() else None
+    result = runner.invoke(args=["demo-data", "--months", "1"])
+    assert result.exit_code == 0, result.output
+    beside = Path(f"{db.engine.url.database}.demo-logins.txt")
+    assert beside.exists() and "dispatcher" in beside.read_text()
+    assert (instance_logins.read_bytes() if instance_logins.exists() else None) == before
