@@ -72,12 +72,17 @@ def app(database_template, tmp_path):
     app = create_app(_config(url, tmp_path))
     with app.app_context():
         yield app
-        db.session.remove()
-        if PG_URL:
-            tables = ", ".join(t.name for t in db.metadata.sorted_tables)
-            with db.engine.begin() as conn:
-                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        db.engine.dispose()
+        leave_database()
+
+
+def leave_database() -> None:
+    """End a test's use of its database: on PostgreSQL empty every table for the next test."""
+    db.session.remove()
+    if PG_URL:
+        tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+        with db.engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    db.engine.dispose()
 
 
 @pytest.fixture

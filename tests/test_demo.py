@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import PG_URL, _config
-from sqlalchemy import func, select, text
+from conftest import PG_URL, _config, leave_database
+from sqlalchemy import func, select
 
 from casework import create_app, demo, workflow
 from casework.extensions import db
@@ -119,12 +119,7 @@ def loaded_township(database_template, tmp_path_factory):
         assert result.exit_code == 0, result.output
         loaded.output = result.output
         yield loaded
-        db.session.remove()
-        if PG_URL:
-            tables = ", ".join(t.name for t in db.metadata.sorted_tables)
-            with db.engine.begin() as conn:
-                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        db.engine.dispose()
+        leave_database()
 
 
 @pytest.fixture

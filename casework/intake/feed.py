@@ -18,25 +18,14 @@ from flask import current_app
 from ..extensions import db
 from ..models import IntakeRun, IntakeState, utcnow
 from .ingest import IngestResult, ingest
+from .normalize import FIELDS
 
 log = logging.getLogger(__name__)
 
 SOURCE_NAME = "feed"
 CURSOR = "feed_cursor"
 MAX_PAGES = 10_000  # a platform that never says "no more" cannot keep a run going forever
-TICKET_FIELDS = (
-    "order_no",
-    "received_at",
-    "content",
-    "caller_name",
-    "caller_phone",
-    "request_type",
-    "category",
-    "address",
-    "village",
-    "urgency",
-    "deadline",
-)
+TICKET_FIELDS = FIELDS  # a ticket carries the canonical fields of an export row (docs/feed.md)
 
 
 class FeedError(Exception):
