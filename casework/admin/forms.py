@@ -36,12 +36,12 @@ class PasswordForm(FlaskForm):
 
 
 class VillageForm(FlaskForm):
-    name = StringField(_l("Name"))
+    name = StringField(_l("Village name"))
     aliases = StringField(_l("Other names, comma-separated (for matching addresses)"))
     district = SelectField(_l("Mediation district"), coerce=int, validate_choice=False)
     default_cadre = SelectField(_l("Default cadre"), coerce=int, validate_choice=False)
 
 
 class DistrictForm(FlaskForm):
-    name = StringField(_l("Name"))
+    name = StringField(_l("District name"))
     mediator = SelectField(_l("Mediator"), coerce=int, validate_choice=False)

@@ -17,7 +17,7 @@ class ExtensionForm(VersionedForm):
 
 FIELD_LABELS = {
     "order_no": _l("Order number"),
-    "received_at": _l("Received"),
+    "received_at": _l("Received at"),
     "content": _l("Content"),
     "caller_name": _l("Caller"),
     "caller_phone": _l("Phone"),
