@@ -12,11 +12,9 @@ same run. The ratio render / SQL is what the app adds; the page's main SELECT (t
     python -m bench --only queue --database-url postgresql+psycopg://postgres@127.0.0.1:5432/casework_bench
 """
 
-from dataclasses import dataclass
+from sqlalchemy import select, text
 
-from sqlalchemy import event, select, text
-
-from bench.common import bench_app, login_client, million_orders_db, ms, timed
+from bench.common import Recorder, Statement, bench_app, login_client, million_orders_db, ms, replay, timed
 
 SLOW_RENDER_S = 0.2  # above this a page's main query plan is printed
 
@@ -25,53 +23,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--queue-explain", action="store_true", help="queue: print the query plan of every page")
 
 
-@dataclass
-class Statement:
-    sql: str
-    params: object
-
-
-class Recorder:
-    """Keeps every statement the app sends while `on` is set (the DB-API form: SQL text and parameters)."""
-
-    def __init__(self, engine):
-        self.on = False
-        self.statements: list[Statement] = []
-        event.listen(engine, "before_cursor_execute", self._seen)
-
-    def _seen(self, conn, cursor, statement, parameters, context, executemany):
-        if self.on:
-            self.statements.append(Statement(statement, parameters))
-
-    def capture(self, fn) -> list[Statement]:
-        self.statements, self.on = [], True
-        try:
-            fn()
-        finally:
-            self.on = False
-        return self.statements
-
-
 def main_statement(statements: list[Statement]) -> Statement:
     """The page's main query: the SELECT over cases with a LIMIT (a list), else the first over cases."""
     over_cases = [s for s in statements if s.sql.lstrip().upper().startswith("SELECT") and "FROM cases" in s.sql]
     listing = [s for s in over_cases if "LIMIT" in s.sql.upper()]
     return (listing or over_cases or statements)[0]
-
-
-def replay(engine, statements: list[Statement]):
-    """A function that sends these statements straight to one DB-API connection and fetches every row."""
-    raw = engine.raw_connection()
-
-    def run():
-        cursor = raw.cursor()
-        for s in statements:
-            cursor.execute(s.sql, s.params)
-            cursor.fetchall()
-        cursor.close()
-        raw.rollback()
-
-    return run
 
 
 def explain(engine, statement: Statement) -> str:

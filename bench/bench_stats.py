@@ -16,9 +16,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from flask_migrate import upgrade
-from sqlalchemy import event
 
-from bench.common import baseline_rss, bench_app, mb, million_orders_db, ms, peak_memory, report, timed
+from bench.common import (
+    Recorder,
+    baseline_rss,
+    bench_app,
+    mb,
+    million_orders_db,
+    ms,
+    peak_memory,
+    replay,
+    report,
+    timed,
+)
 
 MEMORY_LIMIT_MB = 300
 RATIO_AIM = 1.5
@@ -28,44 +38,6 @@ def add_arguments(parser) -> None:
     parser.add_argument("--stats-month", default=None, help="stats: the month to export (default: last month)")
     parser.add_argument("--stats-year", default=None, help="stats: the year to summarise (default: this year)")
     parser.add_argument("--stats-repeat", type=int, default=3, help="stats: timed repetitions (default 3)")
-
-
-class Recorder:
-    """Keeps the SQL statements the app sends while capturing."""
-
-    def __init__(self, engine):
-        self.on, self.statements = False, []
-        event.listen(engine, "before_cursor_execute", self._seen)
-
-    def _seen(self, conn, cursor, statement, parameters, context, executemany):
-        if self.on:
-            self.statements.append((statement, parameters))
-
-    def capture(self, fn) -> list:
-        self.statements, self.on = [], True
-        try:
-            fn()
-        finally:
-            self.on = False
-        return self.statements
-
-
-def replay(engine, statements):
-    """Send the statements straight to a DB-API cursor and fetch every row: the floor."""
-
-    def run():
-        raw = engine.raw_connection()
-        try:
-            cursor = raw.cursor()
-            for sql, params in statements:
-                cursor.execute(sql, params)
-                cursor.fetchall()
-            cursor.close()
-            raw.rollback()
-        finally:
-            raw.close()
-
-    return run
 
 
 def run(args) -> None:

@@ -18,9 +18,10 @@ import sys
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 
@@ -106,10 +107,10 @@ def login_client(app, username: str):
         user = db.session.scalar(select(User).where(User.username == username))
         if user is None:
             raise LookupError(f"no user {username} in the benchmark database")
-        user_id = user.id
+        session_id = user.get_id()
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
+        session["_user_id"] = session_id
         session["_fresh"] = True
     return client
 
@@ -243,3 +244,51 @@ def _safe(url: str) -> str:
 
 def _slug(url: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in _safe(url))[-80:]
+
+
+# --- the floor: the SQL a render or an export sent, sent again on its own ---------------------------
+
+
+@dataclass
+class Statement:
+    sql: str
+    params: object
+
+
+class Recorder:
+    """Keeps every statement the app sends while capturing (the DB-API form: SQL text and parameters)."""
+
+    def __init__(self, engine):
+        self.on = False
+        self.statements: list[Statement] = []
+        event.listen(engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, conn, cursor, statement, parameters, context, executemany):
+        if self.on:
+            self.statements.append(Statement(statement, parameters))
+
+    def capture(self, fn) -> list[Statement]:
+        self.statements, self.on = [], True
+        try:
+            fn()
+        finally:
+            self.on = False
+        return self.statements
+
+
+def replay(engine, statements: list[Statement]):
+    """A function that sends these statements straight to a DB-API cursor and fetches every row."""
+
+    def run():
+        raw = engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            for s in statements:
+                cursor.execute(s.sql, s.params)
+                cursor.fetchall()
+            cursor.close()
+            raw.rollback()
+        finally:
+            raw.close()
+
+    return run
