@@ -1,13 +1,27 @@
-"""Error pages: every refusal is a 4xx with a clear message, never a 500 for bad input."""
+"""Error pages: every refusal is a 4xx with a clear message in the reader's language, never a 500 for bad input."""
 
 from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 
 from .extensions import db, login_manager
-from .workflow import WorkflowError
+from .workflow import N_, WorkflowError
 
 NOT_KEPT = {"csrf_token", "password", "next"}
+# Our own words for every status handled: Werkzeug's descriptions are English whatever the reader reads.
+MESSAGES = {
+    400: N_("The request could not be understood. Reload the page and try again."),
+    403: N_("You may not do this."),
+    404: N_("There is no such page, or it is not yours to see."),
+    405: N_("This address cannot be used that way. Go back, reload the page and use its buttons."),
+    409: N_("This was changed meanwhile. Reload the page to see it as it is now, then try again."),
+    413: N_("What was sent is too large. Shorten it and send it again."),
+    422: N_("Some of what was entered cannot be accepted. Go back, correct it and try again."),
+    500: N_("Something went wrong on our side. Your change was not saved; please try again."),
+}
+FILE_TOO_LARGE = N_("The file is too large: at most %(limit)s can be uploaded.")
+TEXT_TOO_LARGE = N_("What was sent is too large: at most %(limit)s. Shorten the text and send it again.")
 
 
 def init_app(app) -> None:
@@ -18,7 +32,7 @@ def init_app(app) -> None:
 
     app.register_error_handler(CSRFError, lambda exc: session_ended(400))
     login_manager.unauthorized_handler(_unauthorized)
-    for status in (400, 403, 404, 405, 409, 413, 422, 500):
+    for status in MESSAGES:
         app.register_error_handler(status, _page(status))
 
 
@@ -60,7 +74,38 @@ def _page(status: int):
     def handler(exc):
         if status == 500:
             db.session.rollback()
-        message = getattr(exc, "description", None) if status != 500 else None
-        return render_template("errors/error.html", status=status, message=message), status
+        allow = getattr(exc, "valid_methods", None)  # a 405 names the methods the address takes
+        headers = {"Allow": ", ".join(allow)} if allow else {}
+        return render_template("errors/error.html", status=status, message=_message(exc, status)), status, headers
 
     return handler
+
+
+def _message(exc, status: int) -> str:
+    """A message our code gave (`abort(400, description=...)`) is kept; otherwise our words for the status."""
+    own = getattr(exc, "description", None)
+    if status != 500 and isinstance(exc, HTTPException) and own and own != type(exc).description:
+        return own
+    if status == 413:
+        return _too_large()
+    return _(MESSAGES[status])
+
+
+def _too_large() -> str:
+    """413: the request over MAX_CONTENT_LENGTH (a file, when uploading), or a text part of a multipart
+    form over MAX_FORM_MEMORY_SIZE; the message names the limit."""
+    total, length = request.max_content_length, request.content_length
+    multipart = request.mimetype == "multipart/form-data"
+    if total is not None and (length is None or length > total):
+        return _(FILE_TOO_LARGE if multipart else TEXT_TOO_LARGE, limit=_size(total))
+    if multipart and request.max_form_memory_size is not None:
+        return _(TEXT_TOO_LARGE, limit=_size(request.max_form_memory_size))
+    return _(MESSAGES[413])
+
+
+def _size(n: int) -> str:
+    """A byte count as people write it, rounded down so that a limit is never overstated: 500 KB, 16.7 MB."""
+    for unit, size in (("MB", 10**6), ("KB", 10**3)):
+        if n >= size:
+            return f"{n * 10 // size / 10:g} {unit}"
+    return f"{n} B"

@@ -14,6 +14,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask_babel import get_domain
+from werkzeug.exceptions import default_exceptions
 
 from casework import create_app
 from casework.extensions import db
@@ -160,3 +161,22 @@ def test_lang_en_switches_to_english(chinese_client, world, make):
     assert '<html lang="en">' in page
     assert "Queue" in page and "Assign the ticked cases" in page and "Dispatcher" in page
     assert "工单列表" not in page and "批量派单" not in page
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "chinese"),
+    [
+        ("get", "/cases/999999", 404, "页面不存在"),
+        ("get", "/admin/users", 403, "您无权执行此操作"),
+        ("get", "/logout", 405, "此地址不能这样使用"),
+        ("post", "/disputes/new", 413, "提交的内容过大：最多 500 KB"),
+    ],
+)
+def test_error_pages_are_in_chinese(chinese_client, world, method, path, status, chinese):
+    _login(chinese_client, "cadre1")
+    big = {"data": {"content": "纠" * 200_000}, "content_type": "multipart/form-data"} if status == 413 else {}
+    r = getattr(chinese_client, method)(path, **big)
+    page = r.get_data(as_text=True)
+    assert r.status_code == status
+    assert chinese in page
+    assert default_exceptions[status].description not in page.replace("&#39;", "'")
