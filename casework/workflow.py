@@ -416,12 +416,24 @@ def reassign(
 ) -> CaseEvent:
     """改派: hand an assigned case to another cadre serving its village."""
     t = _check("reassign", case, actor, expected_version)
+    at = at or utcnow()  # one moment for the change, a lapsed request and the history
     new = _check_assignee(case.village_id, assignee)
     if new.id == case.assignee_id:
         raise InvalidInput(N_("%(name)s already has this case."), "assignee", name=new.name)
     previous = case.assignee.name if case.assignee else None
+    lapsed = _lapse_extension(case, actor, "reassign", at)
     case.assignee = new
-    return _apply(t, case, actor, note.strip(), at, assignee=new.name, assignee_id=new.id, previous=previous)
+    return _apply(
+        t,
+        case,
+        actor,
+        note.strip(),
+        at,
+        assignee=new.name,
+        assignee_id=new.id,
+        previous=previous,
+        extension_lapsed=lapsed,
+    )
 
 
 def return_to_dispatcher(
@@ -429,9 +441,11 @@ def return_to_dispatcher(
 ) -> CaseEvent:
     """退单: the assigned cadre hands the case back with a reason (e.g. not our village)."""
     t = _check("return", case, actor, expected_version)
+    at = at or utcnow()  # one moment for the change, a lapsed request and the history
     reason = _required(reason, "reason", N_("Say why the case goes back."))
+    lapsed = _lapse_extension(case, actor, "return", at)
     case.assignee = None
-    return _apply(t, case, actor, reason, at)
+    return _apply(t, case, actor, reason, at, extension_lapsed=lapsed)
 
 
 def resolve(
@@ -448,15 +462,26 @@ def resolve(
 ) -> CaseEvent:
     """办结: record the result; a dispute also records its outcome and what goes with it."""
     t = _check("resolve", case, actor, expected_version)
+    at = at or utcnow()  # one moment for the change, a lapsed request and the history
     result = _required(result, "result", N_("Write what was done: the result is required."))
     if case.is_dispute:
         _set_outcome(case, outcome, agreement_terms, performance_deadline, failure_route)
     case.result = result
-    case.resolved_at = at or utcnow()
+    case.resolved_at = at
     from .intake.outbox import enqueue_reply  # a hotline order's reply to the platform, same transaction
 
     enqueue_reply(case, actor)
-    return _apply(t, case, actor, case.result, at, outcome=case.outcome, on_behalf=_on_behalf(case, actor))
+    lapsed = _lapse_extension(case, actor, "resolve", at)
+    return _apply(
+        t,
+        case,
+        actor,
+        case.result,
+        at,
+        outcome=case.outcome,
+        on_behalf=_on_behalf(case, actor),
+        extension_lapsed=lapsed,
+    )
 
 
 def _on_behalf(case: Case, actor: User) -> str | None:
@@ -521,9 +546,11 @@ def escalate(
 ) -> CaseEvent:
     """上报: a dispute the current tier cannot settle goes, with its notes, to the next tier."""
     t = _check("escalate", case, actor, expected_version)
+    at = at or utcnow()  # one moment for the change, a lapsed request and the history
     if assignee is None or not assignee.active or assignee.role not in ("cadre", "dispatcher"):
         raise InvalidInput(N_("Choose the mediator at the next tier."), "assignee")
     from_tier, case.tier = case.tier, _next_tier(case.tier)
+    lapsed = _lapse_extension(case, actor, "escalate", at)
     case.assignee = assignee
     return _apply(
         t,
@@ -535,6 +562,7 @@ def escalate(
         tier=case.tier,
         assignee=assignee.name,
         assignee_id=assignee.id,
+        extension_lapsed=lapsed,
     )
 
 
@@ -634,7 +662,7 @@ def grant_extension(
 ) -> CaseEvent:
     """准予延期: a dispatcher grants the waiting request; the due time moves by its working days (same time
     of day), the case counts one more extension, and the request keeps the decision and the new due time."""
-    t = _check("grant_extension", case, actor, expected_version)
+    t = _check_decision("grant_extension", case, actor, expected_version)
     request = _pending_extension(case)
     most, _ = _extension_limits()
     if case.extension_count >= most:
@@ -660,7 +688,7 @@ def refuse_extension(
     case: Case, actor: User, *, reason: str, expected_version: int | None = None, at: datetime | None = None
 ) -> CaseEvent:
     """驳回延期: a dispatcher refuses the waiting request with a reason; the deadline stays."""
-    t = _check("refuse_extension", case, actor, expected_version)
+    t = _check_decision("refuse_extension", case, actor, expected_version)
     reason = _required(reason, "reason", N_("Say why the extension is refused."))
     request = _pending_extension(case)
     now = at or utcnow()
@@ -672,3 +700,39 @@ def refuse_extension(
 def _decide(request: ExtensionRequest, actor: User, status: str, note: str, now: datetime, new_due_at=None) -> None:
     request.status, request.decided_by, request.decided_at = status, actor, now
     request.decision_note, request.new_due_at = note, new_due_at
+
+
+# Why a waiting request lapsed, by the action that took the case from the cadre who asked.
+LAPSED_BY = {
+    "return": N_("The extension request lapsed: the case went back to the dispatcher before a decision."),
+    "reassign": N_("The extension request lapsed: the case was given to someone else before a decision."),
+    "escalate": N_("The extension request lapsed: the case was escalated before a decision."),
+    "resolve": N_("The extension request lapsed: the case was resolved before a decision."),
+}
+
+
+def _lapse_extension(case: Case, actor: User, action: str, at: datetime) -> int | None:
+    """The waiting request of a case leaving its cadre (returned, reassigned, escalated, resolved) lapses, in
+    the same transaction: nobody is left to decide it for. Its working days go into the history, or None."""
+    with db.session.no_autoflush:  # the case's change is flushed by _apply, where a conflict is a StaleCase
+        request = _pending_extension(case)
+    if request is None:
+        return None
+    _decide(request, actor, "lapsed", action, at)
+    return request.working_days
+
+
+def _check_decision(action: str, case: Case, actor: User, expected_version: int | None) -> Transition:
+    """As _check; when the request a dispatcher means has lapsed meanwhile, the refusal says so and why."""
+    try:
+        return _check(action, case, actor, expected_version)
+    except NotAllowed:
+        last = db.session.scalar(
+            select(ExtensionRequest)
+            .where(ExtensionRequest.case_id == case.id)
+            .order_by(ExtensionRequest.id.desc())
+            .limit(1)
+        )
+        if perm.is_dispatcher(actor) and last is not None and last.status == "lapsed":
+            raise NotAllowed(LAPSED_BY.get(last.decision_note, LAPSED_BY["reassign"])) from None
+        raise

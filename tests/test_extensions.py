@@ -184,3 +184,113 @@ def test_a_request_recorded_afterwards_is_judged_at_its_own_moment(world, make):
     assert event.at == asked_at
     with pytest.raises(workflow.WorkflowError):
         workflow.request_extension(order, world.cadre1, reason="再次", working_days=1)  # now: long past due
+
+
+# --- a waiting request lapses when the case leaves the cadre who asked ------------------------------
+
+
+def pending(order) -> list[ExtensionRequest]:
+    return [r for r in requests(order) if r.status == "pending"]
+
+
+def leave_the_cadre(action: str, order, world):
+    """The case leaves cadre1 by `action`; returns the history event written."""
+    if action == "return":
+        return workflow.return_to_dispatcher(order, world.cadre1, reason="不是本村的")
+    if action == "reassign":
+        return workflow.reassign(order, world.dispatcher, assignee=world.cadre1b)
+    if action == "resolve":
+        return workflow.resolve(order, world.dispatcher, result="已办结")
+    raise AssertionError(action)
+
+
+@pytest.mark.parametrize("action", ["return", "reassign", "resolve"])
+def test_a_waiting_request_lapses_with_the_action_that_takes_the_case_away(order, world, action):
+    ask(order, world, days=2)
+    event = leave_the_cadre(action, order, world)
+    db.session.commit()
+    (request,) = requests(order)
+    assert (request.status, request.decision_note) == ("lapsed", action)
+    assert request.decided_by_id == (world.cadre1 if action == "return" else world.dispatcher).id
+    assert request.decided_at == event.at and request.new_due_at is None
+    assert event.data["extension_lapsed"] == 2  # the history says so, in the same event
+    assert order.due_at == end_of(2026, 12, 15) and order.extension_count == 0
+
+
+@pytest.mark.parametrize("action", ["return", "reassign", "resolve"])
+def test_a_lapsed_request_cannot_be_decided_afterwards(order, world, action):
+    ask(order, world)
+    leave_the_cadre(action, order, world)
+    db.session.commit()
+    assert not {"grant_extension", "refuse_extension"} & set(workflow.allowed_actions(world.dispatcher, order))
+    with pytest.raises(workflow.NotAllowed, match="lapsed") as refused:
+        workflow.grant_extension(order, world.dispatcher)
+    assert refused.value.status == 409
+    with pytest.raises(workflow.NotAllowed, match="lapsed"):
+        workflow.refuse_extension(order, world.dispatcher, reason="不同意")
+    assert order.due_at == end_of(2026, 12, 15) and order.extension_count == 0
+
+
+def test_the_new_cadre_may_ask_for_their_own_extension(order, world):
+    ask(order, world)
+    leave_the_cadre("reassign", order, world)
+    db.session.commit()
+    assert "request_extension" in workflow.allowed_actions(world.cadre1b, order)
+    workflow.request_extension(order, world.cadre1b, reason="新接手，需了解情况", working_days=1)
+    db.session.commit()
+    assert [(r.requested_by_id, r.status) for r in requests(order)] == [
+        (world.cadre1.id, "lapsed"),
+        (world.cadre1b.id, "pending"),
+    ]
+
+
+def test_a_request_lapsed_at_resolution_stays_closed_after_reopening(order, world):
+    ask(order, world)
+    leave_the_cadre("resolve", order, world)
+    workflow.reopen(order, world.dispatcher, reason="来电人不满意")
+    db.session.commit()
+    assert pending(order) == []
+    assert "grant_extension" not in workflow.allowed_actions(world.dispatcher, order)
+    assert "request_extension" in workflow.allowed_actions(world.cadre1, order)
+
+
+def test_escalating_a_dispute_lapses_its_waiting_request(world, make):
+    dispute = make.order(
+        world.v1,
+        kind="dispute",
+        number="JF2026-00001",
+        tier="village",
+        state="assigned",
+        assignee=world.cadre1,
+        due_at=end_of(2026, 12, 15),
+    )
+    ask(dispute, world)
+    event = workflow.escalate(dispute, world.cadre1, assignee=world.cadre2)
+    db.session.commit()
+    assert [r.status for r in requests(dispute)] == ["lapsed"] and event.data["extension_lapsed"] == 2
+
+
+def test_a_refused_reassignment_leaves_the_request_waiting(order, world):
+    ask(order, world)
+    with pytest.raises(workflow.InvalidInput):
+        workflow.reassign(order, world.dispatcher, assignee=world.cadre3)  # serves another village
+    db.session.commit()
+    assert len(pending(order)) == 1
+
+
+def test_an_action_without_a_waiting_request_records_no_lapse(order, world):
+    event = leave_the_cadre("reassign", order, world)
+    assert "extension_lapsed" not in event.data
+
+
+def test_deciding_over_http_after_a_reassignment_is_a_409_with_the_reason(order, world, client, auth):
+    ask(order, world)
+    leave_the_cadre("reassign", order, world)
+    db.session.commit()
+    auth.login(world.dispatcher)
+    for action, data in (("grant_extension", {}), ("refuse_extension", {"refuse_extension-reason": "我写的理由"})):
+        response = client.post(f"/cases/{order.id}/{action}", data={**version(action, order), **data})
+        assert response.status_code == 409
+        assert "lapsed" in response.get_data(as_text=True)
+    page = client.get(f"/cases/{order.id}").get_data(as_text=True)
+    assert "grant_extension" not in page and "still waiting, lapsed" in page

@@ -6,7 +6,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .cases import Case
+from .cases import Case, _in
 from .org import User
 from .types import UTCDateTime, utcnow
 
@@ -86,11 +86,17 @@ class Reply(db.Model):
     case: Mapped[Case] = relationship()
 
 
+EXTENSION_STATUSES = ("pending", "granted", "refused", "lapsed")
+
+
 class ExtensionRequest(db.Model):
-    """延期: a cadre asks for more time before the due time; a dispatcher grants or refuses."""
+    """延期: a cadre asks for more time before the due time; a dispatcher grants or refuses.
+
+    A request still waiting when the case leaves its cadre (returned, reassigned, escalated, resolved)
+    lapses: decided_by/decided_at say who moved the case and when, decision_note names that action."""
 
     __tablename__ = "extension_requests"
-    __table_args__ = (CheckConstraint("status IN ('pending', 'granted', 'refused')", name="status"),)
+    __table_args__ = (CheckConstraint(_in("status", EXTENSION_STATUSES), name="status"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
