@@ -4,6 +4,9 @@ from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from wtforms import BooleanField, Form
+from wtforms.fields import SelectFieldBase
+from wtforms.fields.core import UnboundField
 
 from .extensions import db, login_manager
 from .workflow import N_, WorkflowError
@@ -45,16 +48,51 @@ def _unauthorized():
 
 def session_ended(status: int):
     """The session ended (logged out, browser closed, the page open for days): what was typed is shown
-    back, so that nothing is lost, with a way to log in and return to the page it came from."""
-    typed = [(name, value) for name, value in request.form.items(multi=True) if _kept(name, value)]
+    back under its field's label, so that nothing is lost, with a way to log in and return to the page."""
+    typed = [(_label(name), value) for name, value in request.form.items(multi=True) if _kept(name, value)]
     back = _same_site_path(request.referrer) or url_for("auth.index")
     message = _("Your session has ended, so this was not saved. Log in again and submit it once more.")
     return render_template("errors/session.html", status=status, message=message, typed=typed, back=back), status
 
 
 def _kept(name: str, value: str) -> bool:
+    """Text the person typed; not secrets, hidden bookkeeping, or a choice (its value is an id or a code)."""
     short = name.rsplit("-", 1)[-1]
-    return short not in NOT_KEPT and not short.endswith("version") and bool(value.strip())
+    if short in NOT_KEPT or short.endswith("version") or not value.strip():
+        return False
+    field = _field(name)
+    return field is None or not issubclass(field.field_class, SelectFieldBase | BooleanField)
+
+
+def _label(name: str) -> str:
+    """A posted field's label in the reader's language ("resolve-result" -> 办理结果); the name if no form has it."""
+    field = _field(name)
+    label = (field.args[0] if field.args else field.kwargs.get("label")) if field else None
+    return str(label) if label else name
+
+
+def _field(name: str) -> UnboundField | None:
+    """The field a posted name belongs to: in the case action its prefix names, else in the forms of the
+    page's blueprint, else in any form of ours ("content" is the dispute's summary on /disputes/new)."""
+    from .cases.routes import ACTION_FORMS
+
+    prefix, _dash, short = name.rpartition("-")
+    for form in ([ACTION_FORMS[prefix]] if prefix in ACTION_FORMS else []) + _our_forms(request.blueprint):
+        field = getattr(form, short, None)
+        if isinstance(field, UnboundField):
+            return field
+    return None
+
+
+def _our_forms(blueprint: str | None) -> list[type[Form]]:
+    """Every form class of Casework, those of the blueprint first."""
+    found, todo = [], [Form]
+    while todo:
+        cls = todo.pop(0)
+        todo.extend(cls.__subclasses__())
+        if cls.__module__.startswith("casework."):
+            found.append(cls)
+    return sorted(found, key=lambda cls: cls.__module__ != f"casework.{blueprint}.forms")
 
 
 def _same_site_path(url: str | None) -> str | None:

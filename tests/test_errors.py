@@ -80,3 +80,22 @@ def test_a_text_part_over_the_form_memory_limit_is_413_with_that_limit(world, au
     r = client.post("/disputes/new", data={"content": "x" * 600_000}, content_type="multipart/form-data")
     assert r.status_code == 413
     assert "What was sent is too large: at most 500 KB." in text(r)
+
+
+# --- the session ended: what was typed comes back under its field's label --------------------------
+
+
+def test_typing_kept_after_the_session_ended_is_shown_under_the_fields_labels(world, make, client):
+    case = make.order(world.v1)  # not logged in: the page is the session's end, whatever the case's state
+    data = {"callback-note": "来电人表示满意", "callback-solved": "yes", "callback-version": case.version}
+    page = text(client.post(f"/cases/{case.id}/callback", data=data))
+    assert "来电人表示满意" in page
+    assert ">Note<" in page and "callback-note" not in page
+    assert "yes" not in page  # a choice is not typing: its raw value means nothing to the reader
+
+
+def test_a_dispute_posted_after_the_session_ended_names_its_fields(world, client):
+    data = {"content": "两户因排水沟发生争执", "parties-0-name": "王大山", "village": "3"}
+    page = text(client.post("/disputes/new", data=data))
+    assert ">Summary of the dispute<" in page and ">Name<" in page
+    assert "parties-0-name" not in page and ">content<" not in page and ">Village<" not in page

@@ -180,3 +180,11 @@ def test_error_pages_are_in_chinese(chinese_client, world, method, path, status,
     assert r.status_code == status
     assert chinese in page
     assert default_exceptions[status].description not in page.replace("&#39;", "'")
+
+
+def test_typing_kept_after_the_session_ended_is_labelled_in_chinese(chinese_client, world, make):
+    case = make.order(world.v1)
+    data = {"resolve-result": "已更换路灯", "resolve-version": case.version}
+    page = chinese_client.post(f"/cases/{case.id}/resolve", data=data).get_data(as_text=True)
+    assert "重新登录" in page and "办理结果" in page and "已更换路灯" in page
+    assert "resolve-result" not in page
