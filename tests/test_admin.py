@@ -403,6 +403,11 @@ def test_lists_show_default_cadre_district_and_mediator(world, as_admin):
     assert "王芳" in districts and "东风村" in districts and "向阳村" in districts
 
 
+def test_a_districts_page_names_its_villages_in_one_sentence(world, as_admin):
+    page = as_admin.get(f"/admin/districts/{world.north.id}").get_data(as_text=True)
+    assert "Villages in this district: 东风村、红旗村" in page
+
+
 def test_admin_creates_a_cadre_through_the_form(world, as_admin):
     data = {"username": "zhou", "name": "周敏", "role": "cadre", "password": GOOD_PW, "villages": [world.v3.id]}
     r = as_admin.post("/admin/users/new", data=data)

@@ -188,3 +188,14 @@ def test_typing_kept_after_the_session_ended_is_labelled_in_chinese(chinese_clie
     page = chinese_client.post(f"/cases/{case.id}/resolve", data=data).get_data(as_text=True)
     assert "重新登录" in page and "办理结果" in page and "已更换路灯" in page
     assert "resolve-result" not in page
+
+
+def test_sentences_with_names_read_in_chinese_order(chinese_client, world, make):
+    order = make.order(world.v1)
+    _login(chinese_client, "admin")
+    district = chinese_client.get(f"/admin/districts/{world.north.id}").get_data(as_text=True)
+    assert "本片区的村：东风村、红旗村" in district
+    chinese_client.post("/logout")
+    _login(chinese_client, "dispatcher")
+    convert = chinese_client.get(f"/disputes/from-order/{order.id}").get_data(as_text=True)
+    assert "来源：12345工单" in convert and "来源: " not in convert
