@@ -206,25 +206,20 @@ def _stream_rows_into(draft, out, part: str, rows: Iterable[tuple], first_row: i
                 sheet.write(b"</sheetData>" + tail)
 
 
-_COLUMNS = [get_column_letter(i) for i in range(1, 30)]
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_NEEDS_CARE = re.compile(r"[&<>\x00-\x1f]|^\s|\s$")  # escaping, illegal characters, edge spaces
 
 
 def _rows_xml(rows: Iterable[tuple], first_row: int, batch: int = 1000):
-    """SpreadsheetML rows (inline strings, numbers), as openpyxl writes them, in chunks of bytes."""
+    """SpreadsheetML rows (inline strings, numbers) in chunks of bytes.
+
+    The cells carry no reference (`r` is optional: a row's cells follow one another, an empty value
+    is an empty `<c/>`), so a cell's XML depends on its value alone. A month's list repeats few
+    distinct values (villages, categories, states, cadres), so most cells cost a dictionary lookup."""
+    cell = _CellCache().__getitem__
     parts = []
     for r, row in enumerate(rows, start=first_row):
-        cells = []
-        for col, value in zip(_COLUMNS, row, strict=False):
-            if value is None or value == "":
-                continue
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                cells.append(f'<c r="{col}{r}"><v>{value}</v></c>')
-            else:
-                text = escape(_ILLEGAL_XML.sub("", str(value)))
-                space = ' xml:space="preserve"' if text != text.strip() else ""
-                cells.append(f'<c r="{col}{r}" t="inlineStr"><is><t{space}>{text}</t></is></c>')
-        parts.append(f'<row r="{r}">{"".join(cells)}</row>')
+        parts.append(f'<row r="{r}">{"".join(map(cell, row))}</row>')
         if len(parts) >= batch:
             yield "".join(parts).encode()
             parts = []
@@ -232,12 +227,36 @@ def _rows_xml(rows: Iterable[tuple], first_row: int, batch: int = 1000):
         yield "".join(parts).encode()
 
 
+class _CellCache(dict):
+    """value -> its cell's XML, made on first sight; the first LIMIT values are kept."""
+
+    LIMIT = 50_000
+
+    def __missing__(self, value) -> str:
+        xml = _cell_xml(value)
+        if len(self) < self.LIMIT:
+            self[value] = xml
+        return xml
+
+
+def _cell_xml(value) -> str:
+    if value is None or value == "":
+        return "<c/>"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"<c><v>{value}</v></c>"
+    text = str(value)
+    if _NEEDS_CARE.search(text):  # most values (numbers, times, names) are written as they are
+        text = escape(_ILLEGAL_XML.sub("", text))
+        if text != text.strip():
+            return f'<c t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+    return f'<c t="inlineStr"><is><t>{text}</t></is></c>'
+
+
 _ORDER_WIDTHS = [18, 17, 10, 10, 9, 9, 17, 17, 9, 11, 17, 8, 8]
 
 
 def _sheet(wb, title: str, heading: str, widths: list[int], freeze: str = "A3"):
     """A write-only sheet: widths and frozen rows set before the first row, as openpyxl requires."""
-    from openpyxl.utils import get_column_letter
 
     ws = wb.create_sheet(title)
     for i, width in enumerate(widths, start=1):

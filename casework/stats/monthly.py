@@ -2,8 +2,7 @@
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, case, func, select
@@ -12,6 +11,7 @@ from sqlalchemy.orm import aliased
 from ..extensions import db
 from ..models import Case, CaseEvent, User, Village
 from . import figures as fg
+from .localtext import local_minute
 from .periods import Month
 
 ORDER_DIMS = ("village", "category", "request_type", "cadre")
@@ -85,41 +85,25 @@ ORDER_LIST_COLUMNS = (
 STATE_NAMES = {"received": "待派单", "assigned": "办理中", "resolved": "已办结"}
 
 
+ORDER_LIST_SPAN = timedelta(days=400)  # times listed run from the month's start to due dates after it
+
+
 def month_orders(month: Month, batch: int = 2000) -> Iterator[tuple]:
     """The orders received in the month, oldest first, as they stood at the month's end.
 
     Streamed from a server-side cursor in batches: a month of any size never sits in memory.
-    State and cadre are taken from the history before the month's end; times are local."""
+    State and cadre are taken from the history before the month's end; the database writes the
+    times as local text, so each row comes back as the plain values the exports write."""
     tz = current_app.config["TIMEZONE"]
     start, end = month.bounds(tz)
-    stmt = _month_orders_query(start, end).execution_options(stream_results=True, yield_per=batch)
-    zone = ZoneInfo(tz)
-
-    def localtime(value: datetime | None) -> str:  # display.localtime's format, the zone looked up once
-        if value is None:
-            return ""
-        t = value.astimezone(zone)
-        return f"{t.year:04d}-{t.month:02d}-{t.day:02d} {t.hour:02d}:{t.minute:02d}"
-
+    stmt = _month_orders_query(start, end, tz).execution_options(stream_results=True, yield_per=batch)
+    states = STATE_NAMES
     for row in db.session.execute(stmt):
-        yield (
-            row.number,
-            localtime(row.received_at),
-            row.village or "",
-            row.category,
-            row.request_type,
-            row.urgency,
-            localtime(row.acknowledged_at) if row.acknowledged_at and row.acknowledged_at < end else "",
-            localtime(row.due_at),
-            STATE_NAMES.get(row.state_then or "received", row.state_then),
-            row.cadre or "",
-            localtime(row.resolved_at) if row.state_then == "resolved" else "",
-            row.reopens,
-            row.extensions,
-        )
+        *head, state, cadre, resolved, reopens, extensions = row
+        yield (*head, states.get(state, state), cadre or "", resolved or "", reopens, extensions)
 
 
-def _month_orders_query(start: datetime, end: datetime):
+def _month_orders_query(start: datetime, end: datetime, tz: str):
     """The month's orders with their history before `end` summed up in one pass over their events."""
     month = select(Case.id).where(Case.received_at >= start, Case.received_at < end)
     ev = CaseEvent
@@ -138,21 +122,27 @@ def _month_orders_query(start: datetime, end: datetime):
         .subquery("h")
     )
     then, holding, cadre = aliased(CaseEvent), aliased(CaseEvent), aliased(User)
+    dialect = db.session.get_bind().dialect.name
+
+    def local(column):
+        return local_minute(column, tz, (start, end + ORDER_LIST_SPAN), dialect)
+
+    state_then = func.coalesce(then.to_state, "received")
     return (
         select(
             Case.number,
-            Case.received_at,
-            Village.name.label("village"),
+            local(Case.received_at),
+            func.coalesce(Village.name, ""),
             Case.category,
             Case.request_type,
             Case.urgency,
-            Case.acknowledged_at,
-            fg.due_as_of(end).label("due_at"),
-            then.to_state.label("state_then"),
-            cadre.name.label("cadre"),
-            history.c.resolved_at,
-            func.coalesce(history.c.reopens, 0).label("reopens"),
-            func.coalesce(history.c.extensions, 0).label("extensions"),
+            case((Case.acknowledged_at < end, local(Case.acknowledged_at)), else_=""),
+            func.coalesce(local(fg.due_as_of(end)), ""),
+            state_then,
+            cadre.name,
+            case((state_then == "resolved", local(history.c.resolved_at))),
+            func.coalesce(history.c.reopens, 0),
+            func.coalesce(history.c.extensions, 0),
         )
         .outerjoin(history, history.c.case_id == Case.id)
         .outerjoin(Village, Village.id == Case.village_id)
