@@ -199,3 +199,17 @@ def test_sentences_with_names_read_in_chinese_order(chinese_client, world, make)
     _login(chinese_client, "dispatcher")
     convert = chinese_client.get(f"/disputes/from-order/{order.id}").get_data(as_text=True)
     assert "来源：12345工单" in convert and "来源: " not in convert
+
+
+def test_admin_and_dispute_screens_use_the_domains_words(chinese_client, world):
+    _login(chinese_client, "admin")
+    users = chinese_client.get("/admin/users").get_data(as_text=True)
+    assert "<th>包联村</th>" in users
+    village = chinese_client.get(f"/admin/villages/{world.v1.id}").get_data(as_text=True)
+    district = chinese_client.get(f"/admin/districts/{world.north.id}").get_data(as_text=True)
+    assert "账号已启用" in village and "账号已启用" in district
+    assert "在用" not in village + district  # accounts are 启用/停用 on these screens, never "in use"
+    chinese_client.post("/logout")
+    _login(chinese_client, "dispatcher")
+    parties = chinese_client.get("/disputes/new").get_data(as_text=True).split('id="parties"')[1]
+    assert "身份" in parties and "角色" not in parties  # a party's standing, not a user's role

@@ -26,7 +26,7 @@ class PartyForm(Form):
 
     name = StringField(_l("Name"), validators=[Length(max=40)])
     contact = StringField(_l("Contact"), validators=[Length(max=60)], render_kw={"type": "tel"})
-    role = SelectField(_l("Role"), choices=[(r, r) for r in PARTY_ROLES], default=PARTY_ROLES[-1])
+    role = SelectField(_l("Role in the dispute"), choices=[(r, r) for r in PARTY_ROLES], default=PARTY_ROLES[-1])
 
     def validate_contact(self, field):
         if (field.data or "").strip() and not (self.name.data or "").strip():
