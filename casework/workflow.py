@@ -9,14 +9,27 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import deadlines
 from . import permissions as perm
 from .extensions import db, savepoint
-from .models import OUTCOMES, SATISFACTION, TIERS, Case, CaseEvent, ExtensionRequest, Party, User, Village, utcnow
+from .models import (
+    OUTCOMES,
+    SATISFACTION,
+    TIERS,
+    Case,
+    CaseEvent,
+    District,
+    ExtensionRequest,
+    Party,
+    User,
+    Village,
+    user_villages,
+    utcnow,
+)
 
 
 def N_(message: str) -> str:
@@ -353,6 +366,64 @@ def _check_assignee(village_id: int | None, assignee: User | None) -> User:
     return assignee
 
 
+# --- who mediates a dispute at each tier (三级调解) --------------------------------------------------
+
+MEDIATING_ROLES = ("cadre", "dispatcher")
+CENTRE_ONLY = N_(
+    "%(name)s does not work at the township centre: choose a dispatcher or one of the centre's mediators "
+    "(a cadre serving no village and no district)."
+)
+NO_DISTRICT_MEDIATOR = N_(
+    "This case's village has no mediation district with an active mediator: an administrator sets one first."
+)
+DISTRICT_ONLY = N_("At the district tier the case goes to the mediator of %(district)s, %(mediator)s.")
+
+
+def district_mediator(case: Case) -> User | None:
+    """The mediator of the case's village's mediation district (调解片区), when there is one able to act."""
+    district = case.village.district if case.village else None
+    mediator = district.mediator if district else None
+    return mediator if mediator and mediator.active and mediator.role in MEDIATING_ROLES else None
+
+
+def centre_staff() -> list[User]:
+    """The township centre's (综治中心) people: the active dispatchers, and the active cadres attached to no
+    village and mediating no district (the centre's own mediators), by role then name."""
+    attached = select(user_villages.c.user_id)
+    mediating = select(District.mediator_id).where(District.mediator_id.is_not(None))
+    unattached_cadre = and_(User.role == "cadre", User.id.not_in(attached), User.id.not_in(mediating))
+    query = select(User).where(User.active, or_(User.role == "dispatcher", unattached_cadre))
+    return list(db.session.scalars(query.order_by(User.role, User.name)))
+
+
+def mediators_at(case: Case, tier: str) -> list[User]:
+    """Who may hold a dispute at the district or the centre tier: the district's mediator, or the centre's staff."""
+    if tier == "district":
+        return [m] if (m := district_mediator(case)) else []
+    return centre_staff()
+
+
+def next_tier(tier: str | None) -> str:
+    return TIERS[min(TIERS.index(tier or "village") + 1, len(TIERS) - 1)]
+
+
+def _check_holder(case: Case, tier: str | None, assignee: User | None, missing: str) -> User:
+    """The person who will hold the case at `tier`: below the district a cadre serving its village; at the
+    district its mediator; at the centre one of its staff. Refused with a message that says who may."""
+    if assignee is None:
+        raise InvalidInput(missing, "assignee")
+    if tier in (None, "village"):
+        return _check_assignee(case.village_id, assignee)
+    if any(person.id == assignee.id for person in mediators_at(case, tier)):
+        return assignee
+    if tier == "centre":
+        raise InvalidInput(CENTRE_ONLY, "assignee", name=assignee.name)
+    mediator = district_mediator(case)
+    if mediator is None:
+        raise InvalidInput(NO_DISTRICT_MEDIATOR, "assignee")
+    raise InvalidInput(DISTRICT_ONLY, "assignee", district=case.village.district.name, mediator=mediator.name)
+
+
 def assign(
     case: Case,
     actor: User,
@@ -414,10 +485,11 @@ def reassign(
     expected_version: int | None = None,
     at: datetime | None = None,
 ) -> CaseEvent:
-    """改派: hand an assigned case to another cadre serving its village."""
+    """改派: hand an assigned case to another cadre serving its village; an escalated dispute to another
+    person who mediates at its tier."""
     t = _check("reassign", case, actor, expected_version)
     at = at or utcnow()  # one moment for the change, a lapsed request and the history
-    new = _check_assignee(case.village_id, assignee)
+    new = _check_holder(case, case.tier, assignee, N_("Choose the cadre who will handle the case."))
     if new.id == case.assignee_id:
         raise InvalidInput(N_("%(name)s already has this case."), "assignee", name=new.name)
     previous = case.assignee.name if case.assignee else None
@@ -531,10 +603,6 @@ def reopen(
     )
 
 
-def _next_tier(tier: str | None) -> str:
-    return TIERS[min(TIERS.index(tier or "village") + 1, len(TIERS) - 1)]
-
-
 def escalate(
     case: Case,
     actor: User,
@@ -544,12 +612,12 @@ def escalate(
     expected_version: int | None = None,
     at: datetime | None = None,
 ) -> CaseEvent:
-    """上报: a dispute the current tier cannot settle goes, with its notes, to the next tier."""
+    """上报: a dispute the current tier cannot settle goes, with its notes, to the next tier: to the mediator
+    of its village's mediation district, then to the township centre's staff (see mediators_at)."""
     t = _check("escalate", case, actor, expected_version)
     at = at or utcnow()  # one moment for the change, a lapsed request and the history
-    if assignee is None or not assignee.active or assignee.role not in ("cadre", "dispatcher"):
-        raise InvalidInput(N_("Choose the mediator at the next tier."), "assignee")
-    from_tier, case.tier = case.tier, _next_tier(case.tier)
+    _check_holder(case, next_tier(case.tier), assignee, N_("Choose the mediator at the next tier."))
+    from_tier, case.tier = case.tier, next_tier(case.tier)
     lapsed = _lapse_extension(case, actor, "escalate", at)
     case.assignee = assignee
     return _apply(

@@ -154,29 +154,39 @@ def render_case(case: Case, submitted: dict | None = None, status: int = 200, re
 def _blank_form(action: str, case: Case):
     form = ACTION_FORMS[action](prefix=action, formdata=None, version=case.version)
     _fill_choices(action, form, case)
-    default = case.village.default_cadre_id if case.village else None
-    if action in ("assign", "reassign") and default and default != case.assignee_id:
-        form.assignee.data = default
     if action == "escalate":
-        form.assignee.data = _suggested_mediator(case)
+        form.assignee.data = _only_one(form.assignee.choices)
+    elif action in ("assign", "reassign"):
+        default = _only_one(form.assignee.choices) if _escalated(case) else _default_cadre(case)
+        form.assignee.data = default if default != case.assignee_id else None
     return form
 
 
+def _default_cadre(case: Case) -> int | None:
+    return case.village.default_cadre_id if case.village else None
+
+
 def _fill_choices(action: str, form, case: Case) -> None:
+    """The people a form offers: any active cadre to assign (the service names one not serving the village);
+    for a dispute above the village tier, and to escalate one, only those who mediate at that tier."""
     if action in ("assign", "reassign"):
-        form.assignee.choices = [(0, "—")] + [(u.id, _cadre_label(u)) for u in _cadres()]
         form.village.choices = [(0, "—")] + [(v.id, v.name) for v in _villages()]
-    elif action == "escalate":
-        people = db.session.scalars(
-            select(User).where(User.role.in_(("cadre", "dispatcher")), User.active).order_by(User.role, User.name)
-        )
-        form.assignee.choices = [(0, "—")] + [(u.id, _cadre_label(u)) for u in people]
+    if action == "escalate" or (action == "reassign" and _escalated(case)):
+        tier = workflow.next_tier(case.tier) if action == "escalate" else case.tier
+        form.assignee.choices = [(0, "—")] + [(u.id, _cadre_label(u)) for u in workflow.mediators_at(case, tier)]
+    elif action in ("assign", "reassign"):
+        form.assignee.choices = [(0, "—")] + [(u.id, _cadre_label(u)) for u in _cadres()]
 
 
-def _suggested_mediator(case: Case) -> int | None:
-    if case.tier == "village" and case.village and case.village.district:
-        return case.village.district.mediator_id
-    return None
+def _escalated(case: Case) -> bool:
+    """A dispute above the village tier: held by the district's mediator or the centre's staff."""
+    return case.tier in ("district", "centre")
+
+
+def _only_one(choices: list) -> int | None:
+    """The one person offered, to preselect (the district's mediator); none when there is a choice."""
+    people = [value for value, _label in choices if value]
+    return people[0] if len(people) == 1 else None
 
 
 # --- actions -----------------------------------------------------------------------------------
