@@ -13,7 +13,7 @@ Orders                                          in October
   F 东风村 供暖/求助   rec 09-28, due 09-30, resolved 09-29; reopened 10-20, resolved 10-22 (late)
 Disputes
   P 东风村 邻里纠纷 registered 10-03, settled 10-08
-  Q 红旗村 土地承包 registered 10-04, escalated 10-10 (district), failed 10-20
+  Q 红旗村 土地承包 registered 10-04, escalated 10-10 (district, to its mediator), failed 10-20
   R 向阳村 婚姻家庭 registered 09-25, withdrawn 10-05
   S 东风村 邻里纠纷 registered 10-30, open
   T 红旗村 邻里纠纷 registered 10-15, settled 10-16, reopened 10-17, failed 10-18 (last outcome: failed)
@@ -102,7 +102,7 @@ def build_october(w) -> SimpleNamespace:
 
     q = _dispute(w, w.v2, "土地承包", sh(10, 4, 9))
     wf.assign(q, d, assignee=w.cadre2, at=sh(10, 4, 10))
-    wf.escalate(q, d, assignee=w.cadre1b, at=sh(10, 10, 9))
+    wf.escalate(q, d, assignee=w.cadre2, at=sh(10, 10, 9))
     wf.resolve(q, d, result="未达成", outcome="failed", failure_route="诉讼", at=sh(10, 20, 9))
 
     r = _dispute(w, w.v3, "婚姻家庭", sh(9, 25, 9))

@@ -207,12 +207,14 @@ def facts_select(kind: str, edges: Sequence[datetime]):
         *(literal(0).label(n) for n in ("callbacks", "solved", "satisfied")),
         _typed_null(CaseEvent.at).label("resolve_at"),
         _typed_null(CaseEvent.id).label("resolve_id"),
-    ).where(Case.received_at >= start, Case.received_at < end)  # the kind is checked by the caller's join:
-    # an equality on kind here would lead SQLite to scan ix_cases_kind_state_received for the whole kind
+    ).where(Case.received_at >= start, Case.received_at < end)
     action = CaseEvent.action
     in_period = and_(CaseEvent.at >= start, CaseEvent.at < end)
-    if kind == "dispute":  # few disputes among many orders: reach their history through the disputes
+    if kind == "dispute":  # few disputes among many orders: reach them and their history by their kind
+        received = received.where(Case.kind == "dispute")
         in_period = and_(in_period, CaseEvent.case_id.in_(select(Case.id).where(Case.kind == "dispute")))
+    # For orders the kind is checked by the caller's join: an equality on kind here would lead SQLite
+    # to scan ix_cases_kind_state_received for the whole kind.
     # Two branches: the actions read from the index (at, action, case_id) alone, and the callbacks,
     # the only events whose data (solved, satisfaction) is needed.
     events = select(
@@ -242,7 +244,8 @@ def facts_select(kind: str, edges: Sequence[datetime]):
         _typed_null(CaseEvent.at),
         _typed_null(CaseEvent.id),
     ).where(CaseEvent.id.in_(select(cb.id).where(cb.at >= start, cb.at < end, cb.action == "callback")))
-    u = union_all(received, events, callbacks).subquery("u")
+    branches = (received, events) if kind == "dispute" else (received, events, callbacks)  # callbacks: hotline
+    u = union_all(*branches).subquery("u")
     return select(
         u.c.case_id,
         u.c.b,
