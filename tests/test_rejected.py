@@ -1,11 +1,16 @@
 """The rejected-rows screen: dispatchers see rows intake could not import, correct and re-import or dismiss."""
 
-import pytest
-from sqlalchemy import select
+import re
 
+import pytest
+from sqlalchemy import select, update
+
+from casework.display import localtime
 from casework.extensions import db
+from casework.intake import rejected
 from casework.intake.ingest import ingest
-from casework.models import Case, CaseEvent, RejectedRow
+from casework.models import Case, CaseEvent, RejectedRow, utcnow
+from casework.workflow import NotAllowed
 
 
 def bad_row(**kw) -> dict:
@@ -124,3 +129,61 @@ def test_the_list_pages_by_id(world, app, client, auth):
     newest = db.session.scalars(select(RejectedRow.id).order_by(RejectedRow.id.desc())).all()
     second = client.get(f"/intake/rejected?after={newest[1]}").get_data(as_text=True)
     assert "ROW-NO-2" in second and "ROW-NO-1" in second and "ROW-NO-4" not in second
+
+
+# --- who decided, and when ----------------------------------------------------------------------
+
+
+def test_dismissing_records_the_dispatcher_and_the_moment(world, row, client, auth):
+    auth.login(world.dispatcher)
+    before = utcnow()
+    client.post(f"/intake/rejected/{row.id}/dismiss")
+    db.session.refresh(row)
+    assert (row.status, row.decided_by_id) == ("dismissed", world.dispatcher.id)
+    assert before <= row.decided_at <= utcnow()
+
+
+def test_reimporting_records_the_dispatcher_and_the_moment(world, row, client, auth):
+    auth.login(world.dispatcher)
+    before = utcnow()
+    client.post(f"/intake/rejected/{row.id}", data=form_of(row, content="路灯坏了"))
+    db.session.refresh(row)
+    assert (row.status, row.decided_by_id) == ("imported", world.dispatcher.id)
+    assert before <= row.decided_at <= utcnow()
+
+
+def test_a_row_decided_meanwhile_by_someone_else_is_refused_and_keeps_their_name(world, row, make):
+    other = make.user("dispatcher", name="周敏")
+    assert row.status == "open"  # as this dispatcher loaded it; then the other one dismisses it
+    meanwhile = update(RejectedRow).values(status="dismissed", decided_by_id=other.id)
+    db.session.execute(meanwhile.execution_options(synchronize_session=False))
+    with pytest.raises(NotAllowed):
+        rejected.dismiss(row, world.dispatcher)
+    db.session.refresh(row)
+    assert (row.status, row.decided_by_id) == ("dismissed", other.id)
+
+
+def test_the_decided_rows_show_what_was_decided_by_whom_and_when(world, row, make, client, auth):
+    ingest([bad_row(order_no="GD20260002", line=8)], None, "export-0305.csv")
+    db.session.commit()
+    auth.login(world.dispatcher)
+    client.post(f"/intake/rejected/{row.id}", data=form_of(row, content="路灯坏了"))
+    second = db.session.scalar(select(RejectedRow).where(RejectedRow.status == "open"))
+    client.post(f"/intake/rejected/{second.id}/dismiss")
+    db.session.refresh(second)
+    page = client.get("/intake/rejected?show=decided").get_data(as_text=True)
+    decisions = re.findall(r"<td data-decision>(.*?)</td>", page, re.S)
+    case = db.session.scalar(select(Case))
+    assert "Dismissed" in decisions[0] and "Imported" in decisions[1] and f"/cases/{case.id}" in decisions[1]
+    when = localtime(second.decided_at)
+    assert all(f"by {world.dispatcher.name}, " in d for d in decisions) and when in decisions[0]
+    assert "Correct" not in page.split("<tbody>")[1]  # nothing left to do on them
+    assert "GD20260001" not in client.get("/intake/rejected").get_data(as_text=True)
+
+
+def test_rows_decided_before_it_was_recorded_say_so(world, row, client, auth):
+    db.session.execute(update(RejectedRow).values(status="dismissed"))
+    db.session.commit()
+    auth.login(world.dispatcher)
+    page = client.get("/intake/rejected?show=decided").get_data(as_text=True)
+    assert "before who and when were recorded" in page

@@ -4,15 +4,17 @@ A correction goes through the same checks (normalize.Normalizer) and the same in
 as the intake itself, so a corrected row is held to exactly the rules every other row is.
 """
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import joinedload
 
 from .. import permissions as perm
 from ..extensions import db
-from ..models import RejectedRow
+from ..models import RejectedRow, User, utcnow
 from ..workflow import N_, Forbidden, InvalidInput, NotAllowed
 from .ingest import insert_orders, known_numbers
 from .normalize import FIELDS, Normalizer, Problem
 
+DECIDED = ("imported", "dismissed")
 ALREADY_KNOWN = N_("An order with this number is already in Casework: dismiss this row instead.")
 NOT_OPEN = N_("This row has already been re-imported or dismissed.")
 
@@ -27,7 +29,16 @@ class RowInvalid(InvalidInput):
 
 def open_rows(after_id: int | None = None, limit: int = 50) -> list[RejectedRow]:
     """Open rows, newest first, a page at a time (keyset on the status-and-id index)."""
-    stmt = select(RejectedRow).where(RejectedRow.status == "open")
+    return _page(select(RejectedRow).where(RejectedRow.status == "open"), after_id, limit)
+
+
+def decided_rows(after_id: int | None = None, limit: int = 50) -> list[RejectedRow]:
+    """Rows re-imported or dismissed, newest first, each with who decided and when, a page at a time."""
+    stmt = select(RejectedRow).where(RejectedRow.status.in_(DECIDED)).options(joinedload(RejectedRow.decided_by))
+    return _page(stmt, after_id, limit)
+
+
+def _page(stmt, after_id: int | None, limit: int) -> list[RejectedRow]:
     if after_id:
         stmt = stmt.where(RejectedRow.id < after_id)
     return list(db.session.scalars(stmt.order_by(RejectedRow.id.desc()).limit(limit)))
@@ -44,8 +55,8 @@ def problems_of(fields: dict) -> list[Problem]:
 
 def reimport(row: RejectedRow, fields: dict, actor) -> int:
     """Import a corrected row as a new order (its 'receive' event names the dispatcher) and mark the row
-    imported; raises RowInvalid with every problem, or InvalidInput when the order number is already known.
-    Returns the new case's id. Flushes, never commits."""
+    imported, by that dispatcher, now; raises RowInvalid with every problem, or InvalidInput when the order
+    number is already known. Returns the new case's id. Flushes, never commits."""
     _check_open(row, actor)
     checked, problems = Normalizer.for_app().row({key: fields.get(key) for key in FIELDS})
     if problems:
@@ -54,16 +65,28 @@ def reimport(row: RejectedRow, fields: dict, actor) -> int:
     ids = [] if known_numbers([checked["number"]]) else insert_orders([checked], row.source_name, actor.id)
     if not ids:
         raise InvalidInput(ALREADY_KNOWN, "order_no")
-    row.status, row.case_id = "imported", ids[0]
-    db.session.flush()
+    row.case_id = ids[0]
+    _decide(row, "imported", actor)
     return ids[0]
 
 
 def dismiss(row: RejectedRow, actor) -> None:
-    """Set a row aside for good (e.g. a test order, or one already entered by hand). It stays in the table."""
+    """Set a row aside for good (e.g. a test order, or one already entered by hand). It stays in the table,
+    with the dispatcher who dismissed it and when."""
     _check_open(row, actor)
-    row.status = "dismissed"
-    db.session.flush()
+    _decide(row, "dismissed", actor)
+
+
+def _decide(row: RejectedRow, status: str, actor: User) -> None:
+    """Close the row as decided by `actor` now, only if still open: of two dispatchers deciding the same
+    row at once, the second is refused rather than recorded over the first."""
+    closed = db.session.execute(
+        update(RejectedRow)
+        .where(RejectedRow.id == row.id, RejectedRow.status == "open")
+        .values(status=status, decided_by_id=actor.id, decided_at=utcnow(), case_id=row.case_id)
+    ).rowcount
+    if not closed:
+        raise NotAllowed(NOT_OPEN)
 
 
 def _check_open(row: RejectedRow, actor) -> None:

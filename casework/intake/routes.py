@@ -32,13 +32,16 @@ def _row_or_404(row_id: int) -> RejectedRow:
 
 @bp.get("/rejected")
 def rejected_list():
+    """The open rows to correct or dismiss; with ?show=decided, those already dealt with, by whom and when."""
     after = request.args.get("after", type=int)
+    decided = request.args.get("show") == "decided"
     limit = current_app.config["PAGE_SIZE"]
-    rows = rejected.open_rows(after if after and after < 2**31 else None, limit)
+    rows = (rejected.decided_rows if decided else rejected.open_rows)(after if after and after < 2**31 else None, limit)
     older = rows[-1].id if len(rows) == limit else None
     return render_template(
         "intake/rejected.html",
         rows=rows,
+        decided=decided,
         total=rejected.count_open(),
         older=older,
         fields=FIELDS,

@@ -54,8 +54,12 @@ class RejectedRow(db.Model):
     status: Mapped[str] = mapped_column(String(10), default="open")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))  # set once re-imported
+    # The dispatcher who re-imported or dismissed the row, and when (NULL for rows decided before 0005).
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     run: Mapped[IntakeRun | None] = relationship()
+    decided_by: Mapped[User | None] = relationship()
 
 
 class IntakeState(db.Model):
