@@ -2,9 +2,10 @@
 
 import csv
 import io
+import re
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, insert, select
 
 from casework import workflow
 from casework.extensions import db
@@ -294,3 +295,69 @@ def test_reopening_leaves_a_reply_already_sent_as_it_was(make, world):
     workflow.reopen(order, world.dispatcher, reason="来电人不满意")
     db.session.commit()
     assert [(r.payload["result"], r.sent_via) for r in replies()] == [("已答复", "manual")]
+
+
+# --- the replies page, a page at a time --------------------------------------------------------------
+
+
+def waiting_replies(make, world, n: int) -> list[int]:
+    """n replies waiting for one resolved order (bulk: thousands cost what dozens do); their ids, oldest first."""
+    order = resolved_order(make, world)
+    payload = {"result": "已处理", "resolved_at": "2026-11-02T10:00:00+08:00", "handler": "李明"}
+    db.session.execute(
+        insert(Reply), [{"case_id": order.id, "order_no": f"R{i:05d}", "payload": payload} for i in range(n)]
+    )
+    db.session.commit()
+    return list(db.session.scalars(select(Reply.id).order_by(Reply.id)))
+
+
+def shown(page: str) -> list[int]:
+    return [int(i) for i in re.findall(r'name="reply_ids" value="(\d+)"', page)]
+
+
+def test_the_replies_page_shows_one_page_of_thousands_oldest_first_and_the_total(make, world, auth, client, app):
+    ids = waiting_replies(make, world, 2000)
+    auth.login(world.dispatcher)
+    statements = []
+    event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    page = client.get("/replies").get_data(as_text=True)
+    assert shown(page) == ids[: app.config["PAGE_SIZE"]]
+    assert "(2001)" in page  # every reply waiting, counted in SQL
+    assert all("LIMIT" in sql for sql in statements if "FROM replies" in sql and "count" not in sql.lower())
+
+
+def test_the_replies_page_goes_later_and_back_by_keyset(make, world, auth, client, app):
+    app.config["PAGE_SIZE"] = 2
+    ids = waiting_replies(make, world, 4)  # five in all, with the order's own
+    auth.login(world.dispatcher)
+    first = client.get("/replies").get_data(as_text=True)
+    assert shown(first) == ids[:2] and f"/replies?after={ids[1]}" in first and "before=" not in first
+    second = client.get(f"/replies?after={ids[1]}").get_data(as_text=True)
+    assert shown(second) == ids[2:4] and f"/replies?before={ids[2]}" in second and f"after={ids[3]}" in second
+    last = client.get(f"/replies?after={ids[3]}").get_data(as_text=True)
+    assert shown(last) == ids[4:] and "after=" not in last
+    back = client.get(f"/replies?before={ids[2]}").get_data(as_text=True)
+    assert shown(back) == ids[:2] and "before=" not in back
+
+
+@pytest.mark.parametrize("cursor", ["after=abc", "before=-3", "after=99999999999", "before=1.5"])
+def test_a_damaged_cursor_shows_the_first_page(make, world, auth, client, cursor):
+    ids = waiting_replies(make, world, 3)
+    auth.login(world.dispatcher)
+    response = client.get(f"/replies?{cursor}")
+    assert response.status_code == 200 and shown(response.get_data(as_text=True)) == ids
+
+
+def test_past_the_last_reply_the_page_leads_back_to_the_oldest(make, world, auth, client):
+    ids = waiting_replies(make, world, 1)
+    auth.login(world.dispatcher)
+    page = client.get(f"/replies?after={ids[-1]}").get_data(as_text=True)
+    assert shown(page) == [] and "Every reply has reached" not in page and 'href="/replies"' in page
+
+
+def test_one_waiting_reply_is_one_reply(make, world, auth, client):
+    resolved_order(make, world)
+    auth.login(world.dispatcher)
+    assert "1 reply waits to be entered on the platform." in client.get("/queue").get_data(as_text=True)
+    response = client.post("/replies/confirm", data={"reply_ids": [replies()[0].id]}, follow_redirects=True)
+    assert "1 reply marked as sent." in response.get_data(as_text=True)

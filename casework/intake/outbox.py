@@ -121,8 +121,31 @@ def _record_failure(reply: Reply, exc: Exception, result: SendResult) -> None:
 
 
 def pending_replies() -> list[Reply]:
-    """Replies not yet on the platform, oldest first (a handful a day: no paging needed)."""
+    """Every reply not yet on the platform, oldest first (for the CSV staff download)."""
     return list(db.session.scalars(select(Reply).where(Reply.sent_at.is_(None)).order_by(Reply.id)))
+
+
+@dataclass
+class RepliesPage:
+    replies: list[Reply]
+    earlier: int | None = None  # cursor for the page before (older replies): `before`
+    later: int | None = None  # cursor for the page after (newer replies): `after`
+
+
+def pending_page(*, after: int | None = None, before: int | None = None, limit: int = 50) -> RepliesPage:
+    """One page of the replies not yet on the platform, oldest first. Keyset on the (sent_at, id) index, as
+    the queue pages: `after` a reply id, the newer ones; `before`, the older ones. Page 200 costs what 1 does."""
+    waiting = select(Reply).where(Reply.sent_at.is_(None))
+    if before:
+        rows = db.session.scalars(waiting.where(Reply.id < before).order_by(Reply.id.desc()).limit(limit + 1)).all()
+        more_earlier, rows = len(rows) > limit, list(reversed(rows[:limit]))
+        return RepliesPage(rows, rows[0].id if more_earlier and rows else None, rows[-1].id if rows else None)
+    if after:
+        waiting = waiting.where(Reply.id > after)
+    rows = db.session.scalars(waiting.order_by(Reply.id).limit(limit + 1)).all()
+    later = rows[limit - 1].id if len(rows) > limit else None
+    rows = rows[:limit]
+    return RepliesPage(rows, rows[0].id if after and rows else None, later)
 
 
 def pending_count() -> int:

@@ -3,9 +3,10 @@
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from .. import jobs
+from .. import ids, jobs
 from .. import permissions as perm
 from ..extensions import db
 from ..intake import outbox
@@ -88,8 +89,19 @@ def replies():
 
 
 def _render_replies(form, status: int = 200):
+    """One page of the waiting replies (keyset: ?after= / ?before= a reply id), with how many wait in all."""
+    page = outbox.pending_page(
+        after=ids.row_id(request.args.get("after")),
+        before=ids.row_id(request.args.get("before")),
+        limit=current_app.config["PAGE_SIZE"],
+    )
     return render_template(
-        "runs/replies.html", replies=outbox.pending_replies(), form=form, feed=bool(current_app.config.get("FEED_URL"))
+        "runs/replies.html",
+        page=page,
+        replies=page.replies,
+        total=outbox.pending_count(),
+        form=form,
+        feed=bool(current_app.config.get("FEED_URL")),
     ), status
 
 
@@ -116,5 +128,5 @@ def confirm_replies():
         return _render_replies(form, 422)
     marked = outbox.mark_sent_by_hand(form.reply_ids.data, current_user)
     db.session.commit()
-    flash(_("%(n)d replies marked as sent.", n=marked), "success")
+    flash(ngettext("%(num)d reply marked as sent.", "%(num)d replies marked as sent.", marked), "success")
     return redirect(url_for("runs.replies"))
