@@ -13,6 +13,7 @@ from .cases import (
 )
 from .intake import ExtensionRequest, IntakeRun, IntakeState, RejectedRow, Reply
 from .org import ROLES, District, User, Village, user_villages
+from .stats import StatsSnapshot
 from .types import UTCDateTime, utcnow
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "IntakeState",
     "RejectedRow",
     "Reply",
+    "StatsSnapshot",
     "District",
     "HistoryIsAppendOnly",
     "Party",

@@ -1,7 +1,7 @@
 """The leaders' dashboard: this month against last month and a year ago, 12-month trends, overdue villages."""
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import Case, Village
 from . import figures as fg
+from . import snapshots
 from .monthly import order_rows
 from .periods import Month, current_month
 
@@ -23,45 +24,32 @@ class Dashboard:
     overdue_villages: list[tuple[str, int]]
 
 
-CLOSED_AFTER = timedelta(days=7)  # by then every acknowledgement deadline of the month has passed
-
-
-def _closed_month_cache(what: str, month: Month, now: datetime, compute):
-    """A closed month's figures never change (docs/statistics.md), so the app keeps them once counted.
-
-    Kept per app (current_app.extensions), per kind of figure and month; a month counts as closed a
-    week after its end, when no later event can touch it any more."""
-    _, end = month.bounds(current_app.config["TIMEZONE"])
-    if now < end + CLOSED_AFTER:
-        return compute()
-    cache = current_app.extensions.setdefault("casework_closed_months", {})
-    key = (what, str(month), current_app.config["TIMEZONE"])
-    if key not in cache:
-        cache[key] = compute()
-    return cache[key]
-
-
 def month_overview(month: Month, now: datetime) -> tuple[fg.Counts, fg.Counts]:
-    """A month's hotline and dispute totals; a running month is counted up to now."""
+    """A month's hotline and dispute totals (kept once the month is closed); a running month up to now."""
 
-    def compute():
+    def compute() -> dict:
         start, end = month.bounds(current_app.config["TIMEZONE"])
         o_rows = order_rows([start, end], (), cutoff=min(end, now))
         d_rows = fg.fetch(fg.dispute_query([start, end], ()))
         orders = fg.total_of(o_rows, fg.ORDER_COUNTS, fg.ORDER_RATES)
-        return orders, fg.total_of(d_rows, fg.DISPUTE_COUNTS, fg.DISPUTE_RATES)
+        return {"orders": orders.values, "disputes": fg.total_of(d_rows, fg.DISPUTE_COUNTS, fg.DISPUTE_RATES).values}
 
-    return _closed_month_cache("overview", month, now, compute)
+    kept = snapshots.kept("dashboard-overview", month, now, compute)
+    return _counts(kept["orders"], fg.ORDER_RATES), _counts(kept["disputes"], fg.DISPUTE_RATES)
 
 
 def month_flows(month: Month, now: datetime) -> fg.Counts:
     """A month's hotline flows (no open-past-due stock), for the 12-month trend."""
 
-    def compute():
+    def compute() -> dict:
         edges = list(month.bounds(current_app.config["TIMEZONE"]))
-        return fg.total_of(fg.fetch(fg.order_flow_query(edges, ())), fg.ORDER_COUNTS, fg.ORDER_RATES)
+        return fg.total_of(fg.fetch(fg.order_flow_query(edges, ())), fg.ORDER_COUNTS, fg.ORDER_RATES).values
 
-    return _closed_month_cache("flows", month, now, compute)
+    return _counts(snapshots.kept("dashboard-flows", month, now, compute), fg.ORDER_RATES)
+
+
+def _counts(values: dict, rate_defs) -> fg.Counts:
+    return fg.Counts({k: int(v) for k, v in values.items()}, rate_defs)
 
 
 def overdue_by_village(now: datetime, limit: int = 10) -> list[tuple[str, int]]:
@@ -86,12 +74,13 @@ def dashboard(now: datetime | None = None) -> Dashboard:
     this = current_month(tz, now)
     months = [this, this.shift(-1), this.shift(-12)]
     overviews = [month_overview(m, now) for m in months]
-    last12 = [this.shift(i) for i in range(-11, 1)]
+    this_month_flows = overviews[0][0]  # the same flows, counted once (its stock is not charted)
+    trend = [(m, month_flows(m, now)) for m in (this.shift(i) for i in range(-11, 0))] + [(this, this_month_flows)]
     return Dashboard(
         now=now,
         months=months,
         orders=[o for o, _ in overviews],
         disputes=[d for _, d in overviews],
-        trend=[(m, month_flows(m, now)) for m in last12],
+        trend=trend,
         overdue_villages=overdue_by_village(now),
     )
