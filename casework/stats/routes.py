@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 
 from .. import permissions as perm
 from . import charts, exporters
-from . import definitions as d
+from . import labels as lb
 from .dashboard import dashboard as dashboard_data
 from .figures import Rate
 from .monthly import monthly_figures
@@ -22,14 +22,19 @@ bp = Blueprint("stats", __name__, url_prefix="/stats")
 @bp.context_processor
 def _names() -> dict:
     names = dict(
-        orders=d.ORDER_NAMES,
-        order_rates=d.ORDER_RATE_NAMES,
-        disputes=d.DISPUTE_NAMES,
-        dispute_rates=d.DISPUTE_RATE_NAMES,
-        order_dims=d.ORDER_DIM_NAMES,
-        dispute_dims=d.DISPUTE_DIM_NAMES,
+        orders=lb.ORDER_LABELS,
+        order_rates=lb.ORDER_RATE_LABELS,
+        disputes=lb.DISPUTE_LABELS,
+        dispute_rates=lb.DISPUTE_RATE_LABELS,
+        order_dims=lb.ORDER_DIM_LABELS,
+        dispute_dims=lb.DISPUTE_DIM_LABELS,
     )
-    return {"names": names, "is_rate": lambda value: isinstance(value, Rate)}
+    return {
+        "names": names,
+        "is_rate": lambda value: isinstance(value, Rate),
+        "group_label": lb.group_label,
+        "month_label": lb.month_label,
+    }
 
 
 def _require(check) -> None:
@@ -60,21 +65,21 @@ def _this_month():
 def dashboard_page():
     _require(perm.can_read_stats)
     data = dashboard_data()
-    labels = [f"{m.month}月" for m, _ in data.trend]
+    labels = [lb.short_month_label(m) for m, _ in data.trend]
     volume = charts.bar_chart(
         _("Orders received and resolved, last 12 months"),
         labels,
-        [("受理", [c["received"] for _, c in data.trend]), ("办结", [c["resolved"] for _, c in data.trend])],
+        [(str(lb.ORDER_LABELS[key]), [c[key] for _, c in data.trend]) for key in ("received", "resolved")],
     )
     rates = charts.line_chart(
         _("Rates, last 12 months"),
         labels,
-        [(name, [c.rate(key).value for _, c in data.trend]) for key, name in _TREND_RATES],
+        [(str(lb.ORDER_RATE_LABELS[key]), [c.rate(key).value for _, c in data.trend]) for key in _TREND_RATES],
     )
     return render_template("stats/dashboard.html", d=data, volume_chart=volume, rates_chart=rates)
 
 
-_TREND_RATES = (("response_rate", "响应率"), ("solved_rate", "解决率"), ("satisfaction_rate", "满意率"))
+_TREND_RATES = ("response_rate", "solved_rate", "satisfaction_rate")
 
 
 @bp.get("/month", endpoint="month")
@@ -101,7 +106,9 @@ def year_page():
     _require(perm.can_read_stats)
     year = _year_or_400(request.args["year"]) if request.args.get("year") else _this_month().year
     summary = yearly_summary(year)
-    return render_template("stats/year.html", s=summary, month_table=exporters.month_table(summary))
+    columns = {"orders": exporters.MONTH_COLUMNS_ORDERS, "disputes": exporters.MONTH_COLUMNS_DISPUTES}
+    months = list(zip(summary.order_months, summary.dispute_months, strict=True))
+    return render_template("stats/year.html", s=summary, months=months, month_columns=columns)
 
 
 @bp.get("/year/<year>.<fmt>", endpoint="year_export")
