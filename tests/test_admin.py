@@ -208,6 +208,7 @@ def _wait_until_another_connection_waits_for_a_lock(timeout: float = 10.0) -> No
     with db.engine.connect() as watcher:
         while watcher.execute(query).scalar() == 0:
             assert time.monotonic() < deadline, "the second admin never waited for the first"
+            watcher.rollback()  # pg_stat_activity is read once per transaction: a new one sees the thread arrive
             time.sleep(0.02)
 
 
