@@ -209,3 +209,20 @@ def test_the_order_list_keeps_awkward_text_intact(world, make, runner, tmp_path)
     make.order(world.v1, number="GD-&<1>", category=" 水&电<急> ", received_at=datetime(2026, 10, 9, tzinfo=UTC))
     orders = _sheet_rows(load_workbook(_export(runner, tmp_path, "xlsx"))["本月工单清单"])
     assert (orders[2][0], orders[2][3]) == ("GD-&<1>", " 水&电<急> ")
+
+
+def test_a_second_reader_sees_the_same_order_list(world, make, runner, tmp_path):
+    """The order list is written as sheet XML by hand (cells without references): calamine, the Rust
+    reader pandas uses, must read every cell in its column, as openpyxl does."""
+    from datetime import UTC, datetime
+
+    from python_calamine import CalamineWorkbook
+
+    make.order(world.v1, number="GD-1", received_at=datetime(2026, 10, 9, tzinfo=UTC))
+    make.order(world.v2, number="GD-2", category="水&电", received_at=datetime(2026, 10, 10, tzinfo=UTC))
+    path = _export(runner, tmp_path, "xlsx")
+    by_openpyxl = _sheet_rows(load_workbook(path)["本月工单清单"])[2:]
+    by_calamine = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("本月工单清单").to_python()[2:]
+    assert [r[0] for r in by_calamine] == ["GD-1", "GD-2"]
+    normalised = [[None if v == "" else int(v) if isinstance(v, float) else v for v in row] for row in by_calamine]
+    assert normalised == by_openpyxl
