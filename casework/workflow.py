@@ -259,11 +259,20 @@ def _apply(t: Transition, case: Case, actor: User | None, note: str, at: datetim
 # --- intake and registration -------------------------------------------------------------------
 
 
+# A whole sentence for each field, as the intake words a row without it (one msgid each): a field's key
+# ("received_at") is never put in a sentence shown to people.
+MISSING_ORDER_FIELD = {
+    "number": N_("The order number is missing."),
+    "received_at": N_("The received time is missing."),
+    "content": N_("The content is missing."),
+}
+
+
 def receive_order(actor: User | None, *, at: datetime | None = None, **fields) -> Case:
     """Register a hotline order from the platform (actor None: the intake)."""
-    for name in ("number", "received_at", "content"):
+    for name, message in MISSING_ORDER_FIELD.items():
         if not fields.get(name):
-            raise InvalidInput(N_("%(name)s is required."), name, name=name)
+            raise InvalidInput(message, name)
     case = Case(kind="order", state="received", **fields)
     db.session.add(case)
     _record(case, actor, "receive", None, at=at or fields["received_at"])

@@ -340,3 +340,20 @@ def test_a_stale_expected_version_is_refused_before_anything_changes(world, make
     assert refused.value.status == 409
     db.session.commit()
     assert case.state == "assigned" and event_count() == 0
+
+
+@pytest.mark.parametrize(
+    ("missing", "message"),
+    [
+        ("number", "The order number is missing."),
+        ("received_at", "The received time is missing."),
+        ("content", "The content is missing."),
+    ],
+)
+def test_an_order_missing_a_field_is_refused_in_words_not_with_the_fields_key(app, missing, message):
+    fields = {"number": "GD2026999999", "received_at": datetime(2026, 10, 10, tzinfo=UTC), "content": "路灯不亮"}
+    with pytest.raises(workflow.InvalidInput) as refused:
+        workflow.receive_order(None, **(fields | {missing: ""}))
+    assert refused.value.field == missing
+    with app.test_request_context():
+        assert refused.value.text() == message
