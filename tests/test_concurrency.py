@@ -159,6 +159,7 @@ def _blocked_on_a_lock(url: str, person: Person, limit_s: float = 10) -> bool:
             while time.monotonic() < deadline and person.is_alive():
                 if conn.execute(query).scalar():
                     return True
+                conn.rollback()  # pg_stat_activity is read once per transaction: look afresh next time
                 time.sleep(0.01)
             return False
     finally:
