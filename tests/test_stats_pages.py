@@ -72,7 +72,7 @@ def test_a_bad_month_is_a_400_with_the_reason(client, auth, world, url):
     auth.login(world.dispatcher)
     response = client.get(url)
     assert response.status_code == 400
-    assert "not a month" in response.get_data(as_text=True)
+    assert "Not a month" in response.get_data(as_text=True)
 
 
 def test_a_bad_year_or_format_is_a_4xx(client, auth, world):
@@ -120,3 +120,12 @@ def test_villages_with_the_most_overdue_orders_come_first(world, make):
     make.order(world.v3, due_at=now + timedelta(days=1))
     db.session.commit()
     assert overdue_by_village(now) == [("红旗村", 3), ("东风村", 1)]
+
+
+def test_a_bad_year_says_how_to_write_one_and_never_echoes_markup(client, auth, world):
+    auth.login(world.leader)
+    response = client.get("/stats/year", query_string={"year": "<b>20x6</b>"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Not a year" in page and "e.g. 2026" in page
+    assert "<b>20x6</b>" not in page and "&lt;b&gt;20x6&lt;/b&gt;" in page

@@ -45,15 +45,15 @@ def _require(check) -> None:
 def _month_or_400(text: str):
     try:
         return parse_month(text)
-    except BadPeriod as exc:
-        abort(400, description=str(exc))
+    except BadPeriod:
+        abort(400, description=_("Not a month: “%(text)s”. Write it as year-month, e.g. 2026-10.", text=text))
 
 
 def _year_or_400(text: str) -> int:
     try:
         return parse_year(text)
-    except BadPeriod as exc:
-        abort(400, description=str(exc))
+    except BadPeriod:
+        abort(400, description=_("Not a year: “%(text)s”. Write it as four digits, e.g. 2026.", text=text))
 
 
 def _this_month():
