@@ -37,6 +37,7 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "UTC"
     LANGUAGES = ("zh_CN", "en")
     PAGE_SIZE = int(_env("PAGE_SIZE", "50"))
+    MAX_CONTENT_LENGTH = int(_env("MAX_CONTENT_LENGTH", str(2 * 1024 * 1024)))  # bytes a request may carry
     MY_CASES_LIMIT = int(_env("MY_CASES_LIMIT", "200"))  # a cadre's list: the most urgent this many
     WTF_CSRF_TIME_LIMIT = None  # a form left open all morning on a village phone still posts
     SESSION_COOKIE_HTTPONLY = True

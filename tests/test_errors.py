@@ -99,3 +99,10 @@ def test_a_dispute_posted_after_the_session_ended_names_its_fields(world, client
     page = text(client.post("/disputes/new", data=data))
     assert ">Summary of the dispute<" in page and ">Name<" in page
     assert "parties-0-name" not in page and ">content<" not in page and ">Village<" not in page
+
+
+def test_a_request_larger_than_the_configured_limit_is_refused_by_default(client, auth, world):
+    auth.login(world.dispatcher)
+    limit = client.application.config["MAX_CONTENT_LENGTH"]
+    r = client.post("/disputes/new", data={"content": "x" * (limit + 1)})
+    assert r.status_code == 413
