@@ -970,7 +970,19 @@ def add_orders(n: int, seed: int, now: datetime, echo=print) -> None:
         echo(f"  {done:>9,} / {n:,} orders ({gen.events_written:,} events), {rate:,.0f} orders/s")
     _advance_sequences()
     db.session.commit()
+    _refresh_planner_statistics(echo)
     echo(f"Added {n:,} orders in {time.perf_counter() - started:.1f} s.")
+
+
+def _refresh_planner_statistics(echo=print) -> None:
+    """After a bulk load PostgreSQL plans with no statistics of the new rows until autovacuum gets to
+    them (minutes later, or never on a busy server): a bad plan for every statistics query meanwhile."""
+    conn = db.session.connection()
+    if conn.dialect.name == "postgresql":
+        echo("  ANALYZE (the planner's statistics of the loaded tables)")
+        conn.exec_driver_sql("ANALYZE cases")
+        conn.exec_driver_sql("ANALYZE case_events")
+        db.session.commit()
 
 
 def _insert_sql(conn, model, columns: tuple[str, ...]) -> str:

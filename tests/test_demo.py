@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import PG_URL, _config, leave_database
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from casework import create_app, demo, workflow
 from casework.extensions import db
@@ -309,3 +309,11 @@ def test_a_database_outside_the_instance_keeps_its_logins_beside_it(app, runner)
     beside = Path(f"{db.engine.url.database}.demo-logins.txt")
     assert beside.exists() and "dispatcher" in beside.read_text()
     assert (instance_logins.read_bytes() if instance_logins.exists() else None) == before
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL's planner statistics (the PostgreSQL pass runs it)")
+def test_a_bulk_load_leaves_postgresql_with_fresh_planner_statistics(township):
+    result = township.invoke("--orders", "50")
+    assert result.exit_code == 0, result.output
+    analysed = text("SELECT relname FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL")
+    assert {"cases", "case_events"} <= set(db.session.scalars(analysed))
