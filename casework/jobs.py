@@ -5,6 +5,8 @@ The intake runs at CASEWORK_POLL_TIMES (local time, CASEWORK_TIMEZONE). Where th
 - `flask --app wsgi scheduler`: a BlockingScheduler as its own process, beside web workers that run
   with CASEWORK_SCHEDULER=off.
 Either way each slot runs once: intake_run claims the slot's key in the database before it fetches.
+One intake runs at a time: a slot that comes while another run is running (the dispatcher's "fetch
+now", say) waits for it to finish, then runs; "fetch now" pressed while a run is running starts none.
 """
 
 import atexit
@@ -26,7 +28,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from .extensions import db
-from .intake.run import intake_run
+from .intake.run import intake_run, running_run
 from .models import IntakeRun
 
 log = logging.getLogger(__name__)
@@ -109,11 +111,12 @@ def declare_jobs(scheduler, app: Flask) -> None:
 
 
 def scheduled_intake(app: Flask, at: str) -> IntakeRun | None:
-    """The cron job: run the slot of this poll time that has just come (once across all schedulers)."""
+    """The cron job: run the slot of this poll time that has just come (once across all schedulers),
+    after the run in progress, if any, has finished."""
     with app.app_context():
         tz = zone(app)
         slot = latest_slot(datetime.now(tz), [time.fromisoformat(at)], tz)
-        return intake_run("schedule", slot_key=slot_key(slot))
+        return intake_run("schedule", slot_key=slot_key(slot), wait=True)
 
 
 def catch_up(app: Flask, now: datetime | None = None) -> IntakeRun | None:
@@ -128,7 +131,7 @@ def catch_up(app: Flask, now: datetime | None = None) -> IntakeRun | None:
         if db.session.scalar(select(IntakeRun.id).where(IntakeRun.slot_key == key)):
             return None
         log.info("slot %s was missed while the service was down: running it now", key)
-        return intake_run("startup", slot_key=key)
+        return intake_run("startup", slot_key=key, wait=True)
 
 
 def build_scheduler(cls, app: Flask, with_catch_up: bool = True):
@@ -203,8 +206,13 @@ def run_summary(run: IntakeRun) -> str:
 @click.command("poll")
 @with_appcontext
 def poll_command() -> None:
-    """Run one intake now (inbox, feed, replies) and print its counts."""
+    """Run one intake now (inbox, feed, replies) and print its counts; none while another is running."""
     run = intake_run("manual")
+    if run is None:
+        busy = running_run()
+        click.echo(f"intake run {busy.id} ({busy.trigger}) is running: " if busy else "", nl=False)
+        click.echo("one intake runs at a time; nothing was started")
+        sys.exit(1)
     click.echo(run_summary(run))
     if run.status != "ok":
         sys.exit(1)

@@ -5,17 +5,18 @@ import queue
 import subprocess
 import sys
 import threading
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from casework import create_app, jobs
 from casework.extensions import db
+from casework.intake import run as intake
 from casework.intake.fake_platform import FakePlatform, generate_tickets, serving
 from casework.intake.run import intake_run
 from casework.models import Case, IntakeRun
@@ -156,6 +157,26 @@ def test_a_slot_already_claimed_does_nothing_at_all(app, platform):
     assert len(runs()) == 1
 
 
+def test_a_slot_waiting_for_a_run_a_dead_process_left_runs_once_that_run_passes_the_limit(app, platform, monkeypatch):
+    dead = intake.claim_slot(intake.manual_slot_key(), "manual")  # its process then died
+    waits = []
+
+    def time_passes(seconds):
+        waits.append(seconds)
+        ago = intake.utcnow() - timedelta(minutes=16)
+        db.session.execute(update(IntakeRun).where(IntakeRun.id == dead.id).values(started_at=ago))
+        db.session.commit()
+
+    monkeypatch.setattr(intake, "pause", time_passes)
+
+    run = jobs.scheduled_intake(app, "08:30")
+
+    assert waits == [intake.WAIT_STEP]
+    assert (run.trigger, run.status, run.new) == ("schedule", "ok", 3)
+    db.session.expire_all()
+    assert dead.status == "failed" and dead.error.startswith("interrupted: still running after 15 minutes")
+
+
 def test_manual_runs_never_collide_with_each_other_or_a_slot(app):
     first, second = intake_run("manual"), intake_run("manual")
     assert first.slot_key != second.slot_key
@@ -287,3 +308,15 @@ def test_flask_poll_fails_with_the_error_when_the_platform_does(runner, platform
 
     assert result.exit_code == 1
     assert "failed" in result.output and "HTTP 500" in result.output
+
+
+def test_flask_poll_starts_nothing_while_a_run_is_running(runner, platform):
+    busy = intake.claim_slot("2026-11-30T08:30+08:00", "schedule")
+
+    result = runner.invoke(args=["poll"])
+
+    assert result.exit_code == 1
+    assert f"intake run {busy.id} (schedule) is running: one intake runs at a time" in result.output
+    assert "nothing was started" in result.output
+    assert platform.requests == []
+    assert len(runs()) == 1

@@ -1,4 +1,4 @@
-"""Runs you can see: the runs page, the failed-run banner on the queue, the poll-now button."""
+"""Runs you can see: the runs page, the failed-run banner on the queue (the button: test_fetch_now.py)."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from casework.extensions import db
 from casework.intake.fake_platform import FakePlatform, generate_tickets, serving
-from casework.intake.run import intake_run
-from casework.models import IntakeRun
+from casework.intake.run import claim_slot, intake_run, manual_slot_key, running_run
+from casework.models import IntakeRun, utcnow
 
 TOKEN = "runs-token"
 BANNER = "data-intake-failed"
@@ -107,47 +107,33 @@ def test_a_run_still_running_neither_raises_nor_clears_the_banner(world, auth, c
     assert BANNER in client.get("/queue").get_data(as_text=True)
 
 
-def test_a_run_a_dead_process_left_running_is_closed_as_failed_by_the_next_run(world, app):
-    dead = past_run(3, "running", finished_at=None)
-    current = past_run(0, "running", finished_at=None)  # another process's run, still going
-    current.started_at = datetime.now(UTC)
+def claimed(minutes_ago: int) -> IntakeRun:
+    """A run claimed that long ago, as its process left it (still running, its claim held)."""
+    run = claim_slot(manual_slot_key(), "manual")
+    run.started_at = utcnow() - timedelta(minutes=minutes_ago)
     db.session.commit()
+    return run
 
-    intake_run("manual")
+
+def test_a_run_a_dead_process_left_running_is_closed_as_failed_by_the_next_run(world, app):
+    dead = claimed(minutes_ago=20)
+
+    run = intake_run("manual")
 
     db.session.expire_all()
-    assert (dead.status, dead.error) == ("failed", "interrupted: the process running it stopped")
+    assert run.status == "ok"
+    assert (dead.status, dead.error) == (
+        "failed",
+        "interrupted: still running after 15 minutes, so the process running it has stopped",
+    )
+
+
+def test_a_run_in_progress_keeps_a_manual_run_from_starting(world, app):
+    current = claimed(minutes_ago=1)  # another process's run, still going
+
+    assert intake_run("manual") is None
+
+    db.session.expire_all()
     assert current.status == "running"
-
-
-def test_poll_now_runs_one_intake_and_says_what_it_did(platform, world, auth, client):
-    auth.login(world.dispatcher)
-    assert "/runs/poll" in client.get("/queue").get_data(as_text=True)
-
-    r = client.post("/runs/poll", follow_redirects=True)
-
-    assert r.status_code == 200
-    assert "4 new" in r.get_data(as_text=True)
-    run = db.session.scalar(select(IntakeRun))
-    assert (run.trigger, run.started_by_id, run.new) == ("manual", world.dispatcher.id, 4)
-    page = client.get("/runs").get_data(as_text=True)
-    assert "陈调度" in page
-
-
-def test_poll_now_tells_the_failure(platform, world, auth, client):
-    platform.bad_json = True
-    auth.login(world.dispatcher)
-
-    r = client.post("/runs/poll", follow_redirects=True)
-
-    assert "Intake failed" in r.get_data(as_text=True)
-
-
-def test_only_a_dispatcher_may_poll_and_never_by_get(world, auth, client):
-    auth.login(world.leader)
-    assert "/runs/poll" not in client.get("/queue").get_data(as_text=True)
-    assert client.post("/runs/poll").status_code == 403
-    auth.logout()
-    auth.login(world.dispatcher)
-    assert client.get("/runs/poll").status_code == 405
-    assert db.session.scalar(select(IntakeRun)) is None
+    assert running_run() == current
+    assert len(db.session.scalars(select(IntakeRun)).all()) == 1

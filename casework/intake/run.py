@@ -2,32 +2,63 @@
 
 import logging
 import secrets
-from datetime import timedelta
+import threading
+import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from flask import current_app
-from sqlalchemy import select, update
+from flask import Flask, current_app
+from sqlalchemy import String, cast, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import IntakeRun, User, utcnow
+from ..models import IntakeRun, IntakeState, User, utcnow
 from . import feed, inbox, outbox
 
 log = logging.getLogger(__name__)
 
 TRIGGERS = ("schedule", "startup", "manual")
 MAX_ERROR = 4000
-INTERRUPTED_AFTER = timedelta(hours=1)  # far longer than any run: one still 'running' then has died
+RUNNING = "running_run"  # the IntakeState row naming the run in progress: its unique name is the claim
+RUN_LIMIT_MINUTES = 15  # default of INTAKE_RUN_LIMIT_MINUTES: far longer than any run that is alive
+WAIT_STEP = 5.0  # seconds between the tries of a scheduled run waiting for another to finish
+INTERRUPTED = "interrupted: still running after {minutes} minutes, so the process running it has stopped"
 
 
 def manual_slot_key() -> str:
-    """A key no schedule uses, so that a manual run never blocks (or is blocked by) a slot."""
+    """A key no schedule uses, so that a manual run never takes a slot's key."""
     return f"manual-{utcnow():%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
 
 
+def run_limit() -> timedelta:
+    """How long a run may stay 'running': past it, it counts as interrupted (its process has stopped)."""
+    return timedelta(minutes=float(current_app.config.get("INTAKE_RUN_LIMIT_MINUTES", RUN_LIMIT_MINUTES)))
+
+
+def is_interrupted(run: IntakeRun, now: datetime | None = None) -> bool:
+    """Still 'running' past the limit: shown and counted as failed, and no longer in anyone's way."""
+    return run.status == "running" and run.started_at < (now or utcnow()) - run_limit()
+
+
+def interrupted_error() -> str:
+    return INTERRUPTED.format(minutes=round(run_limit().total_seconds() / 60))
+
+
+def running_run() -> IntakeRun | None:
+    """The run in progress, whatever started it, or None (one past the limit is not in progress)."""
+    claim = db.session.scalar(select(IntakeState.value).where(IntakeState.name == RUNNING))
+    run = db.session.get(IntakeRun, int(claim), populate_existing=True) if claim and claim.isdigit() else None
+    return run if run is not None and run.status == "running" and not is_interrupted(run) else None
+
+
 def claim_slot(slot_key: str, trigger: str, actor: User | None = None) -> IntakeRun | None:
-    """Insert and COMMIT the run's row before anything is fetched. Its slot_key is unique, so when
-    two schedulers reach the same slot one insert fails: that one gets None and does nothing."""
+    """Insert and COMMIT the run's row before anything is fetched; None when that is not allowed now.
+
+    Two unique keys make the claim, so that two processes never both get it: the run's slot_key (two
+    schedulers reaching the same slot) and the one RUNNING row (at most one run at a time, whatever
+    started it). Runs left running past the limit are closed as interrupted in the same transaction.
+    """
+    close_interrupted_runs()
     run = IntakeRun(
         slot_key=slot_key,
         trigger=trigger,
@@ -38,45 +69,138 @@ def claim_slot(slot_key: str, trigger: str, actor: User | None = None) -> Intake
     )
     db.session.add(run)
     try:
+        db.session.flush()
+        db.session.execute(insert(IntakeState).values(name=RUNNING, value=str(run.id)))
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        log.info("intake slot %s already claimed by another scheduler", slot_key)
         return None
     return run
 
 
-def intake_run(trigger: str, actor: User | None = None, slot_key: str | None = None) -> IntakeRun | None:
-    """Run one intake and return its record, or None when another scheduler already has this slot.
+def slot_taken(slot_key: str) -> bool:
+    return db.session.scalar(select(IntakeRun.id).where(IntakeRun.slot_key == slot_key)) is not None
 
-    Steps, in order: the inbox folder, the HTTP feed (when CASEWORK_FEED_URL is set), the outbox.
-    Each step commits its own work as it goes; one that fails is rolled back to its last commit,
-    logged and recorded on the run, and the next steps still run. The run ends 'ok' or 'failed' with
-    its counts and finished time; a failed one is simply retried by the next slot.
+
+def intake_run(
+    trigger: str, actor: User | None = None, slot_key: str | None = None, wait: bool = False
+) -> IntakeRun | None:
+    """Run one intake here and now and return its record, or None when it may not run.
+
+    None when another scheduler already has this slot, or while another run is running: with `wait`
+    (the schedule) this one waits for it to end, at most the run limit, then runs; without (a manual
+    run) it starts nothing. Steps: see carry_out.
     """
-    run = claim_slot(slot_key or manual_slot_key(), trigger, actor)
+    key = slot_key or manual_slot_key()
+    run = claim_when_free(key, trigger) if wait else claim_slot(key, trigger, actor)
     if run is None:
         return None
-    log.info("intake run %s (%s, slot %s) started", run.id, trigger, run.slot_key)
-    close_interrupted_runs(run)
-    errors = [e for e in (_step(name, step, run) for name, step in _steps()) if e]
-    _finish(run, errors)
+    carry_out(run)
     return run
 
 
-def close_interrupted_runs(current: IntakeRun) -> None:
-    """Runs left 'running' by a process that stopped (killed, machine restarted) become failed, so
-    that the runs page and the queue's banner tell the truth. Commits."""
+def fetch_now(app: Flask, actor: User) -> tuple[IntakeRun, bool]:
+    """The dispatcher's "fetch now": claim a manual run (committed as 'running') and carry it out on a
+    thread of this process, so that the request answers at once. While a run is running, none is
+    started: that run comes back, with False."""
+    for _ in range(3):  # the run in the way may end between the failed claim and the look at it
+        run = claim_slot(manual_slot_key(), "manual", actor)
+        if run is not None:
+            carry_out_in_background(app, run.id)
+            return run, True
+        if (busy := running_run()) is not None:
+            return busy, False
+    raise RuntimeError("intake: could neither claim a run nor find the one running")
+
+
+def claim_when_free(slot_key: str, trigger: str) -> IntakeRun | None:
+    """Claim the slot once no other run is running. Waits at most the run limit, after which the run
+    in the way counts as interrupted; None when another scheduler took the slot meanwhile, or if runs
+    kept one another going all that time (the next slot, or the start-up catch-up, then runs it)."""
+    give_up = time.monotonic() + run_limit().total_seconds() + WAIT_STEP
+    while True:
+        run = claim_slot(slot_key, trigger)
+        if run is not None or slot_taken(slot_key):
+            return run
+        if time.monotonic() > give_up:
+            log.warning("intake slot %s skipped: other runs kept running past the limit", slot_key)
+            return None
+        log.info("intake slot %s waits for the run in progress to finish", slot_key)
+        pause(WAIT_STEP)
+
+
+def pause(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+def carry_out(run: IntakeRun) -> None:
+    """Carry out a claimed run: the inbox folder, the HTTP feed (when CASEWORK_FEED_URL is set), the outbox.
+
+    Each step commits its own work as it goes; one that fails is rolled back to its last commit,
+    logged and recorded on the run, and the next steps still run. The run ends 'ok' or 'failed' with
+    its counts and finished time, and gives up its claim; a failed one is simply retried by the next slot.
+    """
+    log.info("intake run %s (%s, slot %s) started", run.id, run.trigger, run.slot_key)
+    errors = [e for e in (_step(name, step, run) for name, step in _steps()) if e]
+    _finish(run, errors)
+
+
+def carry_out_in_background(app: Flask, run_id: int) -> threading.Thread:
+    """Carry out a claimed run on a thread of this process, with its own app context and session, so
+    that whoever claimed it need not wait. If the thread dies, the run is recorded failed; if the
+    process dies, the run counts as interrupted once past the run limit."""
+    thread = threading.Thread(target=_carry_out_by_id, args=(app, run_id), name=f"intake-run-{run_id}", daemon=True)
+    thread.start()
+    return thread
+
+
+def _carry_out_by_id(app: Flask, run_id: int) -> None:
+    with app.app_context():  # its own session, removed with the context
+        try:
+            carry_out(db.session.get_one(IntakeRun, run_id))
+        except Exception as exc:  # noqa: BLE001 - whatever breaks, the run must not stay 'running'
+            log.exception("intake run %s stopped", run_id)
+            db.session.rollback()
+            _give_up(run_id, f"interrupted: {type(exc).__name__}: {exc}")
+
+
+def _give_up(run_id: int, error: str) -> None:
+    """Record a run whose thread broke as failed and free its claim (if even that fails, the limit will)."""
+    try:
+        db.session.execute(
+            update(IntakeRun)
+            .where(IntakeRun.id == run_id, IntakeRun.status == "running")
+            .values(status="failed", finished_at=utcnow(), error=error[:MAX_ERROR])
+        )
+        _release(run_id)
+        db.session.commit()
+    except Exception:  # noqa: BLE001 - the database itself may be what broke; the run limit covers that
+        db.session.rollback()
+        log.exception("intake run %s could not be recorded as failed", run_id)
+
+
+def _release(run_id: int) -> None:
+    db.session.execute(delete(IntakeState).where(IntakeState.name == RUNNING, IntakeState.value == str(run_id)))
+
+
+def close_interrupted_runs() -> None:
+    """Runs left 'running' past the limit by a process that stopped (killed, machine restarted) become
+    failed, and a claim naming no run in progress is dropped, so that neither blocks a new run.
+    Does not commit: the claim that calls it does, in the same transaction."""
     now = utcnow()
     db.session.execute(
         update(IntakeRun)
-        .where(
-            IntakeRun.status == "running", IntakeRun.started_at < now - INTERRUPTED_AFTER, IntakeRun.id != current.id
-        )
-        .values(status="failed", finished_at=now, error="interrupted: the process running it stopped")
+        .where(IntakeRun.status == "running", IntakeRun.started_at < now - run_limit())
+        .values(status="failed", finished_at=now, error=interrupted_error())
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
+    named = cast(IntakeRun.id, String) == IntakeState.value
+    in_progress = select(IntakeRun.id).where(named, IntakeRun.status == "running")
+    db.session.execute(
+        delete(IntakeState)
+        .where(IntakeState.name == RUNNING, ~in_progress.exists())
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _steps():
@@ -119,6 +243,7 @@ def _finish(run: IntakeRun, errors: list[str]) -> None:
     run.status = "failed" if errors else "ok"
     run.error = "\n".join(errors)[:MAX_ERROR] or None
     run.finished_at = utcnow()
+    _release(run.id)
     db.session.commit()
     log.info(
         "intake run %s %s: fetched %s, new %s, duplicates %s, rejected %s, replies sent %s",
@@ -148,12 +273,17 @@ def recent_runs(page: int, size: int) -> tuple[list[IntakeRun], bool]:
 
 
 def failed_run_alert() -> IntakeRun | None:
-    """The latest finished run when it failed: shown until a later run succeeds."""
+    """The latest finished run when it failed (or was interrupted): shown until a later run succeeds."""
     query = (
         select(IntakeRun)
-        .where(IntakeRun.status != "running")
+        .where(or_(IntakeRun.status != "running", IntakeRun.started_at < utcnow() - run_limit()))
         .order_by(IntakeRun.started_at.desc(), IntakeRun.id.desc())
         .limit(1)
     )
     latest = db.session.scalar(query)
-    return latest if latest is not None and latest.status == "failed" else None
+    return latest if latest is not None and latest.status != "ok" else None
+
+
+def run_error(run: IntakeRun) -> str | None:
+    """What went wrong, as recorded; for a run past the limit not yet closed, that it was interrupted."""
+    return interrupted_error() if not run.error and is_interrupted(run) else run.error

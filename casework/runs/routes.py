@@ -10,21 +10,28 @@ from .. import ids, jobs
 from .. import permissions as perm
 from ..extensions import db
 from ..intake import outbox
-from ..intake.run import failed_run_alert, intake_run, recent_runs
-from ..models import utcnow
+from ..intake.run import failed_run_alert, fetch_now, is_interrupted, recent_runs, run_error, run_limit, running_run
+from ..models import IntakeRun, utcnow
 from . import forms
 
 bp = Blueprint("runs", __name__)
 
 TRIGGER_LABELS = {"schedule": _l("Scheduled"), "startup": _l("Missed slot, run at start-up"), "manual": _l("By hand")}
-STATUS_LABELS = {"running": _l("Running"), "ok": _l("OK"), "failed": _l("Failed")}
+STATUS_LABELS = {"running": _l("Running"), "ok": _l("OK"), "failed": _l("Failed"), "interrupted": _l("Interrupted")}
+REFRESH_SECONDS = 5  # how often the runs page reloads itself while a run is running
 SOURCE_LABELS = {"inbox": _l("Inbox folder"), "inbox+feed": _l("Inbox folder and platform feed")}
 
 
 @bp.app_context_processor
 def _intake_globals() -> dict:
     """For the queue's banner; a function, so the query runs only where a template calls it."""
-    return {"failed_intake_run": failed_run_alert, "pending_reply_count": outbox.pending_count}
+    return {
+        "failed_intake_run": failed_run_alert,
+        "running_intake_run": running_run,
+        "pending_reply_count": outbox.pending_count,
+        "intake_run_error": run_error,
+        "intake_run_interrupted": is_interrupted,
+    }
 
 
 def _readers_only() -> None:
@@ -40,14 +47,21 @@ def _dispatchers_only() -> None:
 @bp.get("/runs", endpoint="index")
 @login_required
 def runs_list():
+    """The runs, newest first; while one is running, it is shown with a note and the page reloads itself.
+    ?run=<id> is the run the dispatcher started (or found running): once it ends, what it did."""
     _readers_only()
     page = min(max(request.args.get("page", 1, type=int), 1), 100_000)  # past the last page: an empty one
     runs, has_older = recent_runs(page, current_app.config["PAGE_SIZE"])
+    watched_id = ids.row_id(request.args.get("run"))
     return render_template(
         "runs/list.html",
         runs=runs,
         page=page,
         has_older=has_older,
+        running=running_run(),
+        watched=db.session.get(IntakeRun, watched_id) if watched_id else None,
+        limit_minutes=round(run_limit().total_seconds() / 60),
+        refresh_seconds=REFRESH_SECONDS,
         next_slots=jobs.next_slots(current_app, utcnow()),
         pending=outbox.pending_count(),
         TRIGGER_LABELS=TRIGGER_LABELS,
@@ -59,23 +73,15 @@ def runs_list():
 @bp.post("/runs/poll")
 @login_required
 def poll():
-    """Run one intake now, as the schedule would, and say what it did."""
+    """Start one intake now in the background and show it on the runs page; while one is running,
+    start none and show that one."""
     _dispatchers_only()
-    run = intake_run("manual", actor=current_user)
-    if run.status == "ok":
-        flash(
-            _(
-                "Intake done: %(new)d new, %(dup)d duplicates, %(rej)d rejected, %(sent)d replies sent.",
-                new=run.new,
-                dup=run.duplicates,
-                rej=run.rejected,
-                sent=run.replies_sent,
-            ),
-            "success",
-        )
+    run, started = fetch_now(current_app._get_current_object(), current_user)
+    if started:
+        flash(_("Fetching new orders: the run goes on in the background; this page shows it until done."), "success")
     else:
-        flash(_("Intake failed: %(error)s", error=run.error), "error")
-    return redirect(url_for("cases.queue"))
+        flash(_("An intake run is already running; no second one was started. It is shown below."), "warning")
+    return redirect(url_for("runs.index", run=run.id))
 
 
 # --- replies to the platform -----------------------------------------------------------------------
