@@ -2,6 +2,7 @@
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -109,7 +110,7 @@ def bulk_assign():
     cases = db.session.scalars(select(Case).where(Case.id.in_(ids)).order_by(Case.id)).all()
     done, skipped = workflow.assign_many(cases, current_user, assignee)
     db.session.commit()
-    flash(_("%(n)d assigned.", n=done), "success")
+    flash(ngettext("%(num)d assigned.", "%(num)d assigned.", done), "success")
     for case, exc in skipped:
         flash(_("%(number)s not assigned: %(reason)s", number=case.number, reason=exc.text()), "error")
     return redirect(url_for("cases.queue", **_kept_args()))
