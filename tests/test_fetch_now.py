@@ -15,7 +15,7 @@ from casework.extensions import db
 from casework.intake import feed
 from casework.intake import run as intake
 from casework.intake.fake_platform import FakePlatform, generate_tickets, serving
-from casework.models import IntakeRun, utcnow
+from casework.models import IntakeRun, User, utcnow
 
 TOKEN = "fetch-token"
 REFRESH = 'http-equiv="refresh"'
@@ -116,6 +116,30 @@ def test_a_second_press_while_a_run_is_running_starts_nothing_and_shows_that_run
     join_runs()
     assert len(all_runs()) == 1
     assert ticket_gets(platform) == 2  # one run: the page of four, then "no more"
+
+
+def test_a_double_click_starts_one_run(platform, world, app):
+    both = threading.Barrier(2)
+    started = []
+
+    def press():
+        with app.app_context():
+            both.wait(timeout=10)
+            run, new = intake.fetch_now(app, db.session.get(User, dispatcher_id))
+            started.append((run.id, new))
+
+    dispatcher_id = world.dispatcher.id
+    presses = [threading.Thread(target=press) for _ in range(2)]
+    for thread in presses:
+        thread.start()
+    for thread in presses:
+        thread.join(timeout=30)
+
+    assert sorted(new for _, new in started) == [False, True]
+    assert len({run_id for run_id, _ in started}) == 1
+    platform.answer.set()
+    join_runs()
+    assert len(all_runs()) == 1
 
 
 def test_a_platform_that_hangs_past_the_timeout_ends_the_run_failed(platform, dispatcher, client, app, monkeypatch):
