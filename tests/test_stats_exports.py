@@ -226,3 +226,12 @@ def test_a_second_reader_sees_the_same_order_list(world, make, runner, tmp_path)
     assert [r[0] for r in by_calamine] == ["GD-1", "GD-2"]
     normalised = [[None if v == "" else int(v) if isinstance(v, float) else v for v in row] for row in by_calamine]
     assert normalised == by_openpyxl
+
+
+def test_the_export_says_when_in_the_townships_time(october, runner, tmp_path):
+    with open(_export(runner, tmp_path, "csv"), encoding="utf-8-sig", newline="") as f:
+        period = list(csv.reader(f))[1][0]
+    assert period.startswith("统计期间：2026-10-01 00:00 至 2026-11-01 00:00（Asia/Shanghai")
+    assert "UTC 2026-09-30 16:00 至 2026-10-31 16:00" in period
+    made = period.split("生成时间：")[1]
+    assert made.endswith("（Asia/Shanghai）")

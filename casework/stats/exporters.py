@@ -11,6 +11,7 @@ import zipfile
 from collections.abc import Iterable
 from typing import IO
 from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo
 
 from openpyxl.utils import get_column_letter
 
@@ -82,9 +83,13 @@ def definition_rows() -> list[tuple[str, str]]:
 
 
 def _period_line(fig: MonthlyFigures) -> str:
+    """When the figures are of and when they were made, in the township's time (UTC in brackets)."""
+    zone = ZoneInfo(fig.timezone)
+    start, end, made = (t.astimezone(zone) for t in (fig.start, fig.end, fig.generated_at))
     return (
-        f"统计期间：{fig.month.label}（{fig.timezone}），UTC {fig.start:%Y-%m-%d %H:%M} 至 {fig.end:%Y-%m-%d %H:%M}；"
-        f"生成时间 UTC {fig.generated_at:%Y-%m-%d %H:%M}"
+        f"统计期间：{start:%Y-%m-%d %H:%M} 至 {end:%Y-%m-%d %H:%M}（{fig.timezone}，不含结束时刻；"
+        f"UTC {fig.start:%Y-%m-%d %H:%M} 至 {fig.end:%Y-%m-%d %H:%M}）；"
+        f"生成时间：{made:%Y-%m-%d %H:%M}（{fig.timezone}）"
     )
 
 
