@@ -12,9 +12,10 @@ from .models import Case, utcnow
 
 STATE_LABELS = {"received": _l("Received"), "assigned": _l("Assigned"), "resolved": _l("Resolved")}
 KIND_LABELS = {"order": _l("Hotline order"), "dispute": _l("Dispute")}
+# The three tiers of mediation (三级调解) in the domain's words, as the statistics and exports name them.
 TIER_LABELS = {
-    "village": _l("Village committee"),
-    "district": _l("Mediation district"),
+    "village": _l("Village mediation"),
+    "district": _l("District mediation"),
     "centre": _l("Township centre"),
 }
 OUTCOME_LABELS = {

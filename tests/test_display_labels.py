@@ -1,0 +1,25 @@
+"""Words on the case screens in Chinese: the domain's own, the same as the statistics and exports use."""
+
+import pytest
+
+from casework import display
+from casework.stats.figures import TIER_NAMES
+from tests.test_case_views import login_as
+from tests.test_i18n import compiled_catalogs  # noqa: F401 - a fixture zh_app uses
+from tests.test_stats_labels import zh_app  # noqa: F401 - the app as shipped, in Chinese
+
+
+def test_in_chinese_the_tiers_are_named_as_the_exports_name_them(zh_app):  # noqa: F811
+    with zh_app.test_request_context():
+        assert {k: str(v) for k, v in display.TIER_LABELS.items()} == TIER_NAMES
+
+
+@pytest.mark.parametrize("tier", ["village", "district", "centre"])
+def test_a_disputes_page_names_its_tier_in_the_domains_words(zh_app, world, make, tier):  # noqa: F811
+    dispute = make.order(world.v1, kind="dispute", number="JF2026-00009", tier=tier, category="邻里纠纷")
+    client = zh_app.test_client()
+    with zh_app.app_context():
+        login_as(client, world.dispatcher)
+    page = client.get(f"/cases/{dispute.id}").get_data(as_text=True)
+    assert TIER_NAMES[tier] in page
+    assert "村调委会" not in page
