@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from . import permissions
 from .extensions import db
+from .intake.normalize import fold
 from .models import STATES, Case, UTCDateTime, utcnow
 
 
@@ -75,10 +76,18 @@ def _search(q: str):
     A number is looked up through the unique index alone: combined with a LIKE on the content in one
     OR, the database would scan every case. Words in the content still scan (until full-text search).
     """
-    number = and_(Case.number >= q, Case.number < q + "\uffff")
-    if NUMBER_LIKE.match(q) and db.session.scalar(select(Case.id).where(number).limit(1)) is not None:
-        return number
+    for form in number_forms(q):
+        number = and_(Case.number >= form, Case.number < form + "\uffff")
+        if db.session.scalar(select(Case.id).where(number).limit(1)) is not None:
+            return number
     return and_(*[Case.content.contains(w, autoescape=True) for w in q.split()])
+
+
+def number_forms(q: str) -> list[str]:
+    """What a typed order number may stand for: folded as the intake folds numbers (NFKC: full-width to
+    ASCII; trimmed), then as typed and in capitals (gd202611300005 finds GD202611300005). None for words."""
+    folded = fold(q)
+    return list(dict.fromkeys((folded, folded.upper()))) if NUMBER_LIKE.match(folded) else []
 
 
 def queue_page(

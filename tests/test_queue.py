@@ -304,3 +304,32 @@ def test_my_cases_says_how_many_are_open_when_not_all_are_listed(world, make, cl
     login_as(client, world.cadre1)
     page = client.get("/my").get_data(as_text=True)
     assert "(3)" in page and "The 2 most urgent of 3 are shown" in page
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "gd202611300005",  # lower case
+        "  GD202611300005 ",
+        "".join(chr(ord(c) + 0xFEE0) for c in "GD202611300005"),  # full-width, as a Chinese keyboard types
+        "".join(chr(ord(c) + 0xFEE0) for c in "gd202611300005"),
+        "gd2026113000",  # its beginning, in lower case
+    ],
+)
+def test_a_number_is_found_however_it_is_typed(world, make, typed):
+    target = make.order(world.v1, number="GD202611300005")
+    make.order(world.v1, number="GD202611300015")
+    expected = {target.number} if typed != "gd2026113000" else {target.number, "GD202611300015"}
+    assert found(world, QueueFilter(state=None, q=typed)) == expected
+
+
+def test_a_number_stored_in_lower_case_is_still_found_as_typed(world, make):
+    target = make.order(world.v1, number="sx-2026-001")
+    assert found(world, QueueFilter(state=None, q="sx-2026-001")) == {target.number}
+
+
+def test_a_lower_case_number_search_over_http_lists_the_order(world, make, client):
+    target = make.order(world.v1, number="GD202611300005")
+    login_as(client, world.dispatcher)
+    text = client.get("/queue", query_string={"state": "", "q": "gd202611300005"}).get_data(as_text=True)
+    assert f">{target.number}</a>" in text
