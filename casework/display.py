@@ -62,8 +62,11 @@ def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 
 def mask_phone(phone: str | None) -> str:
-    """138****5678: a mobile keeps its first three and last four digits; a shorter number its last two."""
-    digits = (phone or "").strip()
+    """138****5678: a mobile keeps its first three and last four digits; a shorter number its last two.
+    An extension (after 转, as intake writes it) is kept: it is the office's, not the caller's line."""
+    digits, extension, rest = (phone or "").strip().partition("转")
+    if extension:
+        return f"{mask_phone(digits)}转{rest}"
     if len(digits) >= 11:
         return f"{digits[:3]}{'*' * (len(digits) - 7)}{digits[-4:]}"
     return "*" * (len(digits) - 2) + digits[-2:] if len(digits) > 2 else "*" * len(digits)

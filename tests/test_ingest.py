@@ -94,7 +94,6 @@ def test_a_failing_row_is_kept_while_the_good_rows_of_the_batch_import(app, run)
         ({"received_at": "2026-02-30 08:00"}, "The received time cannot be read."),
         ({"received_at": "2099-01-01 08:00"}, "The received time is in the future."),
         ({"content": None}, "The content is missing."),
-        ({"caller_phone": "一三八"}, "The phone number cannot be read."),
         ({"urgency": "十万火急"}, "The urgency is not one of 一般, 紧急, 特急."),
         ({"deadline": "下周"}, "The deadline cannot be read."),
         ({"deadline": "2026-03-01"}, "The deadline is before the received time."),

@@ -205,6 +205,8 @@ def _event_values(row: dict, case_id: int, source_name: str, actor_id: int | Non
         data["line"] = row["line"]
     if row.get("given_type"):
         data["request_type_given"] = row["given_type"]
+    if row.get("given_phone"):
+        data["caller_phone_given"] = row["given_phone"]
     return {
         "case_id": case_id,
         "at": row["received_at"],

@@ -39,6 +39,7 @@ MISSING_RECEIVED = N_("The received time is missing.")
 BAD_RECEIVED = N_("The received time cannot be read.")
 FUTURE_RECEIVED = N_("The received time is in the future.")
 MISSING_CONTENT = N_("The content is missing.")
+# No longer given (a phone never blocks an order): kept so that rows refused for it before still show why.
 BAD_PHONE = N_("The phone number cannot be read.")
 BAD_URGENCY = N_("The urgency is not one of 一般, 紧急, 特急.")
 BAD_DEADLINE = N_("The deadline cannot be read.")
@@ -61,6 +62,9 @@ _SPACES = re.compile(r"\s+")
 _BLANKS = re.compile(r"\s\s|[^\S ]")  # two blanks in a row, or a tab, newline …
 _PHONE_SEPARATORS = re.compile(r"[\s\-()（）]")
 _PHONE_LISTS = re.compile(r"[,;/、，；]")
+_EXTENSION = re.compile(r"转|分机|ext\.?|#", re.IGNORECASE)
+_MASKED_DIGITS = re.compile(r"^[0-9*]*[0-9][0-9*]*$")  # 138****1111: the platform hid part of it
+PHONE_LENGTH = 30  # cases.caller_phone
 FUTURE_TOLERANCE = timedelta(days=1)
 LONGEST_DEADLINE = timedelta(days=366)
 READABLE_YEARS = (1990, 2200)
@@ -91,17 +95,33 @@ def fold_text(value) -> str:
     return str(value).translate(_WIDE_ALNUM).replace("\r\n", "\n").strip()
 
 
-def normalize_phone(value) -> str | None:
-    """Digits only (the first number if several, +86 dropped); '' when none given; None if unreadable."""
+def caller_phone(value) -> tuple[str, str | None]:
+    """The caller's phone as the platform gave it, tidied ('' when none given), and that text as given when
+    the phone leaves part of it out (several numbers, or too long), so that nothing given is lost.
+
+    Never refused (domain.md §1): a plain number loses its separators and +86 (the first one if several),
+    an extension stays after 转, a number the platform masked (138****1111) stays masked, and anything
+    else is kept as written.
+    """
     text = fold(value)
     if text.lower() in NO_PHONE:
-        return ""
-    first = _PHONE_LISTS.split(_PHONE_SEPARATORS.sub("", text))[0]
+        return "", None
+    numbers = [part.strip() for part in _PHONE_LISTS.split(text) if part.strip()]
+    phone = _one_phone(numbers[0]) if numbers else text
+    return phone[:PHONE_LENGTH], text if len(numbers) > 1 or len(phone) > PHONE_LENGTH else None
+
+
+def _one_phone(text: str) -> str:
+    parts = _EXTENSION.split(text, maxsplit=1)
+    number = _PHONE_SEPARATORS.sub("", parts[0])
     for prefix in ("+86", "0086"):
-        first = first.removeprefix(prefix)
-    if len(first) == 13 and first.startswith("861"):
-        first = first[2:]
-    return first if first.isascii() and first.isdigit() and 5 <= len(first) <= 20 else None
+        number = number.removeprefix(prefix)
+    if len(number) == 13 and number.startswith("861"):
+        number = number[2:]
+    if not (number.isascii() and _MASKED_DIGITS.match(number)):
+        return text  # not a number we know how to write: kept as the platform wrote it
+    extension = _PHONE_SEPARATORS.sub("", parts[1]) if len(parts) > 1 else ""
+    return f"{number}转{extension}" if extension else number
 
 
 def parse_time(value, zone: ZoneInfo, *, end_of_day: bool = False) -> datetime | None:
@@ -196,17 +216,15 @@ class Normalizer:
         content = fold_text(raw.get("content"))
         if not content:
             problems.append(Problem("content", MISSING_CONTENT))
-        phone = normalize_phone(raw.get("caller_phone"))
-        if phone is None:
-            problems.append(Problem("caller_phone", BAD_PHONE))
         urgency = self._urgency(raw.get("urgency"), problems)
         deadline = self._deadline(raw.get("deadline"), received_at, problems)
         if problems:
             return None, problems
-        return self._fields(raw, number, received_at, content, phone, urgency, deadline), []
+        return self._fields(raw, number, received_at, content, urgency, deadline), []
 
-    def _fields(self, raw, number, received_at, content, phone, urgency, deadline) -> dict:
+    def _fields(self, raw, number, received_at, content, urgency, deadline) -> dict:
         address = fold(raw.get("address"))[:200]
+        phone, phone_given = caller_phone(raw.get("caller_phone"))
         given_type = fold(raw.get("request_type"))
         request_type = self._request_type(given_type)
         return {
@@ -222,6 +240,7 @@ class Normalizer:
             "urgency": urgency,
             "deadline": deadline,
             "given_type": given_type if given_type and given_type != request_type else None,
+            "given_phone": phone_given,
         }
 
     def _order_no(self, value, problems: list[Problem]) -> str:
