@@ -217,11 +217,33 @@ def mb(n_bytes: int) -> str:
     return f"{n_bytes / 1_000_000:7.1f} MB"
 
 
-def report(label: str, figure: tuple[float, float], floor: tuple[float, float] | None = None) -> None:
+def timed_against(fn: Callable[[], object], floor: Callable[[], object], repeat: int = 5):
+    """(figure, floor, ratio): fn and its floor timed in alternation, `repeat` pairs after one warm-up of
+    each, so that both meet the same load on a shared machine; the ratio is the median of the pairs'
+    ratios, which a burst of load on one pair cannot move much."""
+    fn()
+    floor()
+    mine, base = [], []
+    for _ in range(max(1, repeat)):
+        for run, samples in ((floor, base), (fn, mine)):
+            started = time.perf_counter()
+            run()
+            samples.append(time.perf_counter() - started)
+    ratio = statistics.median(m / b for m, b in zip(mine, base, strict=True) if b > 0)
+    return _median_p95(mine), _median_p95(base), ratio
+
+
+def _median_p95(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+
+
+def report(label: str, figure: tuple[float, float], floor: tuple[float, float] | None = None, ratio=None) -> None:
     """One line: the figure's median and p95, the floor's, and the ratio of the medians."""
     line = f"{label:<34} {ms(figure[0])} median {ms(figure[1])} p95"
     if floor is not None:
-        ratio = figure[0] / floor[0] if floor[0] > 0 else float("inf")
+        if ratio is None:
+            ratio = figure[0] / floor[0] if floor[0] > 0 else float("inf")
         line += f" | floor {ms(floor[0])} median {ms(floor[1])} p95 | ratio {ratio:6.1f}x"
     print(line, flush=True)
 
