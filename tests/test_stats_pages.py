@@ -129,3 +129,9 @@ def test_a_bad_year_says_how_to_write_one_and_never_echoes_markup(client, auth, 
     assert response.status_code == 400
     assert "Not a year" in page and "e.g. 2026" in page
     assert "<b>20x6</b>" not in page and "&lt;b&gt;20x6&lt;/b&gt;" in page
+
+
+def test_the_month_page_offers_a_month_picker_holding_the_month_shown(client, auth, world):
+    auth.login(world.leader)
+    page = client.get("/stats/month?month=2026-03").get_data(as_text=True)
+    assert '<input type="month" name="month" value="2026-03"' in page
