@@ -71,8 +71,17 @@ class StaleCase(WorkflowError):
     """Someone else changed the case since the actor loaded it."""
 
 
+class AlreadySubmitted(WorkflowError):
+    """The same form (its one-time submission key) already registered `case`: a double tap, not a new dispute."""
+
+    def __init__(self, case: Case):
+        super().__init__(ALREADY_SUBMITTED, number=case.number)
+        self.case = case
+
+
 BAD_RECEIVED_AT = N_("The received time must be a real moment and not in the future.")
 EARLIEST_RECEIVED = datetime(1990, 1, 1, tzinfo=UTC)
+ALREADY_SUBMITTED = N_("This form was already sent: it registered dispute %(number)s. Nothing was registered again.")
 STALE = N_("This case was changed by someone else meanwhile. Here it is as it is now; check it and try again.")
 BOTH = frozenset({"order", "dispute"})
 ORDER = frozenset({"order"})
@@ -291,7 +300,9 @@ def _insert_numbered(case: Case, year: int, attempts: int = 5) -> None:
     """Insert a new dispute under the next free number of its year (local year, JF2026-00001).
 
     Two registrations at the same moment compute the same number; the unique index refuses the
-    second, which then takes the next number inside its own savepoint instead of failing.
+    second, which then takes the next number inside its own savepoint instead of failing. Two
+    submits of one form at the same moment carry the same submission key: its unique index makes
+    the second wait for the first and then refuses it, which is AlreadySubmitted, not a new number.
     """
     for _ in range(attempts):
         case.number = next_dispute_number(year)
@@ -299,9 +310,19 @@ def _insert_numbered(case: Case, year: int, attempts: int = 5) -> None:
             with savepoint():
                 db.session.add(case)
         except IntegrityError:
+            _check_first_submission(case.submission_key)
             continue
         return
     raise StaleCase(N_("Another dispute was registered at the same moment; please submit again."))
+
+
+def _check_first_submission(submission_key: str | None) -> None:
+    """Refuse a form whose one-time key already registered a dispute, naming that dispute."""
+    if not submission_key:
+        return
+    first = db.session.scalar(select(Case).where(Case.submission_key == submission_key))
+    if first is not None:
+        raise AlreadySubmitted(first)
 
 
 def register_dispute(
@@ -315,11 +336,16 @@ def register_dispute(
     received_at: datetime | None = None,
     origin: Case | None = None,
     address: str = "",
+    submission_key: str | None = None,
     at: datetime | None = None,
 ) -> Case:
-    """Open a dispute case at the village tier; parties are dicts of name, contact, role."""
+    """Open a dispute case at the village tier; parties are dicts of name, contact, role.
+
+    `submission_key` is the form's one-time key: a form already registered raises AlreadySubmitted
+    naming its dispute, also when both submits arrive at the same moment (the key is unique)."""
     if not perm.can_create_dispute(actor, village):
         raise Forbidden(N_("You may not register a dispute in this village."))
+    _check_first_submission(submission_key)
     content = _required(content, "content", N_("Describe the dispute."))
     if not category:
         raise InvalidInput(N_("Choose the type of dispute."), "category")
@@ -339,6 +365,7 @@ def register_dispute(
         content=content,
         address=address,
         tier="village",
+        submission_key=submission_key or None,
         parties=[
             Party(name=p["name"].strip(), contact=(p.get("contact") or "").strip(), role=(p.get("role") or "").strip())
             for p in named
@@ -352,13 +379,23 @@ def register_dispute(
 
 
 def convert_to_dispute(
-    order: Case, actor: User, *, expected_version: int | None = None, at: datetime | None = None, **fields
+    order: Case,
+    actor: User,
+    *,
+    expected_version: int | None = None,
+    submission_key: str | None = None,
+    at: datetime | None = None,
+    **fields,
 ) -> Case:
-    """Open a dispute case from a hotline order; each links to the other and the order's history says so."""
+    """Open a dispute case from a hotline order; each links to the other and the order's history says so.
+
+    A form sent twice names the dispute it registered (AlreadySubmitted), before its version is looked at:
+    the first submit changed the order, and a repeat is not a conflict with someone else."""
+    _check_first_submission(submission_key)
     t = _check("convert", order, actor, expected_version)
     fields.setdefault("village", order.village)
     fields.setdefault("address", order.address)
-    dispute = register_dispute(actor, source="12345工单", origin=order, at=at, **fields)
+    dispute = register_dispute(actor, source="12345工单", origin=order, submission_key=submission_key, at=at, **fields)
     order.updated_at = at or utcnow()  # bumps the version: two conversions at once conflict, not duplicate
     _apply(t, order, actor, "", at, dispute=dispute.number)
     return dispute

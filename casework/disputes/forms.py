@@ -1,5 +1,7 @@
 """The dispute registration form. It only parses input; whether a dispute may be registered is workflow.py's to say."""
 
+import secrets
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -7,6 +9,7 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
+    HiddenField,
     IntegerField,
     SelectField,
     StringField,
@@ -33,8 +36,16 @@ class PartyForm(Form):
             raise ValidationError(_l("Give the name of this party, or clear the row."))
 
 
+def new_submission_key() -> str:
+    """A form's one-time key, made when the form is shown: sent twice, it registers one dispute."""
+    return secrets.token_urlsafe(18)
+
+
 class DisputeForm(FlaskForm):
-    """登记: village, type, source, when received, address, summary and the parties."""
+    """登记: village, type, source, when received, address, summary and the parties.
+
+    The submission key is kept through every showing of the form (a refusal, another party row), so
+    that whichever submit comes first registers and any other is told which dispute it was."""
 
     village = SelectField(_l("Village"), coerce=int, validate_choice=False, validators=[Optional()])
     category = SelectField(_l("Dispute type"))
@@ -43,6 +54,9 @@ class DisputeForm(FlaskForm):
     address = StringField(_l("Address"), validators=[Length(max=200)])
     content = TextAreaField(_l("Summary of the dispute"))
     parties = FieldList(FormField(PartyForm), min_entries=2, max_entries=MAX_PARTIES)
+    submission_key = HiddenField(
+        default=new_submission_key, validators=[Length(max=40, message=_l("This form cannot be sent; open it again."))]
+    )
 
     def can_add_party(self) -> bool:
         return len(self.parties.entries) < MAX_PARTIES

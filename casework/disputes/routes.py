@@ -97,6 +97,7 @@ def _fields(form: forms.DisputeForm) -> dict:
         content=form.content.data,
         address=(form.address.data or "").strip(),
         received_at=_utc(form.received_at.data),
+        submission_key=form.submission_key.data or None,
         parties=[{k: p[k] for k in ("name", "contact", "role")} for p in form.parties.data],
     )
 
@@ -156,9 +157,12 @@ def _fill_choices(form: forms.DisputeForm) -> None:
 
 
 def _render(form, order: Case | None = None, refusal: workflow.WorkflowError | None = None, status: int = 200):
-    """The form with every typed value; a refusal's message goes next to its field, or above the form."""
-    general, party_errors = [], []
-    if refusal is not None:
+    """The form with every typed value; a refusal's message goes next to its field, or above the form.
+
+    A form sent before is shown with the dispute it registered (`already`), linked where the user may see it."""
+    general, party_errors = list(form.submission_key.errors), []
+    already = refusal if isinstance(refusal, workflow.AlreadySubmitted) else None
+    if refusal is not None and already is None:
         field = getattr(form, refusal.field, None) if refusal.field else None
         if refusal.field == "parties":
             party_errors.append(refusal.text())
@@ -167,5 +171,10 @@ def _render(form, order: Case | None = None, refusal: workflow.WorkflowError | N
         else:
             general.append(refusal.text())
     return render_template(
-        "disputes/form.html", form=form, order=order, general_errors=general, party_errors=party_errors
+        "disputes/form.html",
+        form=form,
+        order=order,
+        general_errors=general,
+        party_errors=party_errors,
+        already=already,
     ), status

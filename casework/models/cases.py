@@ -101,6 +101,9 @@ class Case(db.Model):
     performance_deadline: Mapped[date | None] = mapped_column(Date)
     failure_route: Mapped[str | None] = mapped_column(String(200))  # 告知的仲裁/行政/诉讼途径
     origin_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    # The registering form's one-time key: a second submit of the same form (a double tap) finds this
+    # case instead of registering another. Unique, so two submits at the same moment cannot both insert.
+    submission_key: Mapped[str | None] = mapped_column(String(40), unique=True, index=True)
 
     village: Mapped[Village | None] = relationship()
     assignee: Mapped[User | None] = relationship()
