@@ -26,6 +26,9 @@ class Config:
     TIMEZONE = _env("TIMEZONE", "Asia/Shanghai")
     TOWNSHIP_NAME = _env("TOWNSHIP_NAME", "示范镇")
     INBOX_DIR = _env("INBOX_DIR", str(INSTANCE_DIR / "inbox"))
+    EXPORT_DIR = _env("EXPORT_DIR", str(INSTANCE_DIR / "exports"))  # last month's statistics, saved monthly
+    MONTHLY_EXPORT_DAY = int(_env("MONTHLY_EXPORT_DAY", "2"))  # day of the month the files are saved
+    MONTHLY_EXPORT_TIME = _env("MONTHLY_EXPORT_TIME", "06:00")  # local time that day
     FEED_URL = _env("FEED_URL")
     FEED_TOKEN = _env("FEED_TOKEN")
     FEED_TIMEOUT = float(_env("FEED_TIMEOUT", "10"))  # seconds per request to the platform

@@ -5,6 +5,8 @@ The intake runs at CASEWORK_POLL_TIMES (local time, CASEWORK_TIMEZONE). Where th
 - `flask --app wsgi scheduler`: a BlockingScheduler as its own process, beside web workers that run
   with CASEWORK_SCHEDULER=off.
 Either way each slot runs once: intake_run claims the slot's key in the database before it fetches.
+Beside the intake: on MONTHLY_EXPORT_DAY at MONTHLY_EXPORT_TIME, last month's statistics are saved in
+every format into CASEWORK_EXPORT_DIR (casework/stats/archive.py); a missed month is saved at start-up.
 One intake runs at a time: a slot that comes while another run is running (the dispatcher's "fetch
 now", say) waits for it to finish, then runs; "fetch now" pressed while a run is running starts none.
 """
@@ -30,11 +32,14 @@ from sqlalchemy import select
 from .extensions import db
 from .intake.run import intake_run, running_run
 from .models import IntakeRun
+from .stats.archive import archive_last_month
 
 log = logging.getLogger(__name__)
 
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 30 * 60}
 CATCH_UP_JOB = "intake-catch-up"
+ARCHIVE_JOB = "stats-monthly-archive"
+ARCHIVE_CATCH_UP_JOB = "stats-archive-catch-up"
 
 _embedded: BackgroundScheduler | None = None
 _embedded_lock = threading.Lock()
@@ -98,7 +103,8 @@ def next_slots(app: Flask, now: datetime, count: int = 4) -> list[datetime]:
 
 
 def declare_jobs(scheduler, app: Flask) -> None:
-    """Every periodic job Casework has, with stable ids (one cron job per poll time)."""
+    """Every periodic job Casework has, with stable ids (one cron job per poll time, and the monthly
+    statistics archive when CASEWORK_EXPORT_DIR is set)."""
     for (ident, trigger), at in zip(triggers(app).items(), poll_times(app), strict=True):
         scheduler.add_job(
             scheduled_intake,
@@ -108,6 +114,27 @@ def declare_jobs(scheduler, app: Flask) -> None:
             name=f"intake at {at:%H:%M}",
             replace_existing=True,
         )
+    if app.config.get("EXPORT_DIR"):
+        scheduler.add_job(
+            monthly_archive,
+            archive_trigger(app),
+            args=[app],
+            id=ARCHIVE_JOB,
+            name="save last month's statistics",
+            replace_existing=True,
+        )
+
+
+def archive_trigger(app: Flask) -> CronTrigger:
+    at = time.fromisoformat(app.config["MONTHLY_EXPORT_TIME"])
+    day = int(app.config["MONTHLY_EXPORT_DAY"])
+    return CronTrigger(day=day, hour=at.hour, minute=at.minute, timezone=zone(app))
+
+
+def monthly_archive(app: Flask) -> list:
+    """The monthly job, and the start-up catch-up: last month's statistics files, when due and missing."""
+    with app.app_context():
+        return archive_last_month()
 
 
 def scheduled_intake(app: Flask, at: str) -> IntakeRun | None:
@@ -140,6 +167,8 @@ def build_scheduler(cls, app: Flask, with_catch_up: bool = True):
     declare_jobs(scheduler, app)
     if with_catch_up:
         scheduler.add_job(catch_up, args=[app], id=CATCH_UP_JOB, name="catch up a missed slot")
+        if app.config.get("EXPORT_DIR"):
+            scheduler.add_job(monthly_archive, args=[app], id=ARCHIVE_CATCH_UP_JOB, name="save a missed archive")
     return scheduler
 
 

@@ -33,6 +33,7 @@ def _config(url: str, tmp) -> dict:
         "SCHEDULER": "off",
         "BABEL_DEFAULT_LOCALE": "en",  # tests read English msgids; test_i18n checks the Chinese catalog
         "INBOX_DIR": str(tmp / "inbox"),
+        "EXPORT_DIR": str(tmp / "exports"),
         "SQLALCHEMY_ENGINE_OPTIONS": {},
     }
 
