@@ -165,13 +165,21 @@ def test_blank_lines_are_skipped_not_rejected(app, inbox):
 @pytest.mark.parametrize(
     ("name", "content", "why"),
     [
-        ("cols.csv", "编号X,时间X\n1,2\n".encode(), "required columns not found: 工单编号, 来电时间, 诉求内容"),
-        ("partial.csv", "工单编号,来电人\n1,张三\n".encode(), "required columns not found: 来电时间, 诉求内容"),
+        (
+            "cols.csv",
+            "编号X,时间X\n1,2\n".encode(),
+            "Required columns not found in the first 10 rows: 工单编号, 来电时间, 诉求内容",
+        ),
+        (
+            "partial.csv",
+            "工单编号,来电人\n1,张三\n".encode(),
+            "Required columns not found in the first 10 rows: 来电时间, 诉求内容",
+        ),
         ("bytes.csv", b"\xff\xfe\x00\x81\x30\xff\xff", "neither UTF-8 nor GBK/GB18030"),
-        ("fake.xlsx", b"this is not a workbook", "not a readable XLSX workbook"),
-        ("old.xls", b"\xd0\xcf\x11\xe0", "old Excel .xls format"),
-        ("notes.txt", b"hello", "not a CSV or XLSX export"),
-        ("empty.csv", b"", "required columns not found"),
+        ("fake.xlsx", b"this is not a workbook", "Not a readable XLSX workbook (BadZipFile)"),
+        ("old.xls", b"\xd0\xcf\x11\xe0", "An old Excel .xls file: open it in Excel, save it as an .xlsx workbook"),
+        ("notes.txt", b"hello", "Not a CSV or XLSX export (file type .txt)"),
+        ("empty.csv", b"", "Required columns not found"),
     ],
 )
 def test_an_unreadable_file_moves_to_rejected_with_the_reason(app, inbox, name, content, why):
@@ -180,6 +188,8 @@ def test_an_unreadable_file_moves_to_rejected_with_the_reason(app, inbox, name, 
     write_csv(inbox / "zz-good.csv", HEADER, rows(1))
     result = import_inbox(None)
     assert result.new == 1  # the other file still imports
+    with app.test_request_context():
+        assert [f.name for f in result.refused] == [name] and why in result.refused[0].text()
     assert (inbox / "rejected" / name).read_bytes() == content
     assert why in (inbox / "rejected" / f"{name}.error.txt").read_text(encoding="utf-8")
     assert not (inbox / name).exists()

@@ -2,23 +2,29 @@
 
 Each file is read whole (header found in its first rows, Chinese column names and their usual variants),
 ingested, committed, then moved to processed/<local date>/; a file that cannot be read at all moves to
-rejected/ beside <name>.error.txt saying why. Nothing in the inbox is ever deleted.
+rejected/ beside <name>.error.txt saying why and what to do (in the township's language and English, and
+on its last line as JSON, from which the rejected rows page shows it in the reader's language). Nothing in
+the inbox is ever deleted.
 """
 
 import csv
 import io
+import json
 import logging
 import zipfile
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import gettext, ngettext
 
 from ..extensions import db
 from ..models import IntakeRun, utcnow
-from .ingest import IngestResult, ingest
+from ..workflow import N_
+from .ingest import IngestResult, RefusedFile, ingest
+from .messages import IntakeProblem, in_default_locale, in_locale
 from .normalize import fold
 
 log = logging.getLogger(__name__)
@@ -41,10 +47,50 @@ HEADER_SEARCH_ROWS = 10  # exports often put a title line or two above the heade
 ENCODINGS = ("utf-8-sig", "gbk", "gb18030")
 SUFFIXES = (".csv", ".xlsx")
 _ALIASES = {fold(name).replace(" ", ""): key for key, names in COLUMNS.items() for name in names}
+NOTE = ".error.txt"
+
+OLD_XLS = N_("An old Excel .xls file: open it in Excel, save it as an .xlsx workbook and put that in the inbox again.")
+NOT_AN_EXPORT = N_(
+    "Not a CSV or XLSX export (file type %(suffix)s): export the orders from the platform as .xlsx or .csv "
+    "and put that file in the inbox."
+)
+NOT_XLSX = N_(
+    "Not a readable XLSX workbook (%(detail)s): download the export from the platform again, or open it in "
+    "Excel and save it as .xlsx, and put it in the inbox again."
+)
+DAMAGED = N_(
+    "The file is damaged and cannot be read (%(detail)s): download the export from the platform again and "
+    "put it in the inbox."
+)
+BAD_ENCODING = N_(
+    "The text is neither UTF-8 nor GBK/GB18030: open the file in Excel, save it as an .xlsx workbook and put "
+    "that in the inbox again."
+)
+NO_HEADER = N_(
+    "Required columns not found in the first %(rows)d rows: %(columns)s. Export the orders again with their "
+    "header row (the platform's column names) and put the file in the inbox."
+)
+NO_NOTE = N_("No note says why: open the file to see what is wrong with it.")
+NOTE_HEADING = N_("%(name)s could not be read (%(time)s); nothing of it was imported:")
 
 
-class Unreadable(Exception):
-    """The file as a whole cannot be read; the message says why (written to <name>.error.txt)."""
+class Unreadable(IntakeProblem):
+    """The file as a whole cannot be read; the message (a msgid) says why and what to do."""
+
+
+class FilesNotRead(IntakeProblem):
+    """Files of the inbox could not be read: for the run to report (they wait in rejected/ with their notes)."""
+
+    def __init__(self, refused: list[RefusedFile]):  # its sentence has a plural: see render()
+        super().__init__("", num=len(refused), names=", ".join(f.name for f in refused))
+
+    def render(self) -> str:
+        return ngettext(
+            "%(num)d file could not be read: %(names)s. See them under Rejected rows.",
+            "%(num)d files could not be read: %(names)s. See them under Rejected rows.",
+            self.params["num"],
+            names=self.params["names"],
+        )
 
 
 def import_inbox(run: IntakeRun | None) -> IngestResult:
@@ -74,8 +120,7 @@ def import_file(path: Path, run: IntakeRun | None, inbox: Path) -> IngestResult:
         rows = read_rows(path)
     except Unreadable as exc:
         log.warning("inbox: %s rejected: %s", path.name, exc)
-        _move_rejected(path, inbox, str(exc))
-        return IngestResult()
+        return IngestResult(refused=[_move_rejected(path, inbox, exc)])
     try:
         result = ingest(rows, run, path.name)
         db.session.commit()
@@ -95,15 +140,15 @@ def read_rows(path: Path) -> list[dict]:
     elif suffix == ".xlsx":
         table = _xlsx_rows(path)
     elif suffix == ".xls":
-        raise Unreadable("old Excel .xls format: save it as .xlsx or .csv and put it in the inbox again")
+        raise Unreadable(OLD_XLS)
     else:
-        raise Unreadable(f"not a CSV or XLSX export (file type {suffix or 'none'})")
+        raise Unreadable(NOT_AN_EXPORT, suffix=suffix or "-")
     try:
         return list(_records(table))
     except Unreadable:
         raise
     except Exception as exc:  # noqa: BLE001 - a damaged file is reported, whatever the parser raised
-        raise Unreadable(f"the file is damaged and cannot be read ({exc.__class__.__name__}: {exc})") from exc
+        raise Unreadable(DAMAGED, detail=f"{exc.__class__.__name__}: {exc}") from exc
 
 
 def _decode(data: bytes) -> str:
@@ -112,7 +157,7 @@ def _decode(data: bytes) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise Unreadable("the text is neither UTF-8 nor GBK/GB18030")
+    raise Unreadable(BAD_ENCODING)
 
 
 def _xlsx_rows(path: Path) -> Iterator[tuple]:
@@ -121,7 +166,7 @@ def _xlsx_rows(path: Path) -> Iterator[tuple]:
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise Unreadable(f"not a readable XLSX workbook ({exc.__class__.__name__})") from exc
+        raise Unreadable(NOT_XLSX, detail=exc.__class__.__name__) from exc
     try:
         yield from book.worksheets[0].iter_rows(values_only=True)
     finally:
@@ -152,7 +197,7 @@ def _find_header(it: Iterator) -> tuple[dict[int, str], int]:
             return columns, line
         best = columns if len(columns) > len(best) else best
     missing = [COLUMNS[key][0] for key in REQUIRED if key not in best.values()]
-    raise Unreadable("required columns not found: " + ", ".join(missing))
+    raise Unreadable(NO_HEADER, rows=HEADER_SEARCH_ROWS, columns=", ".join(missing))
 
 
 def _map_header(cells) -> dict[int, str]:
@@ -175,7 +220,7 @@ def _cell(value):
 
 
 def _local_today() -> str:
-    return datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date().isoformat()
+    return _local(utcnow()).date().isoformat()
 
 
 def _free_name(folder: Path, name: str) -> Path:
@@ -183,7 +228,7 @@ def _free_name(folder: Path, name: str) -> Path:
     target = folder / name
     stem, suffix = Path(name).stem, Path(name).suffix
     n = 1
-    while target.exists() or (folder / f"{target.name}.error.txt").exists():
+    while target.exists() or (folder / f"{target.name}{NOTE}").exists():
         target = folder / f"{stem}-{n}{suffix}"
         n += 1
     return target
@@ -196,9 +241,88 @@ def _move(path: Path, folder: Path) -> Path:
     return target
 
 
-def _move_rejected(path: Path, inbox: Path, reason: str) -> None:
+def _move_rejected(path: Path, inbox: Path, problem: Unreadable) -> RefusedFile:
+    """Move the file to rejected/ and write its note beside it: why and what to do, for the operator in the
+    township's language and in English, and on the last line as JSON for the rejected rows page."""
     target = _move(path, inbox / "rejected")
-    stamp = utcnow().astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime("%Y-%m-%d %H:%M")
-    (target.parent / f"{target.name}.error.txt").write_text(
-        f"{path.name} could not be imported ({stamp}):\n{reason}\n", encoding="utf-8"
-    )
+    now = utcnow()
+    note = _note_text(path.name, _local(now).strftime("%Y-%m-%d %H:%M"), problem)
+    record = {"file": path.name, "at": now.isoformat(), "reason": problem.message, "params": problem.params}
+    _note_of(target).write_text(f"{note}\n\n{json.dumps(record, ensure_ascii=False)}\n", encoding="utf-8")
+    return RefusedFile(path.name, problem.message, problem.params, now)
+
+
+def _note_text(name: str, stamp: str, problem: Unreadable) -> str:
+    """The heading and the reason in the default locale, then in English if that is another language."""
+
+    def render() -> str:
+        return gettext(NOTE_HEADING, name=name, time=stamp) + "\n" + problem.render()
+
+    return "\n\n".join(dict.fromkeys([in_default_locale(render), in_locale("en", render)]))
+
+
+def _local(moment: datetime) -> datetime:
+    return moment.astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
+
+
+# --- the files refused, for the rejected rows page -----------------------------------------------
+
+
+def refused_files(limit: int) -> tuple[list[RefusedFile], int]:
+    """The files in rejected/, newest first (at most `limit`, each with its note's reason and time), and
+    how many there are in all. Only the shown ones' notes are read."""
+    folder = Path(current_app.config["INBOX_DIR"]) / "rejected"
+    if not folder.is_dir():
+        return [], 0
+    files = [p for p in folder.iterdir() if p.is_file() and not p.name.endswith(NOTE) and p.name[:1] != "."]
+    files.sort(key=lambda p: (_refused_at(p), p.name), reverse=True)
+    return [_refused_file(p) for p in files[:limit]], len(files)
+
+
+def _note_of(path: Path) -> Path:
+    return path.with_name(path.name + NOTE)
+
+
+def _refused_at(path: Path) -> datetime:
+    """When the file was refused: its note was written then (a file keeps its own time when moved)."""
+    for candidate in (_note_of(path), path):
+        try:
+            return datetime.fromtimestamp(candidate.stat().st_mtime, UTC)
+        except OSError:  # no note, or taken away meanwhile
+            continue
+    return datetime.fromtimestamp(0, UTC)
+
+
+def _refused_file(path: Path) -> RefusedFile:
+    """The file and the reason its note gives: the JSON last line, or the text of a note written before
+    there was one; a file moved there with no note says so."""
+    try:
+        lines = _note_of(path).read_text(encoding="utf-8", errors="replace").strip().splitlines()
+    except OSError:
+        lines = []
+    at = _refused_at(path)
+    record = _record(lines[-1]) if lines else None
+    if record is not None:
+        return RefusedFile(path.name, record["reason"], record["params"], _time(record.get("at")) or at)
+    reason = " ".join(line.strip() for line in lines[1:]) or (lines[0] if lines else NO_NOTE)
+    return RefusedFile(path.name, reason, {}, at)
+
+
+def _record(line: str) -> dict | None:
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(record, dict) or not isinstance(record.get("reason"), str):
+        return None
+    params = record.get("params")
+    record["params"] = params if isinstance(params, dict) else {}
+    return record
+
+
+def _time(text) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
+    return moment if moment is not None and moment.tzinfo is not None else None

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import islice
 
+from flask_babel import gettext
 from sqlalchemy import column as sql_column
 from sqlalchemy import insert, select
 from sqlalchemy import table as sql_table
@@ -26,15 +27,35 @@ UNREADABLE_ROW = N_("The row holds a value that cannot be read; correct it and i
 BATCH = 1000
 
 
+@dataclass(frozen=True)
+class RefusedFile:
+    """An inbox file that could not be read at all, so none of its rows were: kept in rejected/ with why."""
+
+    name: str
+    reason: str  # an English msgid, or the text of a note written before reasons were msgids
+    params: dict = field(default_factory=dict)
+    at: datetime | None = None
+
+    def text(self) -> str:
+        """The reason, with what to do, in the reader's language (a note's values that do not fit its msgid,
+        e.g. edited by hand, show the msgid as it is rather than break the page)."""
+        try:
+            return gettext(self.reason, **self.params)
+        except (KeyError, TypeError, ValueError):
+            return self.reason
+
+
 @dataclass
 class IngestResult:
-    """What one ingest (or a whole run, by adding results) did with the rows it was given."""
+    """What one ingest (or a whole run, by adding results) did with the rows it was given, and the files
+    it could not read at all (`refused`: none of their rows is counted anywhere else)."""
 
     fetched: int = 0
     new: int = 0
     duplicates: int = 0
     rejected: int = 0
     case_ids: list[int] = field(default_factory=list, repr=False)
+    refused: list[RefusedFile] = field(default_factory=list)
 
     def __add__(self, other: "IngestResult") -> "IngestResult":
         return IngestResult(
@@ -43,6 +64,7 @@ class IngestResult:
             self.duplicates + other.duplicates,
             self.rejected + other.rejected,
             self.case_ids + other.case_ids,
+            self.refused + other.refused,
         )
 
 

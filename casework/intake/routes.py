@@ -9,11 +9,12 @@ from .. import permissions as perm
 from ..extensions import db
 from ..models import RejectedRow
 from ..workflow import WorkflowError
-from . import rejected
+from . import inbox, rejected
 from .forms import FIELD_LABELS, DismissForm, RejectedRowForm
 from .normalize import FIELDS
 
 bp = Blueprint("intake", __name__, url_prefix="/intake")
+REFUSED_FILES_SHOWN = 20  # the newest; the rest stay in the folder, counted
 
 
 @bp.before_request
@@ -32,12 +33,14 @@ def _row_or_404(row_id: int) -> RejectedRow:
 
 @bp.get("/rejected")
 def rejected_list():
-    """The open rows to correct or dismiss; with ?show=decided, those already dealt with, by whom and when."""
+    """The open rows to correct or dismiss, under the files that could not be read at all (first page);
+    with ?show=decided, the rows already dealt with, by whom and when."""
     after = request.args.get("after", type=int)
     decided = request.args.get("show") == "decided"
     limit = current_app.config["PAGE_SIZE"]
     rows = (rejected.decided_rows if decided else rejected.open_rows)(after if after and after < 2**31 else None, limit)
     older = rows[-1].id if len(rows) == limit else None
+    files, files_total = ([], 0) if decided or after else inbox.refused_files(REFUSED_FILES_SHOWN)
     return render_template(
         "intake/rejected.html",
         rows=rows,
@@ -47,6 +50,8 @@ def rejected_list():
         fields=FIELDS,
         labels=FIELD_LABELS,
         dismiss=DismissForm(),
+        refused_files=files,
+        refused_total=files_total,
     )
 
 
