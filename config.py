@@ -40,6 +40,7 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "UTC"
     LANGUAGES = ("zh_CN", "en")
     PAGE_SIZE = int(_env("PAGE_SIZE", "50"))
+    INTAKE_RUN_LIMIT_MINUTES = float(_env("INTAKE_RUN_LIMIT_MINUTES", "15"))  # a run still running then has died
     MAX_CONTENT_LENGTH = int(_env("MAX_CONTENT_LENGTH", str(2 * 1024 * 1024)))  # bytes a request may carry
     MY_CASES_LIMIT = int(_env("MY_CASES_LIMIT", "200"))  # a cadre's list: the most urgent this many
     WTF_CSRF_TIME_LIMIT = None  # a form left open all morning on a village phone still posts
@@ -93,6 +94,8 @@ class Config:
     )
     DEADLINE_DUE_DEFAULT = _env("DEADLINE_DUE_DEFAULT", "5wd")
     DUE_SOON_WORKING_DAYS = int(_env("DUE_SOON_WORKING_DAYS", "1"))  # the "yellow card"
+    # An order not yet dispatched is shown "acknowledge soon" this many minutes before its 签收 deadline.
+    ACK_DUE_SOON_MINUTES = float(_env("ACK_DUE_SOON_MINUTES", "30"))
     EXTENSION_MAX = int(_env("EXTENSION_MAX", "3"))  # 延期: times per case
     EXTENSION_MAX_DAYS = int(_env("EXTENSION_MAX_DAYS", "3"))  # working days per extension
     # For years chinesecalendar does not know yet (weekends only otherwise); ISO dates, also JSON lists.

@@ -87,6 +87,7 @@ def test_fetch_now_answers_while_the_run_is_still_at_the_platform(platform, disp
     assert platform.reached.wait(10) and not platform.answer.is_set()
     page = client.get(r.location).get_data(as_text=True)
     assert "Fetching new orders" in page and "data-run-running" in page and REFRESH in page
+    assert page.index(REFRESH) < page.index("</head>")  # the reload is the document's, in its head
 
 
 def test_the_runs_page_stops_reloading_and_shows_the_counts_once_the_run_is_done(platform, dispatcher, client):
