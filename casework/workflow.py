@@ -583,7 +583,7 @@ def resolve(
     at = at or utcnow()  # one moment for the change, a lapsed request and the history
     result = _required(result, "result", N_("Write what was done: the result is required."))
     if case.is_dispute:
-        _set_outcome(case, outcome, agreement_terms, performance_deadline, failure_route)
+        _set_outcome(case, outcome, agreement_terms, performance_deadline, failure_route, at)
     case.result = result
     case.resolved_at = at
     from .intake.outbox import enqueue_reply  # a hotline order's reply to the platform, same transaction
@@ -606,12 +606,19 @@ def _on_behalf(case: Case, actor: User) -> str | None:
     return case.assignee.name if case.assignee and case.assignee_id != actor.id else None
 
 
-def _set_outcome(case: Case, outcome: str | None, terms: str, deadline: date | None, route: str) -> None:
-    """Checks everything first, so that a refusal leaves the case untouched."""
+EARLY_PERFORMANCE = N_("The performance deadline cannot be earlier than the day the dispute is resolved (%(day)s).")
+
+
+def _set_outcome(case: Case, outcome: str | None, terms: str, deadline: date | None, route: str, at: datetime) -> None:
+    """Checks everything first, so that a refusal leaves the case untouched. An agreement's performance
+    deadline, if given, is on or after the (local) day of the resolution `at`."""
     if outcome not in OUTCOMES:
         raise InvalidInput(N_("Choose the outcome of the mediation."), "outcome")
     if outcome == "settled":
         terms = _required(terms, "agreement_terms", N_("Write the terms of the agreement."))
+        resolved_on = deadlines.calendar().local_date(at)
+        if deadline is not None and deadline < resolved_on:
+            raise InvalidInput(EARLY_PERFORMANCE, "performance_deadline", day=resolved_on.isoformat())
     elif outcome == "failed":
         route = _required(
             route, "failure_route", N_("Say which route (arbitration, administrative, court) the parties were told.")

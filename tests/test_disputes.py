@@ -1,13 +1,15 @@
-"""The dispute screens: registering a dispute, and converting a hotline order into one."""
+"""The dispute screens: registering a dispute, converting a hotline order into one, and settling one."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from casework import workflow
 from casework.extensions import db
 from casework.models import Case, utcnow
 from casework.workflow import STALE
+from tests.test_workflow import case_in
 
 
 @pytest.fixture
@@ -297,3 +299,55 @@ def test_a_received_time_out_of_range_is_refused_at_its_field(world, auth, clien
     assert "The received time must be a real moment and not in the future." in r.get_data(as_text=True)
     assert "两户因排水沟堵塞发生争执" in r.get_data(as_text=True)
     assert disputes() == []
+
+
+# --- settling: the agreement's performance deadline ---------------------------------------------
+
+RESOLVED_AT = datetime(2026, 11, 29, 16, 30, tzinfo=UTC)  # 2026-11-30 00:30 in the township
+
+
+def settles(case: Case, world, deadline: date):
+    return workflow.resolve(
+        case,
+        world.cadre1,
+        result="双方和解",
+        outcome="settled",
+        agreement_terms="赔偿500元",
+        performance_deadline=deadline,
+        at=RESOLVED_AT,
+    )
+
+
+def test_an_agreement_due_before_the_local_day_of_resolution_is_refused(world, make):
+    case = case_in(make, world, "dispute", "assigned")
+    with pytest.raises(workflow.InvalidInput) as refused:
+        settles(case, world, date(2026, 11, 29))
+    assert (refused.value.field, refused.value.params) == ("performance_deadline", {"day": "2026-11-30"})
+    assert (case.state, case.outcome) == ("assigned", None)
+
+
+def test_an_agreement_due_on_the_day_of_resolution_is_kept(world, make):
+    case = case_in(make, world, "dispute", "assigned")
+    settles(case, world, date(2026, 11, 30))
+    assert (case.state, case.performance_deadline) == ("resolved", date(2026, 11, 30))
+
+
+def test_a_past_performance_deadline_is_refused_on_the_case_page_with_the_typing_kept(
+    world, make, auth, client, english
+):
+    case = case_in(make, world, "dispute", "assigned", received_at=datetime(2026, 11, 29, 2, tzinfo=UTC))
+    auth.login(world.cadre1)
+    data = {
+        "resolve-result": "双方和解",
+        "resolve-outcome": "settled",
+        "resolve-agreement_terms": "赔偿500元",
+        "resolve-performance_deadline": "2020-01-01",
+        "resolve-version": case.version,
+    }
+    r = client.post(f"/cases/{case.id}/resolve", data=data)
+    page = r.get_data(as_text=True)
+    assert r.status_code == 422
+    assert "The performance deadline cannot be earlier than the day the dispute is resolved" in page
+    assert "赔偿500元" in page and "2020-01-01" in page
+    db.session.expire_all()
+    assert (case.state, case.performance_deadline) == ("assigned", None)
