@@ -176,6 +176,36 @@ def test_a_party_added_on_a_new_row_is_registered(world, auth, client):
     assert [p.role for p in case.parties] == ["申请人", "被申请人", "第三人"]
 
 
+def party_rows(count: int) -> dict:
+    rows = (("name", "当事人{i}"), ("contact", ""), ("role", "申请人"))
+    return {f"parties-{i}-{k}": v.format(i=i) for i in range(count) for k, v in rows}
+
+
+def test_more_party_rows_than_the_form_holds_are_refused_not_dropped(world, auth, client, english):
+    auth.login(world.dispatcher)
+    r = client.post("/disputes/new", data=dispute_form(world.v1, **party_rows(25)))
+    page = r.get_data(as_text=True)
+    assert r.status_code == 422
+    assert "At most 20 parties can be listed (25 rows were sent); name the others in the summary." in page
+    assert "当事人19" in page and "两户因排水沟堵塞发生争执" in page
+    assert disputes() == []
+
+
+def test_as_many_party_rows_as_the_form_holds_are_registered(world, auth, client):
+    auth.login(world.dispatcher)
+    assert client.post("/disputes/new", data=dispute_form(world.v1, **party_rows(20))).status_code == 302
+    assert len(disputes()[0].parties) == 20
+
+
+def test_a_party_row_is_refused_in_english_in_the_english_ui(world, auth, client, english):
+    auth.login(world.dispatcher)
+    bad_rows = {"parties-0-name": "张" * 41, "parties-1-role": "x"}
+    r = client.post("/disputes/new", data=dispute_form(world.v1, **bad_rows))
+    page = r.get_data(as_text=True)
+    assert r.status_code == 422
+    assert "Not a valid choice." in page and "Field cannot be longer than 40 characters." in page
+
+
 # --- convert a hotline order -------------------------------------------------------------------
 
 

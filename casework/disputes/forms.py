@@ -2,12 +2,12 @@
 
 import secrets
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateTimeLocalField,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     IntegerField,
@@ -15,6 +15,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.utils import unset_value
 from wtforms.validators import Length, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
@@ -24,8 +25,14 @@ MAX_PARTIES = 20
 LOCAL_TIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
 
 
-class PartyForm(Form):
-    """One 当事人 row; a row without a name is left out (blank spare rows are normal)."""
+class PartyForm(FlaskForm):
+    """One 当事人 row; a row without a name is left out (blank spare rows are normal).
+
+    A FlaskForm, not a plain wtforms Form, so that WTForms' own messages ("Not a valid choice.") come
+    in the reader's language as the rest of the form's do; the dispute form's token covers the row."""
+
+    class Meta:
+        csrf = False
 
     name = StringField(_l("Name"), validators=[Length(max=40)])
     contact = StringField(_l("Contact"), validators=[Length(max=60)], render_kw={"type": "tel"})
@@ -41,6 +48,17 @@ def new_submission_key() -> str:
     return secrets.token_urlsafe(18)
 
 
+class PartyRows(FieldList):
+    """The party rows. WTForms keeps the first `max_entries` rows sent and drops the rest unseen; this
+    counts the rows sent, so that validation refuses too many instead."""
+
+    rows_sent = 0
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        super().process(formdata, data, extra_filters)
+        self.rows_sent = len(set(self._extract_indices(self.name, formdata))) if formdata else len(self.entries)
+
+
 class DisputeForm(FlaskForm):
     """登记: village, type, source, when received, address, summary and the parties.
 
@@ -53,13 +71,23 @@ class DisputeForm(FlaskForm):
     received_at = DateTimeLocalField(_l("Received (local time)"), format=LOCAL_TIME_FORMATS, validators=[Optional()])
     address = StringField(_l("Address"), validators=[Length(max=200)])
     content = TextAreaField(_l("Summary of the dispute"))
-    parties = FieldList(FormField(PartyForm), min_entries=2, max_entries=MAX_PARTIES)
+    parties = PartyRows(FormField(PartyForm), min_entries=2, max_entries=MAX_PARTIES)
     submission_key = HiddenField(
         default=new_submission_key, validators=[Length(max=40, message=_l("This form cannot be sent; open it again."))]
     )
 
     def can_add_party(self) -> bool:
         return len(self.parties.entries) < MAX_PARTIES
+
+    def validate_parties(self, field: PartyRows) -> None:
+        if field.rows_sent > MAX_PARTIES:
+            raise ValidationError(
+                _(
+                    "At most %(max)d parties can be listed (%(sent)d rows were sent); name the others in the summary.",
+                    max=MAX_PARTIES,
+                    sent=field.rows_sent,
+                )
+            )
 
 
 class ConvertForm(DisputeForm):
