@@ -7,6 +7,7 @@ The intake runs at CASEWORK_POLL_TIMES (local time, CASEWORK_TIMEZONE). Where th
 Either way each slot runs once: intake_run claims the slot's key in the database before it fetches.
 Beside the intake: on MONTHLY_EXPORT_DAY at MONTHLY_EXPORT_TIME, last month's statistics are saved in
 every format into CASEWORK_EXPORT_DIR (casework/stats/archive.py); a missed month is saved at start-up.
+At start-up the dashboard's closed months are counted and kept (stats_snapshots) in the background.
 One intake runs at a time: a slot that comes while another run is running (the dispatcher's "fetch
 now", say) waits for it to finish, then runs; "fetch now" pressed while a run is running starts none.
 """
@@ -33,6 +34,7 @@ from .extensions import db
 from .intake.run import intake_run, running_run
 from .models import IntakeRun
 from .stats.archive import archive_last_month
+from .stats.dashboard import dashboard
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,7 @@ JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 30 *
 CATCH_UP_JOB = "intake-catch-up"
 ARCHIVE_JOB = "stats-monthly-archive"
 ARCHIVE_CATCH_UP_JOB = "stats-archive-catch-up"
+DASHBOARD_JOB = "stats-dashboard-months"
 
 _embedded: BackgroundScheduler | None = None
 _embedded_lock = threading.Lock()
@@ -169,7 +172,16 @@ def build_scheduler(cls, app: Flask, with_catch_up: bool = True):
         scheduler.add_job(catch_up, args=[app], id=CATCH_UP_JOB, name="catch up a missed slot")
         if app.config.get("EXPORT_DIR"):
             scheduler.add_job(monthly_archive, args=[app], id=ARCHIVE_CATCH_UP_JOB, name="save a missed archive")
+        scheduler.add_job(keep_dashboard_months, args=[app], id=DASHBOARD_JOB, name="count the dashboard's months")
     return scheduler
+
+
+def keep_dashboard_months(app: Flask) -> None:
+    """At start-up: count and keep the closed months the leaders' dashboard shows (after an upgrade that
+    changed how figures are counted, every month is counted again), so that its first view is quick."""
+    with app.app_context():
+        dashboard()
+        db.session.remove()
 
 
 # --- where the jobs run --------------------------------------------------------------------------

@@ -333,3 +333,13 @@ def test_without_an_export_dir_no_archive_job_is_declared(app):
     app.config["EXPORT_DIR"] = ""
     scheduler = jobs.build_scheduler(BackgroundScheduler, app)
     assert not {jobs.ARCHIVE_JOB, jobs.ARCHIVE_CATCH_UP_JOB} & {job.id for job in scheduler.get_jobs()}
+
+
+def test_at_start_up_the_dashboards_closed_months_are_counted_and_kept(app, world):
+    from casework.models import StatsSnapshot
+
+    scheduler = jobs.build_scheduler(BackgroundScheduler, app)
+    assert jobs.DASHBOARD_JOB in {job.id for job in scheduler.get_jobs()}
+    jobs.keep_dashboard_months(app)
+    kept = db.session.scalars(select(StatsSnapshot.what).distinct())
+    assert set(kept) == {"dashboard-overview", "dashboard-flows"}
