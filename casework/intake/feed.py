@@ -17,7 +17,9 @@ from flask import current_app
 
 from ..extensions import db
 from ..models import IntakeRun, IntakeState, utcnow
+from ..workflow import N_
 from .ingest import IngestResult, ingest
+from .messages import IntakeProblem
 from .normalize import FIELDS
 
 log = logging.getLogger(__name__)
@@ -28,11 +30,22 @@ MAX_PAGES = 10_000  # a platform that never says "no more" cannot keep a run goi
 TICKET_FIELDS = FIELDS  # a ticket carries the canonical fields of an export row (docs/feed.md)
 
 
-class FeedError(Exception):
-    """The platform could not be reached or answered badly. `status` is the HTTP status, if any."""
+# What went wrong with the platform, as a run records it. The English keeps the words the log and
+# docs/feed.md have always used; each language places the request and the technical detail as it reads.
+CANNOT_REACH = N_("%(request)s: cannot reach the platform (%(detail)s)")
+HTTP_STATUS = N_("%(request)s: the platform answered HTTP %(code)d")
+NOT_JSON = N_("%(request)s: the platform's answer is not valid JSON")
+NOT_A_PAGE = N_("%(request)s: the answer is not a page of tickets")
+BAD_NEXT = N_("%(request)s: 'next' is neither a cursor nor null")
+TICKETS = "GET /tickets"
 
-    def __init__(self, message: str, status: int | None = None):
-        super().__init__(message)
+
+class FeedError(IntakeProblem):
+    """The platform could not be reached or answered badly: a msgid with the request and its detail
+    (messages.IntakeProblem: str() for the log, text() to store). `status` is the HTTP status, if any."""
+
+    def __init__(self, message: str, status: int | None = None, **params):
+        super().__init__(message, **params)
         self.status = status
 
 
@@ -73,13 +86,13 @@ class FeedClient:
             with urlopen(request, timeout=self.timeout) as response:
                 raw = response.read()
         except HTTPError as exc:
-            raise FeedError(f"{where}: the platform answered HTTP {exc.code}", exc.code) from exc
+            raise FeedError(HTTP_STATUS, exc.code, request=where, code=exc.code) from exc
         except (OSError, http.client.HTTPException) as exc:  # refused, timed out, reset, DNS, cut short
-            raise FeedError(f"{where}: cannot reach the platform ({getattr(exc, 'reason', exc)})") from exc
+            raise FeedError(CANNOT_REACH, request=where, detail=str(getattr(exc, "reason", exc))) from exc
         try:
             return json.loads(raw.decode("utf-8"))
         except ValueError as exc:  # UnicodeDecodeError is a ValueError too
-            raise FeedError(f"{where}: the platform's answer is not valid JSON") from exc
+            raise FeedError(NOT_JSON, request=where) from exc
 
 
 def feed_client() -> FeedClient | None:
@@ -95,10 +108,10 @@ def fetch_page(client: FeedClient, since: str, limit: int) -> Page:
     body = client.get("/tickets?" + urlencode({"since": since, "limit": limit}))
     tickets = body.get("tickets") if isinstance(body, dict) else None
     if not isinstance(tickets, list) or not all(isinstance(t, dict) for t in tickets):
-        raise FeedError("GET /tickets: the answer is not a page of tickets")
+        raise FeedError(NOT_A_PAGE, request=TICKETS)
     cursor = body.get("next")
     if cursor is not None and (isinstance(cursor, bool) or not isinstance(cursor, str | int)):
-        raise FeedError("GET /tickets: 'next' is neither a cursor nor null")
+        raise FeedError(BAD_NEXT, request=TICKETS)
     return Page(tickets, None if cursor is None else str(cursor))
 
 

@@ -15,6 +15,11 @@ from collections.abc import Callable
 from flask import current_app
 from flask_babel import force_locale, gettext
 
+from ..workflow import N_
+
+# A run's error has a line for each step that failed, named as the runs page has always shown it.
+STEP_ERRORS = {"inbox": N_("inbox: %(error)s"), "feed": N_("feed: %(error)s"), "replies": N_("replies: %(error)s")}
+
 
 def in_locale(locale: str, render: Callable[[], str]) -> str:
     """What `render` (a gettext or ngettext call) says in `locale`."""
@@ -25,6 +30,12 @@ def in_locale(locale: str, render: Callable[[], str]) -> str:
 def in_default_locale(render: Callable[[], str]) -> str:
     """What `render` says in the configured default locale: the sentence to store (see the module's note)."""
     return in_locale(current_app.config["BABEL_DEFAULT_LOCALE"], render)
+
+
+def step_error(step: str, error: Callable[[], str] | str) -> str:
+    """One line of a run's error, to store, in the default locale: the step, then what `error` (a render,
+    or a technical text kept as it is) says."""
+    return in_default_locale(lambda: gettext(STEP_ERRORS[step], error=error() if callable(error) else error))
 
 
 class IntakeProblem(Exception):

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import delete, func, select, update
 
 from .. import permissions as perm
@@ -30,7 +31,28 @@ log = logging.getLogger(__name__)
 class SendResult:
     sent: int = 0
     failed: int = 0
-    error: str | None = None
+    error: str | None = None  # the last failure, as stored on its reply
+    last_failure: feed.FeedError | None = None
+
+    def not_delivered(self) -> "RepliesNotDelivered | None":
+        """What the run reports when replies were not delivered (raise it), or None."""
+        return RepliesNotDelivered(self.failed, self.last_failure) if self.failed and self.last_failure else None
+
+
+class RepliesNotDelivered(feed.FeedError):
+    """Replies the platform did not take in this run: how many, and the last error."""
+
+    def __init__(self, failed: int, last: feed.FeedError):  # its sentence has a plural: see render()
+        super().__init__("", num=failed)
+        self.last = last
+
+    def render(self) -> str:
+        return ngettext(
+            "%(num)d reply not delivered; last error: %(error)s",
+            "%(num)d replies not delivered; last error: %(error)s",
+            self.params["num"],
+            error=self.last.render(),
+        )
 
 
 def withdraw_unsent(case: Case) -> int:
@@ -108,13 +130,15 @@ def _record_delivery(reply: Reply, run: IntakeRun | None, result: SendResult) ->
     result.sent += 1
 
 
-def _record_failure(reply: Reply, exc: Exception, result: SendResult) -> None:
+def _record_failure(reply: Reply, exc: feed.FeedError, result: SendResult) -> None:
+    """The attempt and its error are kept on the reply, in the township's language (messages.py says why
+    stored, not translated when shown); the log has it in English."""
     log.warning("reply for %s not delivered: %s", reply.order_no, exc)
     reply.attempts += 1
-    reply.last_attempt_at, reply.last_error = utcnow(), str(exc)
+    reply.last_attempt_at, reply.last_error = utcnow(), exc.text()
     db.session.commit()
     result.failed += 1
-    result.error = str(exc)
+    result.error, result.last_failure = reply.last_error, exc
 
 
 # --- by hand, without a feed ---------------------------------------------------------------------
