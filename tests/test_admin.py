@@ -433,6 +433,41 @@ def test_a_garbled_choice_is_422_not_500(world, as_admin):
     assert r.status_code == 422
 
 
+@pytest.mark.parametrize(
+    ("url", "data"),
+    [
+        ("/admin/villages/new", {"district": 999}),
+        ("/admin/villages/new", {"default_cadre": 999}),
+        ("/admin/villages/{v1}", {"district": 999}),
+        ("/admin/villages/{v1}", {"default_cadre": 999}),
+        ("/admin/districts/new", {"mediator": 999}),
+        ("/admin/districts/{north}", {"mediator": 999}),
+        ("/admin/districts/{north}", {"mediator": 10**20}),
+        ("/admin/users/new", {"username": "zhou", "role": "cadre", "password": GOOD_PW, "villages": [999]}),
+        ("/admin/users/{cadre1}", {"role": "cadre", "active": "y", "villages": ["{v1}", 999]}),
+    ],
+    ids=lambda value: value if isinstance(value, str) else "-".join(value),
+)
+def test_a_choice_that_names_nothing_is_refused_at_its_field_with_the_typing_kept(world, as_admin, url, data):
+    ids = {"v1": world.v1.id, "north": world.north.id, "cadre1": world.cadre1.id}
+    if "villages" in data:
+        data = data | {"villages": [str(v).format(**ids) for v in data["villages"]]}
+    r = as_admin.post(url.format(**ids), data=data | {"name": "新写的名字"})
+    page = r.get_data(as_text=True)
+    assert r.status_code == 422
+    assert "This choice is not in the list; choose again." in page
+    assert 'value="新写的名字"' in page
+    db.session.expire_all()
+    names = {name for model in (User, Village, District) for name in db.session.scalars(select(model.name))}
+    assert "新写的名字" not in names
+
+
+def test_after_an_unknown_default_cadre_a_new_villages_form_sends_none(world, as_admin):
+    """A new village offers no cadre (the choice is a hidden field): the next submit must not repeat the 999."""
+    page = as_admin.post("/admin/villages/new", data={"name": "五星村", "default_cadre": 999}).get_data(as_text=True)
+    assert '<input type="hidden" name="default_cadre" value="0">' in page
+
+
 def test_deactivating_from_the_screen_warns_about_what_is_left(world, auth, client, make):
     make.order(world.v2, state="assigned", assignee=world.cadre2)
     auth.login(world.admin)

@@ -18,6 +18,7 @@ from . import forms
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 NONE = (0, "—")
+NOT_LISTED = workflow.N_("This choice is not in the list; choose again.")
 
 
 @bp.before_request
@@ -34,8 +35,14 @@ def _get_or_404(model, id_: int):
     return (db.session.get(model, id_) if row_id(id_) else None) or abort(404)
 
 
-def _by_id(model, id_: int | None):
-    return db.session.get(model, id_) if row_id(id_) else None
+def _chosen(model, id_: int | None, field: str):
+    """The row chosen in a select, None for "—" (0); an id that names no row is refused at its field."""
+    if not id_:
+        return None
+    row = db.session.get(model, id_) if row_id(id_) else None
+    if row is None:
+        raise workflow.InvalidInput(NOT_LISTED, field)
+    return row
 
 
 def _submit(form, render: Callable, action: Callable, done: str):
@@ -79,8 +86,13 @@ def _villages() -> list[Village]:
 
 
 def _chosen_villages(form) -> list[Village]:
-    ids = row_ids(form.villages.data)
-    return list(db.session.scalars(select(Village).where(Village.id.in_(ids)).order_by(Village.name))) if ids else []
+    """The villages ticked; an id that names no village is refused, never dropped unseen."""
+    ticked = set(form.villages.data or ())
+    ids = row_ids(ticked)
+    villages = list(db.session.scalars(select(Village).where(Village.id.in_(ids)).order_by(Village.name)))
+    if len(villages) != len(ticked):
+        raise workflow.InvalidInput(NOT_LISTED, "villages")
+    return villages
 
 
 def _with_villages(form):
@@ -210,8 +222,8 @@ def new_village():
             current_user,
             name=form.name.data,
             aliases=form.aliases.data,
-            district=_by_id(District, form.district.data),
-            default_cadre=_by_id(User, form.default_cadre.data),
+            district=_chosen(District, form.district.data, "district"),
+            default_cadre=_chosen(User, form.default_cadre.data, "default_cadre"),
         )
         return [("success", _("Created the village %(name)s.", name=village.name))]
 
@@ -228,8 +240,8 @@ def edit_village(village_id: int):
             village,
             name=form.name.data,
             aliases=form.aliases.data,
-            district=_by_id(District, form.district.data),
-            default_cadre=_by_id(User, form.default_cadre.data),
+            district=_chosen(District, form.district.data, "district"),
+            default_cadre=_chosen(User, form.default_cadre.data, "default_cadre"),
         )
         return [("success", _("Saved the village %(name)s.", name=village.name))]
 
@@ -271,7 +283,9 @@ def _render_district(district: District | None):
 @bp.route("/districts/new", methods=["GET", "POST"])
 def new_district():
     def create(form):
-        district = people.create_district(current_user, name=form.name.data, mediator=_by_id(User, form.mediator.data))
+        district = people.create_district(
+            current_user, name=form.name.data, mediator=_chosen(User, form.mediator.data, "mediator")
+        )
         return [("success", _("Created the district %(name)s.", name=district.name))]
 
     return _submit(_district_form(None), _render_district(None), create, url_for("admin.districts"))
@@ -282,7 +296,9 @@ def edit_district(district_id: int):
     district = _get_or_404(District, district_id)
 
     def update(form):
-        people.update_district(current_user, district, name=form.name.data, mediator=_by_id(User, form.mediator.data))
+        people.update_district(
+            current_user, district, name=form.name.data, mediator=_chosen(User, form.mediator.data, "mediator")
+        )
         return [("success", _("Saved the district %(name)s.", name=district.name))]
 
     return _submit(_district_form(district), _render_district(district), update, url_for("admin.districts"))
