@@ -6,7 +6,7 @@ after the local day of receipt; a deadline of N hours is N elapsed hours after r
 off, corrected by CALENDAR_EXTRA_HOLIDAYS / CALENDAR_EXTRA_WORKDAYS, and the log says so once per year.
 The overrides apply to every year, so an operator can also correct a known year.
 
-Due-soon and overdue are worked out when read (due_state), never stored.
+Due-soon and overdue are worked out when read (due_state, and ack_state for the acknowledgement), never stored.
 """
 
 import logging
@@ -124,6 +124,7 @@ class Rules:
         self.due_by_type = {k: Rule.parse(v) for k, v in config["DEADLINE_DUE_BY_TYPE"].items()}
         self.due_default = Rule.parse(config["DEADLINE_DUE_DEFAULT"])
         self.due_soon_days = int(config["DUE_SOON_WORKING_DAYS"])
+        self.ack_due_soon = timedelta(minutes=float(config["ACK_DUE_SOON_MINUTES"]))
         self.calendar = WorkCalendar(
             ZoneInfo(config["TIMEZONE"]), config["CALENDAR_EXTRA_HOLIDAYS"], config["CALENDAR_EXTRA_WORKDAYS"]
         )
@@ -183,3 +184,20 @@ def due_state(case, now: datetime | None = None) -> str:
         return "overdue"
     r = rules()
     return "due-soon" if now >= r.calendar.shift(case.due_at, -r.due_soon_days) else "on-time"
+
+
+def awaiting_acknowledgement(case) -> bool:
+    """An order waiting for its first dispatch (签收, what 响应率 counts) against an acknowledgement deadline.
+    A returned order was acknowledged when it was first dispatched: it waits for no acknowledgement."""
+    return case.state == "received" and case.acknowledged_at is None and case.ack_due_at is not None
+
+
+def ack_state(case, now: datetime | None = None) -> str:
+    """For an order awaiting acknowledgement: 'overdue' after ack_due_at, 'due-soon' within ACK_DUE_SOON_MINUTES
+    before it, else 'on-time'; 'none' for any other case."""
+    if not awaiting_acknowledgement(case):
+        return "none"
+    now = now or utcnow()
+    if now > case.ack_due_at:
+        return "overdue"
+    return "due-soon" if now >= case.ack_due_at - rules().ack_due_soon else "on-time"

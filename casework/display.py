@@ -4,7 +4,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import get_locale, ngettext
+from flask_babel import get_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 
 from . import deadlines, permissions, workflow
@@ -91,9 +91,40 @@ def time_left(case: Case, now: datetime | None = None) -> str:
     text = (ngettext("%(num)d day", "%(num)d days", days) + " " if days else "") + ngettext(
         "%(num)d hour", "%(num)d hours", hours
     )
-    from flask_babel import gettext as _
+    return gettext("%(t)s left", t=text) if delta.total_seconds() >= 0 else gettext("%(t)s overdue", t=text)
 
-    return _("%(t)s left", t=text) if delta.total_seconds() >= 0 else _("%(t)s overdue", t=text)
+
+def ack_state_of(case: Case, now: datetime | None = None) -> str:
+    """The acknowledgement (签收) deadline's state: 'overdue', 'due-soon', 'on-time' or 'none' (deadlines.ack_state)."""
+    return deadlines.ack_state(case, now)
+
+
+def ack_left(case: Case, now: datetime | None = None) -> str:
+    """'Acknowledge within 25 minutes' / 'Acknowledgement 1 hour 5 minutes overdue'; '' when none is awaited."""
+    if deadlines.ack_state(case, now) == "none":
+        return ""
+    delta = case.ack_due_at - (now or utcnow())
+    text = _span_in_minutes(abs(delta).total_seconds())
+    if delta.total_seconds() >= 0:
+        return gettext("Acknowledge within %(t)s", t=text)
+    return gettext("Acknowledgement %(t)s overdue", t=text)
+
+
+def _span_in_minutes(seconds: float) -> str:
+    """Days and hours, or hours and minutes under a day, or minutes under an hour: as precise as it matters."""
+    minutes = int(seconds // 60)
+    (days, hours), minutes = divmod(minutes // 60, 24), minutes % 60
+    if days:
+        parts = [ngettext("%(num)d day", "%(num)d days", days)] + ([_hours(hours)] if hours else [])
+    elif hours:
+        parts = [_hours(hours)] + ([ngettext("%(num)d minute", "%(num)d minutes", minutes)] if minutes else [])
+    else:
+        parts = [ngettext("%(num)d minute", "%(num)d minutes", minutes)]
+    return " ".join(parts)
+
+
+def _hours(hours: int) -> str:
+    return ngettext("%(num)d hour", "%(num)d hours", hours)
 
 
 def init_app(app) -> None:
@@ -104,6 +135,8 @@ def init_app(app) -> None:
         allowed_actions=workflow.allowed_actions,
         urgency_of=urgency_of,
         time_left=time_left,
+        ack_state_of=ack_state_of,
+        ack_left=ack_left,
         STATE_LABELS=STATE_LABELS,
         KIND_LABELS=KIND_LABELS,
         TIER_LABELS=TIER_LABELS,

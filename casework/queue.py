@@ -1,13 +1,16 @@
 """The lists people work from: the dispatcher's queue and a cadre's own cases.
 
-Keyset pagination on (received_at, id), newest first, so page 20,000 costs what page 1 does.
+Keyset pagination, so page 20,000 costs what page 1 does. A list is one or more parts shown one after the
+other, each in its own indexed order: the new orders (待派单) first those awaiting acknowledgement, the one
+due soonest first (ack_due_at, id), then the other new cases newest first; every other view is one part,
+newest received first (received_at, id). A cursor names its part and its row's key in that part's order.
 """
 
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, bindparam, func, select, tuple_
+from sqlalchemy import and_, bindparam, func, or_, select, true, tuple_
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import joinedload
 
@@ -15,6 +18,9 @@ from . import permissions
 from .extensions import db
 from .intake.normalize import fold
 from .models import STATES, Case, UTCDateTime, utcnow
+
+# An order waiting for its first dispatch against a deadline (deadlines.awaiting_acknowledgement, in SQL).
+AWAITING_ACK = and_(Case.state == "received", Case.acknowledged_at.is_(None), Case.ack_due_at.is_not(None))
 
 
 @dataclass
@@ -24,30 +30,72 @@ class QueueFilter:
     village_id: int | None = None
     category: str | None = None
     overdue: bool = False
+    ack_overdue: bool = False  # 签收超时: awaiting acknowledgement past its deadline
     q: str = ""
+
+    @property
+    def by_acknowledgement(self) -> bool:
+        """New cases are listed by acknowledgement deadline, the most pressing first."""
+        return self.state == "received" or self.ack_overdue
 
 
 @dataclass
 class Page:
     cases: list[Case]
-    newer: str | None = None  # cursor for the page before (newer cases)
-    older: str | None = None  # cursor for the page after (older cases)
+    newer: str | None = None  # cursor for the page before (newer cases, or due sooner)
+    older: str | None = None  # cursor for the page after (older cases, or due later)
     extra: dict = field(default_factory=dict)
 
 
-def encode_cursor(case: Case) -> str:
-    return f"{case.received_at.timestamp():.6f}_{case.id}"
+@dataclass(frozen=True)
+class Part:
+    """A part of a list: the cases it holds, in the order of (`column`, id), and its cursors' tag."""
+
+    tag: str
+    where: object
+    column: object
+    descending: bool
+
+    def key_of(self, case: Case) -> datetime:
+        return getattr(case, self.column.key)
+
+    def order(self, backwards: bool = False) -> tuple:
+        descending = self.descending != backwards
+        return (self.column.desc(), Case.id.desc()) if descending else (self.column, Case.id)
+
+    def beyond(self, cursor: tuple[datetime, int], backwards: bool = False):
+        """The cases that come after the cursor in this part's order (before it, backwards)."""
+        key, at = tuple_(self.column, Case.id), _key(cursor)
+        return key < at if self.descending != backwards else key > at
 
 
-def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
+NEWEST_FIRST = Part("", true(), Case.received_at, descending=True)
+ACK_DUE_FIRST = Part("a", AWAITING_ACK, Case.ack_due_at, descending=False)
+NEW_NOT_AWAITING = Part("", or_(Case.acknowledged_at.is_not(None), Case.ack_due_at.is_(None)), Case.received_at, True)
+
+
+def parts_of(f: QueueFilter) -> tuple[Part, ...]:
+    if f.ack_overdue:
+        return (ACK_DUE_FIRST,)
+    return (ACK_DUE_FIRST, NEW_NOT_AWAITING) if f.by_acknowledgement else (NEWEST_FIRST,)
+
+
+def encode_cursor(case: Case, part: Part = NEWEST_FIRST) -> str:
+    return f"{part.tag}{part.key_of(case).timestamp():.6f}_{case.id}"
+
+
+def decode_cursor(cursor: str | None, parts: tuple[Part, ...] = (NEWEST_FIRST,)):
+    """(index of the cursor's part, (key, id)), or None for no cursor or a damaged one."""
     if not cursor:
         return None
+    tag = cursor[:1] if cursor[:1].isalpha() else ""
+    index = next((i for i, part in enumerate(parts) if part.tag == tag), None)
     try:
-        stamp, case_id = cursor.split("_", 1)
+        stamp, case_id = cursor[len(tag) :].split("_", 1)
         at, case_id = datetime.fromtimestamp(float(stamp), UTC), int(case_id)
     except (ValueError, OverflowError, OSError):
         return None  # a damaged link shows the first page rather than an error
-    return (at, case_id) if 0 <= case_id < 2**31 else None
+    return (index, (at, case_id)) if index is not None and 0 <= case_id < 2**31 else None
 
 
 def _filtered(user, f: QueueFilter, now: datetime):
@@ -62,6 +110,8 @@ def _filtered(user, f: QueueFilter, now: datetime):
         stmt = stmt.where(Case.category == f.category)
     if f.overdue:
         stmt = stmt.where(Case.state != "resolved", Case.due_at < now)
+    if f.ack_overdue:
+        stmt = stmt.where(AWAITING_ACK, Case.ack_due_at < now)
     if f.q.strip():
         stmt = stmt.where(_search(f.q.strip()))
     return stmt
@@ -99,26 +149,40 @@ def queue_page(
     limit: int = 50,
     now: datetime | None = None,
 ) -> Page:
-    """One page of the queue, newest received first. `after`: older than this cursor; `before`: newer."""
+    """One page of the queue in its order (parts_of). `after`: the page after this cursor; `before`: before it."""
     stmt = _filtered(user, f, now or utcnow()).options(joinedload(Case.village), joinedload(Case.assignee))
-    key = tuple_(Case.received_at, Case.id)
-    newer_first = (Case.received_at.desc(), Case.id.desc())
-    if (cursor := decode_cursor(before)) is not None:
-        rows = db.session.scalars(
-            stmt.where(key > _key(cursor)).order_by(Case.received_at, Case.id).limit(limit + 1)
-        ).all()
-        has_more_newer, rows = len(rows) > limit, list(reversed(rows[:limit]))
-        return Page(
-            rows,
-            newer=encode_cursor(rows[0]) if has_more_newer and rows else None,
-            older=encode_cursor(rows[-1]) if rows else None,
-        )
-    if (cursor := decode_cursor(after)) is not None:
-        stmt = stmt.where(key < _key(cursor))
-    rows = db.session.scalars(stmt.order_by(*newer_first).limit(limit + 1)).all()
-    older = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
-    rows = rows[:limit]
-    return Page(rows, newer=encode_cursor(rows[0]) if after and rows else None, older=older)
+    parts = parts_of(f)
+    if (cursor := decode_cursor(before, parts)) is not None:
+        rows = _walk(stmt, parts, *cursor, limit, backwards=True)
+        more_before, rows = len(rows) > limit, list(reversed(rows[:limit]))
+        return _page(rows, newer=more_before, older=True)
+    cursor = decode_cursor(after, parts)
+    rows = _walk(stmt, parts, *(cursor or (0, None)), limit)
+    return _page(rows[:limit], newer=cursor is not None, older=len(rows) > limit)
+
+
+def _walk(stmt, parts, index: int, cursor, limit: int, backwards: bool = False) -> list[tuple[Part, Case]]:
+    """Up to limit + 1 rows beyond the cursor, from its part on into the next parts (the previous ones,
+    backwards) as far as needed: one indexed query per part."""
+    rows: list[tuple[Part, Case]] = []
+    for i in range(index, -1, -1) if backwards else range(index, len(parts)):
+        part, query = parts[i], stmt.where(parts[i].where)
+        if cursor is not None and i == index:
+            query = query.where(part.beyond(cursor, backwards))
+        query = query.order_by(*part.order(backwards)).limit(limit + 1 - len(rows))
+        rows += [(part, case) for case in db.session.scalars(query)]
+        if len(rows) > limit:
+            break
+    return rows
+
+
+def _page(rows: list[tuple[Part, Case]], newer: bool, older: bool) -> Page:
+    """The page of these rows, with a cursor each way where there is more that way."""
+    return Page(
+        [case for _, case in rows],
+        newer=encode_cursor(rows[0][1], rows[0][0]) if newer and rows else None,
+        older=encode_cursor(rows[-1][1], rows[-1][0]) if older and rows else None,
+    )
 
 
 def _key(cursor: tuple[datetime, int]):

@@ -136,3 +136,44 @@ def test_the_due_state_is_coloured_on_my_cases(world, make, auth, client):
     auth.login(world.cadre1)
     page = client.get("/my").get_data(as_text=True)
     assert soon.number in page and 'class="due-soon"' in page
+
+
+# --- the acknowledgement (签收) deadline -----------------------------------------------------------
+
+ACK_DUE = datetime(2026, 10, 13, 3, 0, tzinfo=UTC)
+
+
+def waiting(state="received", acknowledged_at=None, ack_due_at=ACK_DUE):
+    return SimpleNamespace(state=state, acknowledged_at=acknowledged_at, ack_due_at=ack_due_at)
+
+
+@pytest.mark.parametrize(
+    ("now", "state"),
+    [
+        (ACK_DUE + timedelta(seconds=1), "overdue"),
+        (ACK_DUE, "due-soon"),
+        (ACK_DUE - timedelta(minutes=30), "due-soon"),  # ACK_DUE_SOON_MINUTES, 30 by default
+        (ACK_DUE - timedelta(minutes=31), "on-time"),
+    ],
+)
+def test_the_acknowledgement_goes_yellow_half_an_hour_before_and_red_after(app, now, state):
+    assert deadlines.ack_state(waiting(), now) == state
+
+
+def test_how_soon_is_soon_for_an_acknowledgement_comes_from_configuration(app):
+    app.config["ACK_DUE_SOON_MINUTES"] = 90
+    app.extensions.pop("casework.deadlines", None)  # the rules are read once per app
+    assert deadlines.ack_state(waiting(), ACK_DUE - timedelta(minutes=80)) == "due-soon"
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        waiting(state="assigned", acknowledged_at=ACK_DUE),
+        waiting(acknowledged_at=ACK_DUE - timedelta(hours=1)),  # returned: acknowledged when first dispatched
+        waiting(ack_due_at=None),  # a dispute has no acknowledgement deadline
+        waiting(state="resolved", acknowledged_at=ACK_DUE),
+    ],
+)
+def test_only_an_order_awaiting_its_first_dispatch_has_an_acknowledgement_state(app, case):
+    assert deadlines.ack_state(case, ACK_DUE + timedelta(days=3)) == "none"

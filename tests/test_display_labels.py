@@ -1,8 +1,11 @@
 """Words on the case screens in Chinese: the domain's own, the same as the statistics and exports use."""
 
+from datetime import timedelta
+
 import pytest
 
 from casework import display
+from casework.models import utcnow
 from casework.stats.figures import TIER_NAMES
 from tests.test_case_views import login_as
 from tests.test_i18n import compiled_catalogs  # noqa: F401 - a fixture zh_app uses
@@ -23,3 +26,12 @@ def test_a_disputes_page_names_its_tier_in_the_domains_words(zh_app, world, make
     page = client.get(f"/cases/{dispute.id}").get_data(as_text=True)
     assert TIER_NAMES[tier] in page
     assert "村调委会" not in page
+
+
+def test_in_chinese_the_queue_says_how_long_an_acknowledgement_is_overdue(zh_app, world, make):  # noqa: F811
+    make.order(world.v1, number="GD2026000777", ack_due_at=utcnow() - timedelta(hours=1, minutes=5, seconds=1))
+    client = zh_app.test_client()
+    with zh_app.app_context():
+        login_as(client, world.dispatcher)
+    page = client.get("/queue").get_data(as_text=True)
+    assert "签收超时1小时 5分钟" in page and "签收超时</label>" in page.replace(" ", "")

@@ -54,6 +54,7 @@ def _queue_filter() -> queue.QueueFilter:
         village_id=_int(args.get("village")),
         category=args.get("category") or None,
         overdue=args.get("overdue") == "1",
+        ack_overdue=args.get("ack_overdue") == "1",
         q=args.get("q", "")[:100],
     )
 
@@ -116,8 +117,11 @@ def bulk_assign():
     return redirect(url_for("cases.queue", **_kept_args()))
 
 
+QUEUE_ARGS = ("state", "kind", "village", "category", "overdue", "ack_overdue", "q")
+
+
 def _kept_args() -> dict:
-    return {k: v for k, v in request.args.items() if k in ("state", "kind", "village", "category", "overdue", "q")}
+    return {k: v for k, v in request.args.items() if k in QUEUE_ARGS}
 
 
 # --- the case page -----------------------------------------------------------------------------
