@@ -224,7 +224,7 @@ def test_the_convert_page_is_prefilled_from_the_order(world, auth, client, order
     assert f'<option selected value="{world.v1.id}">东风村</option>' in page
     assert 'name="parties-0-name" type="text" value="张三"' in page
     assert 'value="13812345678"' in page
-    assert "12345工单" in page
+    assert "Source: 12345 hotline order" in page
     assert f'name="version" type="hidden" value="{order.version}"' in page
 
 

@@ -19,7 +19,9 @@ from wtforms.utils import unset_value
 from wtforms.validators import Length, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
-PARTY_ROLES = ("申请人", "被申请人", "第三人")  # data, as the mediation records write them
+from .labels import PARTY_ROLE_LABELS
+
+PARTY_ROLES = tuple(PARTY_ROLE_LABELS)  # data, as the mediation records write them: 申请人, 被申请人, 第三人
 MAX_PARTIES = 20
 # datetime-local sends 2026-11-30T08:15; a browser without it lets people type 2026-11-30 08:15
 LOCAL_TIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
@@ -36,7 +38,7 @@ class PartyForm(FlaskForm):
 
     name = StringField(_l("Name"), validators=[Length(max=40)])
     contact = StringField(_l("Contact"), validators=[Length(max=60)], render_kw={"type": "tel"})
-    role = SelectField(_l("Role in the dispute"), choices=[(r, r) for r in PARTY_ROLES], default=PARTY_ROLES[-1])
+    role = SelectField(_l("Role in the dispute"), choices=list(PARTY_ROLE_LABELS.items()), default=PARTY_ROLES[-1])
 
     def validate_contact(self, field):
         if (field.data or "").strip() and not (self.name.data or "").strip():

@@ -15,10 +15,17 @@ from ..extensions import db
 from ..ids import row_id
 from ..models import Case, Village
 from . import forms
+from .labels import SOURCE_LABELS, label
 
 bp = Blueprint("disputes", __name__, url_prefix="/disputes")
 
 UNKNOWN_VILLAGE = workflow.N_("Choose a village from the list.")
+
+
+@bp.context_processor
+def labels() -> dict:
+    """The sources' labels, for this blueprint's templates (a converted order's source is named, not chosen)."""
+    return {"SOURCE_LABELS": SOURCE_LABELS}
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -153,7 +160,7 @@ def _fill_choices(form: forms.DisputeForm) -> None:
         form.village.choices = [(v.id, v.name) for v in current_user.villages]
     form.category.choices = [("", "—")] + [(t, t) for t in current_app.config["DISPUTE_TYPES"]]
     if form.source is not None:
-        form.source.choices = [(s, s) for s in current_app.config["DISPUTE_SOURCES"]]
+        form.source.choices = [(s, label(SOURCE_LABELS, s)) for s in current_app.config["DISPUTE_SOURCES"]]
 
 
 def _render(form, order: Case | None = None, refusal: workflow.WorkflowError | None = None, status: int = 200):
