@@ -96,6 +96,8 @@ class Config:
     DUE_SOON_WORKING_DAYS = int(_env("DUE_SOON_WORKING_DAYS", "1"))  # the "yellow card"
     # An order not yet dispatched is shown "acknowledge soon" this many minutes before its 签收 deadline.
     ACK_DUE_SOON_MINUTES = float(_env("ACK_DUE_SOON_MINUTES", "30"))
+    # An order reopened (重办) this many times or more is a problem order (问题工单) for supervision (督办).
+    PROBLEM_REOPENS = int(_env("PROBLEM_REOPENS", "3"))
     EXTENSION_MAX = int(_env("EXTENSION_MAX", "3"))  # 延期: times per case
     EXTENSION_MAX_DAYS = int(_env("EXTENSION_MAX_DAYS", "3"))  # working days per extension
     # For years chinesecalendar does not know yet (weekends only otherwise); ISO dates, also JSON lists.

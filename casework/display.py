@@ -7,7 +7,7 @@ from flask import current_app
 from flask_babel import get_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 
-from . import deadlines, permissions, workflow
+from . import deadlines, permissions, queue, workflow
 from .models import Case, utcnow
 
 STATE_LABELS = {"received": _l("Received"), "assigned": _l("Assigned"), "resolved": _l("Resolved")}
@@ -137,6 +137,7 @@ def init_app(app) -> None:
         time_left=time_left,
         ack_state_of=ack_state_of,
         ack_left=ack_left,
+        is_problem_order=queue.is_problem_order,
         STATE_LABELS=STATE_LABELS,
         KIND_LABELS=KIND_LABELS,
         TIER_LABELS=TIER_LABELS,

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from flask import current_app
 from sqlalchemy import and_, bindparam, func, or_, select, true, tuple_
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import joinedload
@@ -31,6 +32,7 @@ class QueueFilter:
     category: str | None = None
     overdue: bool = False
     ack_overdue: bool = False  # 签收超时: awaiting acknowledgement past its deadline
+    problem: bool = False  # 问题工单: reopened PROBLEM_REOPENS times or more
     q: str = ""
 
     @property
@@ -112,9 +114,21 @@ def _filtered(user, f: QueueFilter, now: datetime):
         stmt = stmt.where(Case.state != "resolved", Case.due_at < now)
     if f.ack_overdue:
         stmt = stmt.where(AWAITING_ACK, Case.ack_due_at < now)
+    if f.problem:
+        stmt = stmt.where(Case.kind == "order", Case.reopen_count >= problem_reopens())
     if f.q.strip():
         stmt = stmt.where(_search(f.q.strip()))
     return stmt
+
+
+def problem_reopens() -> int:
+    """How many reopenings make an order a problem order (问题工单) for supervision (督办): PROBLEM_REOPENS."""
+    return int(current_app.config["PROBLEM_REOPENS"])
+
+
+def is_problem_order(case: Case) -> bool:
+    """An order reopened PROBLEM_REOPENS (3) times or more: a problem order (问题工单, domain.md §1)."""
+    return case.kind == "order" and case.reopen_count >= problem_reopens()
 
 
 NUMBER_LIKE = re.compile(r"^[A-Za-z0-9-]+$")

@@ -35,3 +35,11 @@ def test_in_chinese_the_queue_says_how_long_an_acknowledgement_is_overdue(zh_app
         login_as(client, world.dispatcher)
     page = client.get("/queue").get_data(as_text=True)
     assert "签收超时1小时 5分钟" in page and "签收超时</label>" in page.replace(" ", "")
+
+
+def test_in_chinese_an_order_reopened_three_times_is_a_problem_order(zh_app, world, make):  # noqa: F811
+    case = make.order(world.v1, number="GD2026000778", state="assigned", assignee=world.cadre1, reopen_count=3)
+    client = zh_app.test_client()
+    with zh_app.app_context():
+        login_as(client, world.dispatcher)
+    assert 'title="已重办3次">问题工单</span>' in client.get(f"/cases/{case.id}").get_data(as_text=True)

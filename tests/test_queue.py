@@ -486,13 +486,14 @@ def main_queries(world, f: QueueFilter, **page) -> list[tuple[str, object]]:
     return sent
 
 
-def plan(statement: str, parameters) -> str:
-    """The query plan, on PostgreSQL as if no sort were possible: does an index give the order by itself?"""
+def plan(statement: str, parameters, in_order: bool = True) -> str:
+    """The query plan. On PostgreSQL (whose few test rows it would rather scan) as if there were too many rows
+    to scan and, `in_order`, to sort: is there an index for the search, and does it give the order by itself?"""
     with db.engine.connect() as conn:
         if conn.dialect.name == "sqlite":
             return "\n".join(row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters))
-        conn.exec_driver_sql("SET enable_sort = off")
-        conn.exec_driver_sql("SET enable_seqscan = off")
+        conn.exec_driver_sql("SET LOCAL enable_sort = " + ("off" if in_order else "on"))
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
         return "\n".join(row[0] for row in conn.exec_driver_sql("EXPLAIN " + statement, parameters))
 
 
@@ -503,3 +504,53 @@ def test_new_orders_by_acknowledgement_are_read_in_order_from_an_index(world, ne
     shown = plan(*ack_part)
     assert "ix_cases_state_ack_due" in shown, shown
     assert "TEMP B-TREE" not in shown and "Sort" not in shown, shown
+
+
+# --- problem orders (问题工单) --------------------------------------------------------------------
+
+
+@pytest.fixture
+def reopened(world, make):
+    done = dict(state="resolved", assignee=world.cadre1, result="ok", resolved_at=T0)
+    return {
+        "twice": make.order(world.v1, number="Q-2", reopen_count=2, **done),
+        "three": make.order(world.v1, number="Q-3", reopen_count=3, **done),
+        "five": make.order(world.v1, number="Q-5", reopen_count=5, state="assigned", assignee=world.cadre1),
+        "dispute": make.order(world.v1, kind="dispute", number="JF2026-00003", tier="village", reopen_count=4),
+        "never": make.order(world.v1, number="Q-0"),
+    }
+
+
+def test_the_problem_filter_lists_orders_reopened_three_times_or_more_in_any_state(world, reopened):
+    assert found(world, QueueFilter(state=None, problem=True)) == {"Q-3", "Q-5"}
+    assert found(world, QueueFilter(state="assigned", problem=True)) == {"Q-5"}
+
+
+def test_how_many_reopenings_make_a_problem_order_comes_from_configuration(world, reopened, app):
+    app.config["PROBLEM_REOPENS"] = 2
+    assert found(world, QueueFilter(state=None, problem=True)) == {"Q-2", "Q-3", "Q-5"}
+
+
+def problem_badges(text: str) -> set[str]:
+    rows = re.findall(r"<tr>(.*?)</tr>", text, re.S)
+    return {re.search(r'/cases/\d+">([^<]+)</a>', row).group(1) for row in rows if "data-problem" in row}
+
+
+def test_problem_orders_are_marked_on_the_queue_and_their_page(world, reopened, client):
+    login_as(client, world.dispatcher)
+    assert problem_badges(client.get("/queue?state=").get_data(as_text=True)) == {"Q-3", "Q-5"}
+    text = client.get(f"/cases/{reopened['five'].id}").get_data(as_text=True)
+    assert re.search(r'<h1>.*data-problem title="Reopened 5 times">Problem order</span>.*</h1>', text, re.S)
+    assert "data-problem" not in client.get(f"/cases/{reopened['twice'].id}").get_data(as_text=True)
+
+
+def test_the_problem_filter_over_http_is_kept_across_tabs(world, reopened, client):
+    login_as(client, world.dispatcher)
+    text = client.get("/queue", query_string={"state": "", "problem": "1"}).get_data(as_text=True)
+    assert 'name="problem" value="1" checked' in text and problem_badges(text) == {"Q-3", "Q-5"}
+    assert all("problem=1" in link for link in re.findall(r'<a href="(/queue\?[^"]*state=[^"]*)"', text))
+
+
+def test_problem_orders_are_found_through_an_index(world, reopened):
+    statement = main_queries(world, QueueFilter(state=None, problem=True))[0]
+    assert "ix_cases_kind_reopens" in plan(*statement, in_order=False)

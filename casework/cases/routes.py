@@ -55,6 +55,7 @@ def _queue_filter() -> queue.QueueFilter:
         category=args.get("category") or None,
         overdue=args.get("overdue") == "1",
         ack_overdue=args.get("ack_overdue") == "1",
+        problem=args.get("problem") == "1",
         q=args.get("q", "")[:100],
     )
 
@@ -117,7 +118,7 @@ def bulk_assign():
     return redirect(url_for("cases.queue", **_kept_args()))
 
 
-QUEUE_ARGS = ("state", "kind", "village", "category", "overdue", "ack_overdue", "q")
+QUEUE_ARGS = ("state", "kind", "village", "category", "overdue", "ack_overdue", "problem", "q")
 
 
 def _kept_args() -> dict:

@@ -60,6 +60,7 @@ class Case(db.Model):
         Index("ix_cases_assignee_state_resolved", "assignee_id", "state", "resolved_at"),
         Index("ix_cases_state_due", "state", "due_at"),
         Index("ix_cases_state_ack_due", "state", "ack_due_at", "id"),  # new orders by acknowledgement deadline
+        Index("ix_cases_kind_reopens", "kind", "reopen_count"),  # problem orders (问题工单)
         Index("ix_cases_resolved", "resolved_at"),
     )
 
