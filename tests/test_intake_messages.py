@@ -12,6 +12,7 @@ from casework.extensions import db
 from casework.intake import feed, outbox
 from casework.intake.fake_platform import FakePlatform, generate_tickets, serving
 from casework.intake.messages import step_error
+from casework.intake.run import intake_run
 from casework.models import Reply
 from tests.test_i18n import _forget_loaded_catalogs, _login, compiled_catalogs  # noqa: F401 - a fixture
 
@@ -148,3 +149,16 @@ def test_without_the_chinese_default_the_stored_errors_read_as_they_always_did(p
 
     expected = f"POST /tickets/{order.number}/reply: the platform answered HTTP 503"
     assert db.session.scalar(select(Reply.last_error)) == expected
+
+
+def test_a_run_records_what_failed_in_chinese(platform, make, world, chinese):
+    order = resolved_order(make, world)
+    platform.fail_status = 503
+
+    with chinese():
+        error = intake_run("manual").error
+
+    assert error.splitlines() == [
+        "平台接口：平台返回 HTTP 503（GET /tickets）",
+        f"报送答复：1 条答复未能报送，最近一次错误：平台返回 HTTP 503（POST /tickets/{order.number}/reply）",
+    ]

@@ -10,6 +10,7 @@ from casework import create_app
 from casework.extensions import db
 from casework.intake.inbox import FilesNotRead, import_inbox, refused_files
 from casework.intake.ingest import RefusedFile
+from casework.intake.run import intake_run
 from tests.test_i18n import _forget_loaded_catalogs, _login, compiled_catalogs  # noqa: F401 - a fixture
 from tests.test_inbox import HEADER, rows, write_csv, write_xlsx
 
@@ -162,3 +163,14 @@ def test_what_the_run_reports_names_the_files_and_counts_them(app):
 def _age(path: Path, hours: float) -> None:
     stamp = path.stat().st_mtime - hours * 3600
     os.utime(path, (stamp, stamp))
+
+
+def test_a_run_that_meets_a_file_it_cannot_read_fails_naming_it_and_imports_the_rest(world, inbox):
+    (inbox / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0")
+    write_csv(inbox / "good.csv", HEADER, rows(2))
+
+    run = intake_run("manual")
+
+    assert (run.status, run.new, run.fetched) == ("failed", 2, 2)
+    assert run.error == "inbox: 1 file could not be read: old.xls. See them under Rejected rows."
+    assert intake_run("manual").status == "ok"  # the file waits in rejected/: the next run is clean

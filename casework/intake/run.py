@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import IntakeRun, IntakeState, User, utcnow
 from . import feed, inbox, outbox
+from .messages import IntakeProblem, step_error
 
 log = logging.getLogger(__name__)
 
@@ -211,31 +212,38 @@ def _steps():
 
 
 def _inbox(run: IntakeRun) -> None:
-    """import_inbox file by file, so that the files committed before a failing one are counted too."""
+    """import_inbox file by file, so that the files committed before a failing one are counted too; files
+    that could not be read at all fail the step once all the others are in, naming them."""
     folder = Path(current_app.config["INBOX_DIR"])
+    refused = []
     for path in inbox.waiting_files(folder):
-        feed.add_counts(run, inbox.import_file(path, run, folder))
+        result = inbox.import_file(path, run, folder)
+        feed.add_counts(run, result)
         db.session.commit()
+        refused += result.refused
+    if refused:
+        raise inbox.FilesNotRead(refused)
 
 
 def _replies(run: IntakeRun) -> None:
-    result = outbox.send_pending(run)
-    if result.failed:
-        raise feed.FeedError(f"{result.failed} not delivered; last error: {result.error}")
+    problem = outbox.send_pending(run).not_delivered()
+    if problem is not None:
+        raise problem
 
 
 def _step(name: str, step, run: IntakeRun) -> str | None:
-    """Run one step; its failure becomes a line of the run's error instead of ending the run."""
+    """Run one step; its failure becomes a line of the run's error instead of ending the run, stored in
+    the township's language (see intake/messages.py); the log has it in English."""
     try:
         step(run)
-    except feed.FeedError as exc:
+    except IntakeProblem as exc:  # the platform's answer, files that cannot be read, replies not taken
         db.session.rollback()
         log.warning("intake run %s: %s failed: %s", run.id, name, exc)
-        return f"{name}: {exc}"
+        return step_error(name, exc.render)
     except Exception as exc:  # noqa: BLE001 - whatever breaks, the run must still be recorded as failed
         db.session.rollback()
         log.exception("intake run %s: %s failed", run.id, name)
-        return f"{name}: {type(exc).__name__}: {exc}"
+        return step_error(name, f"{type(exc).__name__}: {exc}")
     return None
 
 
