@@ -1,6 +1,6 @@
 """The state machine through its services: who may do what, in which state, and what each action needs."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -300,6 +300,9 @@ def test_reassign_to_the_same_cadre_is_refused(world, make):
         workflow.reassign(case, world.dispatcher, assignee=world.cadre1)
 
 
+IN_A_MONTH = date.today() + timedelta(days=30)  # resolved now: a deadline before today would be refused
+
+
 def test_settled_dispute_keeps_terms_and_performance_deadline(world, make):
     case = case_in(make, world, "dispute", "assigned")
     workflow.resolve(
@@ -308,10 +311,10 @@ def test_settled_dispute_keeps_terms_and_performance_deadline(world, make):
         result="双方和解",
         outcome="settled",
         agreement_terms="赔偿",
-        performance_deadline=date(2026, 12, 1),
+        performance_deadline=IN_A_MONTH,
     )
     db.session.commit()
-    assert (case.outcome, case.agreement_terms, case.performance_deadline) == ("settled", "赔偿", date(2026, 12, 1))
+    assert (case.outcome, case.agreement_terms, case.performance_deadline) == ("settled", "赔偿", IN_A_MONTH)
 
 
 def test_failed_mediation_keeps_the_route_told(world, make):
