@@ -59,6 +59,25 @@ class NotAllowed(WorkflowError):
     """The action does not apply to this kind of case in its current state."""
 
 
+NOT_POSSIBLE = N_("The action “%(action)s” is not possible for this case in its current state.")
+
+
+class ActionNotPossible(NotAllowed):
+    """The action is not in the table for this case's kind and state: named in words, never by its code."""
+
+    def __init__(self, action: str):
+        super().__init__(NOT_POSSIBLE, action=action)
+        self.action = action
+
+    def text(self) -> str:
+        """The message in the reader's language, the action by its label (display.ACTION_LABELS)."""
+        from flask_babel import gettext
+
+        from .display import ACTION_LABELS  # display reads this module: imported when needed, not at load
+
+        return gettext(self.message, action=ACTION_LABELS.get(self.action, self.action))
+
+
 class Forbidden(WorkflowError):
     status = 403
 
@@ -69,6 +88,10 @@ class InvalidInput(WorkflowError):
 
 class StaleCase(WorkflowError):
     """Someone else changed the case since the actor loaded it."""
+
+
+class AlreadyDone(WorkflowError):
+    """The actor's own earlier submission already did this (already_done): nothing to do again."""
 
 
 class AlreadySubmitted(WorkflowError):
@@ -197,7 +220,39 @@ def _not_allowed(action: str, case: Case) -> NotAllowed:
     why = next((t.why_not for t in TRANSITIONS if _applies(t, action, case) and t.why_not), None)
     if why:
         return NotAllowed(why)
-    return NotAllowed(N_("The action “%(action)s” is not possible for this case in its current state."), action=action)
+    return ActionNotPossible(action)
+
+
+# What a refused submission says when it repeats the actor's own last action on the case (a double tap).
+ALREADY_DONE = {
+    "assign": N_("You already assigned this case."),
+    "reassign": N_("You already reassigned this case."),
+    "return": N_("You already returned this case."),
+    "resolve": N_("You already resolved this case."),
+    "reopen": N_("You already reopened this case."),
+    "escalate": N_("You already escalated this case."),
+    "callback": N_("You already recorded the callback of this order."),
+    "request_extension": N_("You already asked for an extension of this case."),
+    "grant_extension": N_("You already granted the extension."),
+    "refuse_extension": N_("You already refused the extension."),
+}
+
+
+def already_done(case: Case, actor: User, action: str) -> AlreadyDone | None:
+    """When `action` by `actor` is what last changed the case, a second submission of it (a double tap on
+    办结, a form sent twice) is no conflict with someone else: the refusal that says they did it, else None.
+    Notes are passed over: they change nothing and make no form out of date."""
+    if action not in ALREADY_DONE:
+        return None
+    last = db.session.scalar(
+        select(CaseEvent)
+        .where(CaseEvent.case_id == case.id, CaseEvent.action != "note")
+        .order_by(CaseEvent.id.desc())
+        .limit(1)
+    )
+    if last is None or last.actor_id != actor.id or last.action != action:
+        return None
+    return AlreadyDone(ALREADY_DONE[action])
 
 
 def allowed_actions(user, case: Case) -> list[str]:

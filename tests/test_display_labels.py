@@ -43,3 +43,18 @@ def test_in_chinese_an_order_reopened_three_times_is_a_problem_order(zh_app, wor
     with zh_app.app_context():
         login_as(client, world.dispatcher)
     assert 'title="已重办3次">问题工单</span>' in client.get(f"/cases/{case.id}").get_data(as_text=True)
+
+
+def test_in_chinese_refusals_name_the_action_in_words_and_a_second_tap_is_told_it_is_done(zh_app, world, make):  # noqa: F811
+    case = make.order(world.v1, state="assigned", assignee=world.cadre1)
+    client = zh_app.test_client()
+    with zh_app.app_context():
+        login_as(client, world.dispatcher)
+    refused = client.post(f"/cases/{case.id}/assign", data={"assign-assignee": world.cadre1.id, "assign-version": 1})
+    assert "此件当前状态下不能执行“派单”。" in refused.get_data(as_text=True)
+    with zh_app.app_context():
+        login_as(client, world.cadre1)
+    tap = {"resolve-result": "已修好", "resolve-version": 1}
+    client.post(f"/cases/{case.id}/resolve", data=tap)
+    again = client.post(f"/cases/{case.id}/resolve", data=tap, follow_redirects=True)
+    assert "您已办结此件。" in again.get_data(as_text=True)

@@ -311,6 +311,8 @@ def act(case_id: int, action: str):
     """Run one workflow action; on refusal show the case again with the message and the typing kept."""
     if action not in ACTION_SERVICES:
         abort(404)
+    if (done := _done_out_of_sight(case_id, action)) is not None:
+        return done
     case = visible_case_or_404(case_id)
     form = ACTION_FORMS[action](prefix=action)
     _fill_choices(action, form, case)
@@ -324,9 +326,26 @@ def act(case_id: int, action: str):
         case = visible_case_or_404(case_id)
         if isinstance(exc, workflow.Forbidden):  # not theirs to do: say so, offer no form
             return render_case(case, status=exc.status, refusal=exc.text())
+        if isinstance(exc, workflow.StaleCase) and (done := _already_done(case, action)):
+            return done  # their own first tap did it: the case as it is now, no form again
         _attach_error(form, exc)
         return render_case(case, {action: form}, exc.status)
     flash(_("Done: %(action)s.", action=ACTION_LABELS[action]), "success")
+    return redirect(_after_action(case))
+
+
+def _done_out_of_sight(case_id: int, action: str):
+    """A second tap on an action that took the case out of the actor's sight (退单 of another village's
+    case) is told it was done, on their own list, rather than 404."""
+    case = db.session.get(Case, case_id) if row_id(case_id) else None
+    return None if case is None or perm.can_view(current_user, case) else _already_done(case, action)
+
+
+def _already_done(case: Case, action: str):
+    """When the actor's own earlier submission did this action (workflow.already_done): say so and go on."""
+    if (done := workflow.already_done(case, current_user, action)) is None:
+        return None
+    flash(done.text(), "info")
     return redirect(_after_action(case))
 
 
