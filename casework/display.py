@@ -8,6 +8,7 @@ from flask_babel import get_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 
 from . import deadlines, permissions, queue, workflow
+from .disputes import labels as dispute_labels
 from .models import Case, utcnow
 
 STATE_LABELS = {"received": _l("Received"), "assigned": _l("Assigned"), "resolved": _l("Resolved")}
@@ -23,6 +24,18 @@ OUTCOME_LABELS = {
     "failed": _l("Mediation failed"),
     "withdrawn": _l("Withdrawn"),
 }
+# The platform's own words for an order's request type and urgency (domain.md §1), stored as they come:
+# shown through labels whose Chinese is the word itself, so the Chinese screens show the platform's word.
+REQUEST_TYPE_LABELS = {
+    "咨询": _l("Consultation"),
+    "求助": _l("Help request"),
+    "投诉": _l("Complaint"),
+    "举报": _l("Report"),
+    "建议": _l("Suggestion"),
+    "感谢": _l("Thanks"),
+    "其他": _l("Other"),
+}
+URGENCY_LABELS = {"一般": _l("Normal"), "紧急": _l("Urgent"), "特急": _l("Very urgent")}
 SATISFACTION_LABELS = {
     "satisfied": _l("Satisfied"),
     "basic": _l("Basically satisfied"),
@@ -145,5 +158,10 @@ def init_app(app) -> None:
         SATISFACTION_LABELS=SATISFACTION_LABELS,
         ACTION_LABELS=ACTION_LABELS,
         ROLE_LABELS=ROLE_LABELS,
+        REQUEST_TYPE_LABELS=REQUEST_TYPE_LABELS,
+        URGENCY_LABELS=URGENCY_LABELS,
+        SOURCE_LABELS=dispute_labels.SOURCE_LABELS,
+        PARTY_ROLE_LABELS=dispute_labels.PARTY_ROLE_LABELS,
+        label=dispute_labels.label,
         get_locale=get_locale,
     )
