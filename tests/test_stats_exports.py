@@ -235,3 +235,23 @@ def test_the_export_says_when_in_the_townships_time(october, runner, tmp_path):
     assert "UTC 2026-09-30 16:00 至 2026-10-31 16:00" in period
     made = period.split("生成时间：")[1]
     assert made.endswith("（Asia/Shanghai）")
+
+
+def _docx_paragraphs(runner, tmp_path, year: int) -> list[str]:
+    path = tmp_path / f"y{year}.docx"
+    result = runner.invoke(args=["yearly-summary", str(year), "--format", "docx", "-o", str(path)])
+    assert result.exit_code == 0, result.output
+    return [p.text for p in Document(str(path)).paragraphs]
+
+
+def test_a_summary_of_the_running_year_says_it_is_not_over(world, runner, tmp_path):
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    this_year = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai")).year
+    running = _docx_paragraphs(runner, tmp_path, this_year)
+    assert any(p.startswith(f"统计期间：{this_year}-01-01 00:00 至 ") and "本年度尚未结束" in p for p in running)
+    last = _docx_paragraphs(runner, tmp_path, this_year - 1)
+    period = f"统计期间：{this_year - 1}-01-01 00:00 至 {this_year}-01-01 00:00（Asia/Shanghai，全年"
+    assert any(p.startswith(period) for p in last)
+    assert not any("尚未结束" in p for p in last)

@@ -31,6 +31,7 @@ def test_the_figures_own_group_names_are_translated_in_english(app):
     with app.test_request_context():
         assert {str(v) for v in lb.GROUP_LABELS.values()} & {"（未定村）", "合计", "村级调解"} == set()
         assert lb.group_label("东风村") == "东风村"
+        assert str(lb.group_label("投诉")) == "Complaint"  # the platform's request types, as the case page
 
 
 def test_months_read_naturally_in_each_language(app, zh_app):

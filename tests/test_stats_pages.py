@@ -135,3 +135,9 @@ def test_the_month_page_offers_a_month_picker_holding_the_month_shown(client, au
     auth.login(world.leader)
     page = client.get("/stats/month?month=2026-03").get_data(as_text=True)
     assert '<input type="month" name="month" value="2026-03"' in page
+
+
+def test_a_year_out_of_range_is_refused_with_the_range(client, auth, world):
+    auth.login(world.leader)
+    page = client.get("/stats/year?year=1999").get_data(as_text=True)
+    assert "Write a year from 2000 to 2100" in page

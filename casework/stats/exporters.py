@@ -364,6 +364,10 @@ def yearly_json(s: YearlySummary) -> dict:
         "township": s.township,
         "timezone": s.timezone,
         "generated_at": s.generated_at.isoformat(),
+        "start_utc": s.start.isoformat(),
+        "end_utc": s.end.isoformat(),
+        "complete": not s.is_partial,
+        "period": yearly_period_line(s),
         "sentences": {
             "hotline": s.hotline_sentence,
             "disputes": s.disputes_sentence,
@@ -381,6 +385,21 @@ def yearly_json(s: YearlySummary) -> dict:
     }
 
 
+def yearly_period_line(s: YearlySummary) -> str:
+    """The year's period in the township's time; a year not over yet says up to when it is counted."""
+    zone = ZoneInfo(s.timezone)
+    start, end, made = (t.astimezone(zone) for t in (s.start, s.end, s.generated_at))
+    if s.is_partial:
+        return (
+            f"统计期间：{start:%Y-%m-%d %H:%M} 至 {made:%Y-%m-%d %H:%M}（{s.timezone}）。"
+            f"本年度尚未结束，以上为截至生成时的数字，年终请重新生成。"
+        )
+    return (
+        f"统计期间：{start:%Y-%m-%d %H:%M} 至 {end:%Y-%m-%d %H:%M}（{s.timezone}，全年，不含结束时刻）；"
+        f"生成时间：{made:%Y-%m-%d %H:%M}"
+    )
+
+
 def write_yearly_docx(s: YearlySummary, out) -> None:
     """A Word document the township office can paste from: title, the two sentences, the tables."""
     from docx import Document
@@ -388,6 +407,7 @@ def write_yearly_docx(s: YearlySummary, out) -> None:
 
     doc = Document()
     doc.add_heading(yearly_title(s), level=1)
+    doc.add_paragraph(yearly_period_line(s))
     doc.add_heading("一、工作报告用语", level=2)
     for sentence in (s.disputes_sentence, s.hotline_sentence):
         doc.add_paragraph(sentence)

@@ -7,6 +7,7 @@ two together)."""
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
+from ..display import REQUEST_TYPE_LABELS
 from . import definitions as d
 from . import figures as fg
 from .periods import Month
@@ -72,8 +73,9 @@ SAME_WORDS = [
 
 
 def group_label(name: str):
-    """A breakdown row's name: a village, category or cadre as it is; the figures' own names translated."""
-    return GROUP_LABELS.get(name, name)
+    """A breakdown row's name: the figures' own names and the platform's request types translated;
+    a village, category or cadre as it is."""
+    return GROUP_LABELS.get(name) or REQUEST_TYPE_LABELS.get(name, name)
 
 
 MONTH_ABBREVIATIONS = (

@@ -13,7 +13,7 @@ from . import labels as lb
 from .dashboard import dashboard as dashboard_data
 from .figures import Rate
 from .monthly import monthly_figures
-from .periods import BadPeriod, current_month, parse_month, parse_year
+from .periods import FIRST_YEAR, LAST_YEAR, BadPeriod, current_month, parse_month, parse_year
 from .yearly import yearly_summary
 
 bp = Blueprint("stats", __name__, url_prefix="/stats")
@@ -46,14 +46,30 @@ def _month_or_400(text: str):
     try:
         return parse_month(text)
     except BadPeriod:
-        abort(400, description=_("Not a month: “%(text)s”. Write it as year-month, e.g. 2026-10.", text=text))
+        abort(
+            400,
+            description=_(
+                "Not a month: “%(text)s”. Write it as year-month, e.g. 2026-10, a year from %(first)d to %(last)d.",
+                text=text,
+                first=FIRST_YEAR,
+                last=LAST_YEAR,
+            ),
+        )
 
 
 def _year_or_400(text: str) -> int:
     try:
         return parse_year(text)
     except BadPeriod:
-        abort(400, description=_("Not a year: “%(text)s”. Write it as four digits, e.g. 2026.", text=text))
+        abort(
+            400,
+            description=_(
+                "Not a year: “%(text)s”. Write a year from %(first)d to %(last)d, e.g. 2026.",
+                text=text,
+                first=FIRST_YEAR,
+                last=LAST_YEAR,
+            ),
+        )
 
 
 def _this_month():

@@ -39,6 +39,21 @@ class YearlySummary:
     dispute_months: list[tuple[Month, fg.Counts]]
 
     @property
+    def start(self) -> datetime:
+        """The year's first instant (local midnight of 1 January), in UTC."""
+        return local_midnight(self.year, 1, self.timezone)
+
+    @property
+    def end(self) -> datetime:
+        """The next year's first instant, in UTC (exclusive)."""
+        return local_midnight(self.year + 1, 1, self.timezone)
+
+    @property
+    def is_partial(self) -> bool:
+        """Counted before the year was over: its figures so far, not the year's."""
+        return self.generated_at < self.end
+
+    @property
     def hotline_sentence(self) -> str:
         return f"{self.township}今年共处理“12345”热线来访{self.orders['resolved']}件。"
 
