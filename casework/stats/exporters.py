@@ -406,6 +406,7 @@ def write_yearly_docx(s: YearlySummary, out) -> None:
     from docx.shared import Pt
 
     doc = Document()
+    doc.styles["Table Grid"].font.size = Pt(9)  # the tables' text, set once on their style
     doc.add_heading(yearly_title(s), level=1)
     doc.add_paragraph(yearly_period_line(s))
     doc.add_heading("一、工作报告用语", level=2)
@@ -414,18 +415,10 @@ def write_yearly_docx(s: YearlySummary, out) -> None:
     numerals = "二三四五六七八九十"
     for i, (title, header, rows) in enumerate(yearly_sections(s)):
         doc.add_heading(f"{numerals[i % len(numerals)]}、{title}", level=2)
-        table = doc.add_table(rows=1, cols=len(header))
-        table.style = "Table Grid"
-        for cell, text in zip(table.rows[0].cells, header, strict=True):
-            cell.text = str(text)
-        for row in rows:
-            for cell, value in zip(table.add_row().cells, row, strict=True):
+        table = doc.add_table(rows=1 + len(rows), cols=len(header), style="Table Grid")
+        for cells, values in zip(table.rows, [header, *rows], strict=True):
+            for cell, value in zip(cells.cells, values, strict=True):
                 cell.text = _text(value)
-        for row in table.rows:
-            for cell in row.cells:
-                for paragraph in cell.paragraphs:
-                    for run in paragraph.runs:
-                        run.font.size = Pt(9)
     doc.add_heading("统计口径", level=2)
     for name, rule in [*d.YEARLY_RULES, *definition_rows()]:
         doc.add_paragraph(f"{name}：{rule}")
