@@ -898,17 +898,35 @@ def _lapse_extension(case: Case, actor: User, action: str, at: datetime) -> int 
     return request.working_days
 
 
+# A decision on a request someone else decided meanwhile, by that decision.
+DECIDED_BY = {
+    "granted": N_("The extension request was already granted by %(name)s."),
+    "refused": N_("The extension request was already refused by %(name)s."),
+}
+DECISION = {"grant_extension": "granted", "refuse_extension": "refused"}
+
+
 def _check_decision(action: str, case: Case, actor: User, expected_version: int | None) -> Transition:
-    """As _check; when the request a dispatcher means has lapsed meanwhile, the refusal says so and why."""
-    try:
-        return _check(action, case, actor, expected_version)
-    except NotAllowed:
-        last = db.session.scalar(
-            select(ExtensionRequest)
-            .where(ExtensionRequest.case_id == case.id)
-            .order_by(ExtensionRequest.id.desc())
-            .limit(1)
-        )
-        if perm.is_dispatcher(actor) and last is not None and last.status == "lapsed":
-            raise NotAllowed(LAPSED_BY.get(last.decision_note, LAPSED_BY["reassign"])) from None
-        raise
+    """As _check; but when the request a dispatcher means is no longer waiting (it lapsed, or someone else
+    decided it), the refusal says so and why, also from a page loaded before: that, not a version conflict."""
+    if (why := _no_longer_waiting(action, case, actor)) is not None:
+        raise why
+    return _check(action, case, actor, expected_version)
+
+
+def _no_longer_waiting(action: str, case: Case, actor: User) -> NotAllowed | None:
+    """Why the last request of the case is past deciding, or None: none waits or was made, the actor is no
+    dispatcher, or it is the actor's own same decision (a double tap, which already_done tells)."""
+    if not perm.is_dispatcher(actor) or _pending_extension(case) is not None:
+        return None
+    last = db.session.scalar(
+        select(ExtensionRequest)
+        .where(ExtensionRequest.case_id == case.id)
+        .order_by(ExtensionRequest.id.desc())
+        .limit(1)
+    )
+    if last is None or (last.decided_by_id == actor.id and DECISION[action] == last.status):
+        return None
+    if last.status == "lapsed":
+        return NotAllowed(LAPSED_BY.get(last.decision_note, LAPSED_BY["reassign"]))
+    return NotAllowed(DECIDED_BY[last.status], name=last.decided_by.name) if last.status in DECIDED_BY else None

@@ -294,3 +294,65 @@ def test_deciding_over_http_after_a_reassignment_is_a_409_with_the_reason(order,
         assert "lapsed" in response.get_data(as_text=True)
     page = client.get(f"/cases/{order.id}").get_data(as_text=True)
     assert "grant_extension" not in page and "still waiting, lapsed" in page
+
+
+def open_page(action: str, order, world, client, auth) -> dict:
+    """The dispatcher opens the case while the request waits: the version their page will send."""
+    auth.login(world.dispatcher)
+    assert f'action="/cases/{order.id}/{action}"' in client.get(f"/cases/{order.id}").get_data(as_text=True)
+    return version(action, order)
+
+
+@pytest.mark.parametrize("action", ["return", "reassign", "resolve"])
+def test_deciding_from_a_page_opened_before_the_lapse_says_it_lapsed(order, world, client, auth, action):
+    ask(order, world)
+    pages = {a: open_page(a, order, world, client, auth) for a in ("grant_extension", "refuse_extension")}
+    leave_the_cadre(action, order, world)
+    db.session.commit()
+    granted = client.post(f"/cases/{order.id}/grant_extension", data=pages["grant_extension"])
+    assert granted.status_code == 409 and str(workflow.LAPSED_BY[action]) in granted.get_data(as_text=True)
+    refused = client.post(
+        f"/cases/{order.id}/refuse_extension",
+        data={**pages["refuse_extension"], "refuse_extension-reason": "我写的理由"},
+    )
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 409 and str(workflow.LAPSED_BY[action]) in page
+    assert "我写的理由" in page and "changed by someone else" not in page
+    db.session.expire_all()
+    assert order.extension_count == 0 and requests(order)[0].status == "lapsed"
+
+
+def test_deciding_from_an_old_page_after_another_dispatcher_decided_names_them(order, world, make, client, auth):
+    ask(order, world)
+    page = open_page("refuse_extension", order, world, client, auth)
+    other = make.user("dispatcher", name="王调度", username="dispatcher2")
+    workflow.grant_extension(order, other)
+    db.session.commit()
+    response = client.post(
+        f"/cases/{order.id}/refuse_extension", data={**page, "refuse_extension-reason": "我写的理由"}
+    )
+    text = response.get_data(as_text=True)
+    assert response.status_code == 409 and "already granted by 王调度" in text and "我写的理由" in text
+    db.session.expire_all()
+    assert requests(order)[0].status == "granted" and order.extension_count == 1
+
+
+def test_a_second_tap_on_the_same_decision_is_still_told_it_was_done(order, world, client, auth):
+    ask(order, world)
+    page = open_page("grant_extension", order, world, client, auth)
+    assert client.post(f"/cases/{order.id}/grant_extension", data=page).status_code == 302
+    again = client.post(f"/cases/{order.id}/grant_extension", data=page, follow_redirects=True)
+    assert again.status_code == 200 and "You already granted the extension." in again.get_data(as_text=True)
+    db.session.expire_all()
+    assert order.extension_count == 1
+
+
+def test_a_new_request_after_a_lapse_is_a_conflict_for_an_old_page(order, world, client, auth):
+    ask(order, world)
+    page = open_page("grant_extension", order, world, client, auth)
+    leave_the_cadre("reassign", order, world)
+    workflow.request_extension(order, world.cadre1b, reason="新接手", working_days=1)
+    db.session.commit()
+    response = client.post(f"/cases/{order.id}/grant_extension", data=page)
+    assert response.status_code == 409 and "changed by someone else" in response.get_data(as_text=True)
+    assert [r.status for r in requests(order)] == ["lapsed", "pending"]
