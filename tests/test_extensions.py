@@ -1,14 +1,14 @@
 """Extensions (延期): the assigned cadre asks before the deadline, a dispatcher grants or refuses; limited."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
-from casework import workflow
+from casework import deadlines, workflow
 from casework.extensions import db
-from casework.models import ExtensionRequest
+from casework.models import ExtensionRequest, utcnow
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -17,13 +17,23 @@ def end_of(y, m, d) -> datetime:
     return datetime(y, m, d, 23, 59, 59, tzinfo=SHANGHAI).astimezone(UTC)
 
 
+ASKED = datetime(2026, 12, 1, 9, 0, tzinfo=SHANGHAI).astimezone(UTC)  # for tests that pin the deadline's day
+
+
 @pytest.fixture
-def order(world, make):
-    return make.order(world.v1, state="assigned", assignee=world.cadre1, due_at=end_of(2026, 12, 15))
+def due() -> datetime:
+    """A deadline still ahead whenever the suite runs: the end of the local day a month from today."""
+    day = (utcnow().astimezone(SHANGHAI) + timedelta(days=30)).date()
+    return end_of(day.year, day.month, day.day)
 
 
-def ask(order, world, days=2, reason="村民外出，需等其返回"):
-    event = workflow.request_extension(order, world.cadre1, reason=reason, working_days=days)
+@pytest.fixture
+def order(world, make, due):
+    return make.order(world.v1, state="assigned", assignee=world.cadre1, due_at=due)
+
+
+def ask(order, world, days=2, reason="村民外出，需等其返回", at=None):
+    event = workflow.request_extension(order, world.cadre1, reason=reason, working_days=days, at=at)
     db.session.commit()
     return event
 
@@ -32,19 +42,20 @@ def requests(order) -> list[ExtensionRequest]:
     return list(db.session.scalars(select(ExtensionRequest).where(ExtensionRequest.case_id == order.id)))
 
 
-def test_the_assigned_cadre_asks_and_the_request_waits_in_the_history(order, world):
+def test_the_assigned_cadre_asks_and_the_request_waits_in_the_history(order, world, due):
     event = ask(order, world)
     (request,) = requests(order)
     assert (request.status, request.working_days, request.requested_by_id) == ("pending", 2, world.cadre1.id)
     assert (event.action, event.note, event.data) == ("request_extension", "村民外出，需等其返回", {"working_days": 2})
-    assert order.due_at == end_of(2026, 12, 15) and order.state == "assigned"
+    assert order.due_at == due and order.state == "assigned"
     assert "request_extension" not in workflow.allowed_actions(world.cadre1, order)
     assert {"grant_extension", "refuse_extension"} <= set(workflow.allowed_actions(world.dispatcher, order))
 
 
-def test_granting_moves_the_deadline_by_working_days_and_counts_it(order, world):
-    ask(order, world, days=3)
-    event = workflow.grant_extension(order, world.dispatcher, note="同意")
+def test_granting_moves_the_deadline_by_working_days_and_counts_it(world, make):
+    order = make.order(world.v1, state="assigned", assignee=world.cadre1, due_at=end_of(2026, 12, 15))
+    ask(order, world, days=3, at=ASKED)
+    event = workflow.grant_extension(order, world.dispatcher, note="同意", at=ASKED + timedelta(hours=1))
     db.session.commit()
     assert order.due_at == end_of(2026, 12, 18) and order.extension_count == 1
     (request,) = requests(order)
@@ -55,18 +66,18 @@ def test_granting_moves_the_deadline_by_working_days_and_counts_it(order, world)
 
 def test_an_extension_into_2027_counts_weekdays_there(world, make):
     order = make.order(world.v1, state="assigned", assignee=world.cadre1, due_at=end_of(2026, 12, 31))
-    ask(order, world, days=3)
-    workflow.grant_extension(order, world.dispatcher)
+    ask(order, world, days=3, at=ASKED)
+    workflow.grant_extension(order, world.dispatcher, at=ASKED + timedelta(hours=1))
     assert order.due_at == end_of(2027, 1, 5)  # Fri Jan 1 counts: chinesecalendar does not know 2027
 
 
-def test_refusing_keeps_the_deadline_and_needs_a_reason(order, world):
+def test_refusing_keeps_the_deadline_and_needs_a_reason(order, world, due):
     ask(order, world)
     with pytest.raises(workflow.InvalidInput):
         workflow.refuse_extension(order, world.dispatcher, reason=" ")
     workflow.refuse_extension(order, world.dispatcher, reason="期限内可办结")
     db.session.commit()
-    assert order.due_at == end_of(2026, 12, 15) and order.extension_count == 0
+    assert order.due_at == due and order.extension_count == 0
     assert requests(order)[0].status == "refused"
     assert "request_extension" in workflow.allowed_actions(world.cadre1, order)  # may ask again
 
@@ -131,7 +142,7 @@ def version(action: str, order) -> dict:
     return {f"{action}-version": str(order.version)}
 
 
-def test_the_case_page_round_trip(order, world, client, auth):
+def test_the_case_page_round_trip(order, world, client, auth, due):
     auth.login(world.cadre1)
     page = client.get(f"/cases/{order.id}").get_data(as_text=True)
     assert f'action="/cases/{order.id}/request_extension"' in page
@@ -159,7 +170,7 @@ def test_the_case_page_round_trip(order, world, client, auth):
     assert "等材料" in page and f'action="/cases/{order.id}/grant_extension"' in page
     assert client.post(f"/cases/{order.id}/grant_extension", data=version("grant_extension", order)).status_code == 302
     db.session.expire_all()
-    assert order.extension_count == 1 and order.due_at == end_of(2026, 12, 17)
+    assert order.extension_count == 1 and order.due_at == deadlines.extended_due(due, 2)
 
 
 def test_typing_that_is_not_a_number_is_kept_with_a_422(order, world, client, auth):
@@ -205,7 +216,7 @@ def leave_the_cadre(action: str, order, world):
 
 
 @pytest.mark.parametrize("action", ["return", "reassign", "resolve"])
-def test_a_waiting_request_lapses_with_the_action_that_takes_the_case_away(order, world, action):
+def test_a_waiting_request_lapses_with_the_action_that_takes_the_case_away(order, world, action, due):
     ask(order, world, days=2)
     event = leave_the_cadre(action, order, world)
     db.session.commit()
@@ -214,11 +225,11 @@ def test_a_waiting_request_lapses_with_the_action_that_takes_the_case_away(order
     assert request.decided_by_id == (world.cadre1 if action == "return" else world.dispatcher).id
     assert request.decided_at == event.at and request.new_due_at is None
     assert event.data["extension_lapsed"] == 2  # the history says so, in the same event
-    assert order.due_at == end_of(2026, 12, 15) and order.extension_count == 0
+    assert order.due_at == due and order.extension_count == 0
 
 
 @pytest.mark.parametrize("action", ["return", "reassign", "resolve"])
-def test_a_lapsed_request_cannot_be_decided_afterwards(order, world, action):
+def test_a_lapsed_request_cannot_be_decided_afterwards(order, world, action, due):
     ask(order, world)
     leave_the_cadre(action, order, world)
     db.session.commit()
@@ -228,7 +239,7 @@ def test_a_lapsed_request_cannot_be_decided_afterwards(order, world, action):
     assert refused.value.status == 409
     with pytest.raises(workflow.NotAllowed, match="lapsed"):
         workflow.refuse_extension(order, world.dispatcher, reason="不同意")
-    assert order.due_at == end_of(2026, 12, 15) and order.extension_count == 0
+    assert order.due_at == due and order.extension_count == 0
 
 
 def test_the_new_cadre_may_ask_for_their_own_extension(order, world):
@@ -254,7 +265,7 @@ def test_a_request_lapsed_at_resolution_stays_closed_after_reopening(order, worl
     assert "request_extension" in workflow.allowed_actions(world.cadre1, order)
 
 
-def test_escalating_a_dispute_lapses_its_waiting_request(world, make):
+def test_escalating_a_dispute_lapses_its_waiting_request(world, make, due):
     dispute = make.order(
         world.v1,
         kind="dispute",
@@ -262,7 +273,7 @@ def test_escalating_a_dispute_lapses_its_waiting_request(world, make):
         tier="village",
         state="assigned",
         assignee=world.cadre1,
-        due_at=end_of(2026, 12, 15),
+        due_at=due,
     )
     ask(dispute, world)
     event = workflow.escalate(dispute, world.cadre1, assignee=world.cadre2)
