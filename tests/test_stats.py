@@ -137,6 +137,7 @@ def later_activity(w, cases) -> None:
 
 OCTOBER_ORDERS = dict(
     received=3,  # A, B, C (C at 23:30 on the 31st); D is November's
+    ack_due=3,  # all three: acknowledged, or past their acknowledgement time, by the time of counting
     ack_on_time=2,  # A, C (within 24 h, no deadline); B late
     assigned=3,  # A, B, E (again, after its return)
     resolved=3,  # A, B (twice, counted once), F
@@ -187,6 +188,7 @@ def test_october_by_village(october):
     assert rows["东风村"] == dict(
         OCTOBER_ORDERS,
         received=2,
+        ack_due=2,
         ack_on_time=1,
         assigned=2,
         resolved=3,
@@ -195,7 +197,7 @@ def test_october_by_village(october):
         returned=0,
         reopened=2,
     )
-    assert rows["红旗村"] == dict.fromkeys(OCTOBER_ORDERS, 0) | {"received": 1, "ack_on_time": 1}
+    assert rows["红旗村"] == dict.fromkeys(OCTOBER_ORDERS, 0) | {"received": 1, "ack_due": 1, "ack_on_time": 1}
     assert rows["向阳村"] == dict.fromkeys(OCTOBER_ORDERS, 0) | {"assigned": 1, "returned": 1, "open_past_due": 1}
 
 
@@ -344,3 +346,28 @@ def test_an_extension_granted_after_the_month_leaves_its_overdue_count_alone(wor
     assert k.due_at > LATER_OCTOBER.bounds("Asia/Shanghai")[1]
     assert monthly_figures(LATER_OCTOBER, now=NEW_YEAR).orders["open_past_due"] == 1
     assert monthly_figures(Month(2030, 11), now=NEW_YEAR).orders["extended"] == 1
+
+
+def test_an_order_still_within_its_acknowledgement_time_is_left_out_of_the_response_rate(world):
+    # Received at 10:00 on 20 November, to be acknowledged by 12:00; nobody has taken it yet.
+    _order(world, "GD-WAIT", world.v1, "道路", "求助", sh(11, 20, 10), ack_due=sh(11, 20, 12))
+    db.session.commit()
+    during = monthly_figures(Month(2026, 11), now=sh(11, 20, 11)).orders
+    assert (during["received"], during["ack_due"], during.rate("response_rate")) == (1, 0, Rate(0, 0))
+    after = monthly_figures(Month(2026, 11), now=sh(11, 20, 13)).orders
+    assert (after["ack_due"], after.rate("response_rate")) == (1, Rate(0, 1))  # now it is late
+
+
+def test_an_order_acknowledged_before_its_deadline_counts_at_once(world):
+    order = _order(world, "GD-TAKEN", world.v1, "道路", "求助", sh(11, 20, 10), ack_due=sh(11, 20, 12))
+    wf.assign(order, world.dispatcher, assignee=world.cadre1, at=sh(11, 20, 10, 30))
+    db.session.commit()
+    figures = monthly_figures(Month(2026, 11), now=sh(11, 20, 11)).orders
+    assert figures.rate("response_rate") == Rate(1, 1)
+
+
+def test_without_a_deadline_the_acknowledgement_window_decides_what_is_pending(world, app):
+    _order(world, "GD-NODUE", world.v1, "道路", "求助", sh(11, 20, 10))  # STATS_ACK_WINDOW_HOURS = 24
+    db.session.commit()
+    assert monthly_figures(Month(2026, 11), now=sh(11, 21, 9)).orders["ack_due"] == 0
+    assert monthly_figures(Month(2026, 11), now=sh(11, 21, 11)).orders["ack_due"] == 1

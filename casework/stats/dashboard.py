@@ -29,7 +29,7 @@ def month_overview(month: Month, now: datetime) -> tuple[fg.Counts, fg.Counts]:
 
     def compute() -> dict:
         start, end = month.bounds(current_app.config["TIMEZONE"])
-        o_rows = order_rows([start, end], (), cutoff=min(end, now))
+        o_rows = order_rows([start, end], (), cutoff=min(end, now), now=now)
         d_rows = fg.fetch(fg.dispute_query([start, end], ()))
         orders = fg.total_of(o_rows, fg.ORDER_COUNTS, fg.ORDER_RATES)
         return {"orders": orders.values, "disputes": fg.total_of(d_rows, fg.DISPUTE_COUNTS, fg.DISPUTE_RATES).values}
@@ -43,7 +43,7 @@ def month_flows(month: Month, now: datetime) -> fg.Counts:
 
     def compute() -> dict:
         edges = list(month.bounds(current_app.config["TIMEZONE"]))
-        return fg.total_of(fg.fetch(fg.order_flow_query(edges, ())), fg.ORDER_COUNTS, fg.ORDER_RATES).values
+        return fg.total_of(fg.fetch(fg.order_flow_query(edges, (), now)), fg.ORDER_COUNTS, fg.ORDER_RATES).values
 
     return _counts(snapshots.kept("dashboard-flows", month, now, compute), fg.ORDER_RATES)
 

@@ -13,7 +13,7 @@ Nothing here loads cases into Python: the database returns one row per combinati
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flask import current_app
 from sqlalchemy import Float, and_, case, cast, func, literal, null, or_, select, union_all
@@ -26,6 +26,7 @@ from ..models import Case, CaseEvent, User, UTCDateTime, Village
 
 ORDER_COUNTS = (
     "received",
+    "ack_due",
     "ack_on_time",
     "assigned",
     "resolved",
@@ -40,7 +41,7 @@ ORDER_COUNTS = (
 )
 DISPUTE_COUNTS = ("received", "concluded", "settled", "failed", "withdrawn", "mediated", "escalated")
 ORDER_RATES = {
-    "response_rate": ("ack_on_time", "received"),
+    "response_rate": ("ack_on_time", "ack_due"),
     "solved_rate": ("callbacks_solved", "callbacks"),
     "satisfaction_rate": ("callbacks_satisfied", "callbacks"),
     "on_time_rate": ("resolved_on_time", "resolved"),
@@ -182,6 +183,17 @@ def ack_on_time():
     )
 
 
+def ack_pending(now: datetime):
+    """Not acknowledged yet, with its acknowledgement deadline still to come at `now`: neither on time
+    nor late so far, so left out of the response rate until it is one or the other."""
+    window = float(current_app.config["STATS_ACK_WINDOW_HOURS"])
+    within_window = hours_between(Case.received_at, literal(now, UTCDateTime)) < window
+    return and_(
+        Case.acknowledged_at.is_(None),
+        or_(and_(Case.ack_due_at.isnot(None), Case.ack_due_at > now), and_(Case.ack_due_at.is_(None), within_window)),
+    )
+
+
 # --- the per-case facts of a period ------------------------------------------------------------
 
 
@@ -189,20 +201,24 @@ def _typed_null(column):
     return cast(null(), column.type)
 
 
-def case_facts(kind: str, edges: Sequence[datetime]):
-    return facts_select(kind, edges).subquery("f")
+def case_facts(kind: str, edges: Sequence[datetime], now: datetime | None = None):
+    return facts_select(kind, edges, now).subquery("f")
 
 
-def facts_select(kind: str, edges: Sequence[datetime]):
+def facts_select(kind: str, edges: Sequence[datetime], now: datetime | None = None):
     """One row per (case, bucket) with that case's flags in the bucket [edges[i], edges[i+1]).
 
-    Rows of the other kind may be included (the callers join `cases` and keep their kind)."""
+    `now` (default: the current time) is when the figures are counted: an order whose acknowledgement
+    deadline is still to come then is pending (ack_pending). Rows of the other kind may be included
+    (the callers join `cases` and keep their kind)."""
     start, end = edges[0], edges[-1]
+    now = now or datetime.now(UTC)
     received = select(
         Case.id.label("case_id"),
         bucket_of(Case.received_at, edges).label("b"),
         literal(1).label("received"),
         flag(ack_on_time()).label("ack_ok"),
+        flag(ack_pending(now)).label("ack_pending"),
         *(literal(0).label(n) for n in ("assigned", "returned", "reopened", "extended", "escalated")),
         *(literal(0).label(n) for n in ("callbacks", "solved", "satisfied")),
         _typed_null(CaseEvent.at).label("resolve_at"),
@@ -222,6 +238,7 @@ def facts_select(kind: str, edges: Sequence[datetime]):
         bucket_of(CaseEvent.at, edges),
         literal(0),
         literal(0),
+        literal(0),
         flag(action == "assign"),
         flag(action == "return"),
         flag(action == "reopen"),
@@ -237,7 +254,7 @@ def facts_select(kind: str, edges: Sequence[datetime]):
     callbacks = select(
         CaseEvent.case_id,
         bucket_of(CaseEvent.at, edges),
-        *(literal(0) for _ in range(7)),
+        *(literal(0) for _ in range(8)),
         literal(1),
         flag(CaseEvent.data["solved"].as_boolean()),
         flag(CaseEvent.data["satisfaction"].as_string().in_(("satisfied", "basic"))),
@@ -254,7 +271,18 @@ def facts_select(kind: str, edges: Sequence[datetime]):
     ).group_by(u.c.case_id, u.c.b)
 
 
-MAXED = ("received", "ack_ok", "assigned", "returned", "reopened", "extended", "escalated", "resolve_at", "resolve_id")
+MAXED = (
+    "received",
+    "ack_ok",
+    "ack_pending",
+    "assigned",
+    "returned",
+    "reopened",
+    "extended",
+    "escalated",
+    "resolve_at",
+    "resolve_id",
+)
 SUMMED = ("callbacks", "solved", "satisfied")
 
 
@@ -265,6 +293,7 @@ def _order_counts(f) -> dict:
     on_time = and_(resolved, or_(due.is_(None), f.c.resolve_at <= due))
     return {
         "received": func.sum(f.c.received),
+        "ack_due": func.sum(f.c.received * (1 - f.c.ack_pending)),
         "ack_on_time": func.sum(f.c.received * f.c.ack_ok),
         "assigned": func.sum(f.c.assigned),
         "resolved": func.sum(flag(resolved)),
@@ -278,12 +307,12 @@ def _order_counts(f) -> dict:
     }
 
 
-def order_year_query(edges: Sequence[datetime], dims: Sequence[str]):
+def order_year_query(edges: Sequence[datetime], dims: Sequence[str], now: datetime | None = None):
     """The year in one pass over its history: per month (b = 0..11, no dimensions) and for the whole
     year (b = -1, per combination of `dims`, each case once however many months it was active in).
 
     The per-(case, month) facts are a CTE read twice; SQLite and PostgreSQL materialise such a CTE."""
-    fm = facts_select("order", edges).cte("fm")
+    fm = facts_select("order", edges, now).cte("fm")
     monthly = (
         select(fm.c.b.label("b"), *(null().label(d) for d in dims), *(c.label(n) for n, c in _order_counts(fm).items()))
         .join_from(fm, Case, Case.id == fm.c.case_id)
@@ -309,9 +338,9 @@ def order_year_query(edges: Sequence[datetime], dims: Sequence[str]):
     return union_all(monthly, yearly)
 
 
-def order_flow_query(edges: Sequence[datetime], dims: Sequence[str]):
-    """Hotline flow counts per bucket and per combination of `dims`."""
-    f = case_facts("order", edges)
+def order_flow_query(edges: Sequence[datetime], dims: Sequence[str], now: datetime | None = None):
+    """Hotline flow counts per bucket and per combination of `dims`, counted at `now` (default: now)."""
+    f = case_facts("order", edges, now)
     counts = _order_counts(f)
     keys = [f.c.b.label("b"), *_dim_columns(dims, edges[-1])]
     stmt = select(*keys, *(c.label(n) for n, c in counts.items())).join_from(f, Case, Case.id == f.c.case_id)

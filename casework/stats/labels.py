@@ -14,6 +14,7 @@ from .periods import Month
 
 ORDER_LABELS = {
     "received": _l("Orders received"),
+    "ack_due": _l("Due for acknowledgement"),
     "ack_on_time": _l("Acknowledged on time"),
     "assigned": _l("Dispatched"),
     "resolved": _l("Orders resolved"),

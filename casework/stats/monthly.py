@@ -32,11 +32,12 @@ class MonthlyFigures:
     dispute_tables: dict[str, fg.Table]  # category, tier, village
 
 
-def order_rows(edges, dims, cutoff: datetime | None = None) -> list[dict]:
-    """Flow and stock counts per combination of `dims` (single bucket: edges = [start, end]).
+def order_rows(edges, dims, cutoff: datetime | None = None, now: datetime | None = None) -> list[dict]:
+    """Flow and stock counts per combination of `dims` (single bucket: edges = [start, end]), counted
+    at `now` (default: the current time).
 
     The stock (open past due) is taken at `cutoff`: the period's end, or now while it is running."""
-    flows = fg.fetch(fg.order_flow_query(edges, dims))
+    flows = fg.fetch(fg.order_flow_query(edges, dims, now))
     stock = fg.fetch(fg.order_stock_query(cutoff or edges[-1], dims))
     return flows + stock
 
@@ -49,7 +50,7 @@ def monthly_figures(month: Month, now: datetime | None = None) -> MonthlyFigures
     tz = current_app.config["TIMEZONE"]
     start, end = month.bounds(tz)
     now = now or datetime.now(UTC)
-    o_rows = order_rows([start, end], ORDER_DIMS, cutoff=min(end, now))
+    o_rows = order_rows([start, end], ORDER_DIMS, cutoff=min(end, now), now=now)
     d_rows = fg.fetch(fg.dispute_query([start, end], DISPUTE_DIMS))
     return MonthlyFigures(
         month=month,

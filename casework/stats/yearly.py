@@ -71,15 +71,17 @@ def year_edges(year: int, tz: str) -> list[datetime]:
     return [m.bounds(tz)[0] for m in year_months(year)] + [local_midnight(year + 1, 1, tz)]
 
 
-def yearly_summary(year: int) -> YearlySummary:
-    """The year's figures, counted like the monthly ones with the year as the period.
+def yearly_summary(year: int, now: datetime | None = None) -> YearlySummary:
+    """The year's figures, counted like the monthly ones with the year as the period, at `now`
+    (default: the current time).
 
     A case resolved in two different months counts once in the year's total and once in each month."""
+    now = now or datetime.now(UTC)
     tz = current_app.config["TIMEZONE"]
     edges = year_edges(year, tz)
     whole = [edges[0], edges[-1]]
-    rows = fg.fetch(fg.order_year_query(edges, YEAR_ORDER_DIMS))  # the year and its months, one pass
-    stock = fg.fetch(fg.order_stock_query(min(edges[-1], datetime.now(UTC)), YEAR_ORDER_DIMS))
+    rows = fg.fetch(fg.order_year_query(edges, YEAR_ORDER_DIMS, now))  # the year and its months, one pass
+    stock = fg.fetch(fg.order_stock_query(min(edges[-1], now), YEAR_ORDER_DIMS))
     o_rows = [r for r in rows if r["b"] == -1] + stock
     by_month = fg.rollup([r for r in rows if r["b"] != -1], fg.ORDER_COUNTS, ["b"])
     d_rows = fg.fetch(fg.dispute_query(whole, YEAR_DISPUTE_DIMS))
@@ -87,7 +89,7 @@ def yearly_summary(year: int) -> YearlySummary:
         year=year,
         township=current_app.config["TOWNSHIP_NAME"],
         timezone=tz,
-        generated_at=datetime.now(UTC),
+        generated_at=now,
         orders=fg.total_of(o_rows, fg.ORDER_COUNTS, fg.ORDER_RATES),
         order_tables=fg.tables_of(o_rows, YEAR_ORDER_DIMS, fg.ORDER_COUNTS, fg.ORDER_RATES),
         disputes=fg.total_of(d_rows, fg.DISPUTE_COUNTS, fg.DISPUTE_RATES),
@@ -100,10 +102,12 @@ def yearly_summary(year: int) -> YearlySummary:
     )
 
 
-def month_series(months: list[Month], edges: list[datetime], kind: str) -> list[tuple[Month, fg.Counts]]:
+def month_series(
+    months: list[Month], edges: list[datetime], kind: str, now: datetime | None = None
+) -> list[tuple[Month, fg.Counts]]:
     """Flow counts for consecutive months in one query (bucketed by the month boundaries)."""
     if kind == "order":
-        rows, names, rates = fg.fetch(fg.order_flow_query(edges, ())), fg.ORDER_COUNTS, fg.ORDER_RATES
+        rows, names, rates = fg.fetch(fg.order_flow_query(edges, (), now)), fg.ORDER_COUNTS, fg.ORDER_RATES
     else:
         rows, names, rates = fg.fetch(fg.dispute_query(edges, ())), fg.DISPUTE_COUNTS, fg.DISPUTE_RATES
     by_bucket = fg.rollup(rows, names, ["b"])
