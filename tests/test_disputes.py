@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from casework import workflow
+from casework.disputes import forms
 from casework.extensions import db
 from casework.models import Case, utcnow
 from casework.workflow import STALE
@@ -189,6 +190,22 @@ def test_more_party_rows_than_the_form_holds_are_refused_not_dropped(world, auth
     assert "At most 20 parties can be listed (25 rows were sent); name the others in the summary." in page
     assert "当事人19" in page and "两户因排水沟堵塞发生争执" in page
     assert disputes() == []
+
+
+def test_the_refused_form_keeps_every_party_row_sent_so_the_extra_names_can_be_moved(world, auth, client):
+    auth.login(world.dispatcher)
+    page = client.post("/disputes/new", data=dispute_form(world.v1, **party_rows(25))).get_data(as_text=True)
+    for i in range(25):
+        assert f'name="parties-{i}-name"' in page and f'value="当事人{i}"' in page
+    assert 'name="add_party"' not in page  # no room for another row
+
+
+def test_rows_beyond_the_hard_cap_are_counted_in_the_refusal(world, auth, client, english):
+    auth.login(world.dispatcher)
+    r = client.post("/disputes/new", data=dispute_form(world.v1, **party_rows(forms.PARTY_ROWS_READ + 5)))
+    page = r.get_data(as_text=True)
+    assert r.status_code == 422 and f"({forms.PARTY_ROWS_READ + 5} rows were sent)" in page
+    assert f'value="当事人{forms.PARTY_ROWS_READ - 1}"' in page and disputes() == []
 
 
 def test_as_many_party_rows_as_the_form_holds_are_registered(world, auth, client):

@@ -23,6 +23,7 @@ from .labels import PARTY_ROLE_LABELS
 
 PARTY_ROLES = tuple(PARTY_ROLE_LABELS)  # data, as the mediation records write them: 申请人, 被申请人, 第三人
 MAX_PARTIES = 20
+PARTY_ROWS_READ = 200  # rows parsed at most: more than MAX_PARTIES are refused but shown again, to be moved
 # datetime-local sends 2026-11-30T08:15; a browser without it lets people type 2026-11-30 08:15
 LOCAL_TIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
 
@@ -52,7 +53,8 @@ def new_submission_key() -> str:
 
 class PartyRows(FieldList):
     """The party rows. WTForms keeps the first `max_entries` rows sent and drops the rest unseen; this
-    counts the rows sent, so that validation refuses too many instead."""
+    counts the rows sent, so that validation refuses more than MAX_PARTIES instead, and max_entries is the
+    generous PARTY_ROWS_READ so that the refused form still holds the extra names to move to the summary."""
 
     rows_sent = 0
 
@@ -73,7 +75,7 @@ class DisputeForm(FlaskForm):
     received_at = DateTimeLocalField(_l("Received (local time)"), format=LOCAL_TIME_FORMATS, validators=[Optional()])
     address = StringField(_l("Address"), validators=[Length(max=200)])
     content = TextAreaField(_l("Summary of the dispute"))
-    parties = PartyRows(FormField(PartyForm), min_entries=2, max_entries=MAX_PARTIES)
+    parties = PartyRows(FormField(PartyForm), min_entries=2, max_entries=PARTY_ROWS_READ)
     submission_key = HiddenField(
         default=new_submission_key, validators=[Length(max=40, message=_l("This form cannot be sent; open it again."))]
     )
