@@ -174,3 +174,34 @@ def test_a_run_that_meets_a_file_it_cannot_read_fails_naming_it_and_imports_the_
     assert (run.status, run.new, run.fetched) == ("failed", 2, 2)
     assert run.error == "inbox: 1 file could not be read: old.xls. See them under Rejected rows."
     assert intake_run("manual").status == "ok"  # the file waits in rejected/: the next run is clean
+
+
+def test_a_refused_file_renamed_in_rejected_is_named_as_stored_and_as_it_came(world, inbox, client, auth):
+    (inbox / "rejected").mkdir()
+    (inbox / "rejected" / "old.xls").write_bytes(b"an earlier one")
+    (inbox / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0")
+
+    run = intake_run("manual")
+
+    assert (inbox / "rejected" / "old-1.xls").read_bytes() == b"\xd0\xcf\x11\xe0"
+    assert run.error == (
+        "inbox: 1 file could not be read: old-1.xls (renamed from old.xls: that name was taken in rejected/)."
+        " See them under Rejected rows."
+    )
+    text = note(inbox, "old-1.xls")
+    assert text.startswith("old-1.xls (renamed from old.xls")
+    assert json.loads(text.strip().splitlines()[-1])["file"] == "old-1.xls"
+    auth.login(world.dispatcher)
+    page = client.get("/intake/rejected").get_data(as_text=True)
+    assert "old-1.xls (renamed from old.xls" in page
+
+
+def test_the_import_result_names_the_refused_file_as_stored(app, inbox):
+    (inbox / "rejected").mkdir()
+    (inbox / "rejected" / "old.xls").write_bytes(b"an earlier one")
+    (inbox / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0")
+
+    (refused,) = import_inbox(None).refused
+
+    assert (refused.name, refused.renamed_from) == ("old-1.xls", "old.xls")
+    assert (inbox / "rejected" / refused.name).read_bytes() == b"\xd0\xcf\x11\xe0"

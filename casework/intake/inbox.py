@@ -82,14 +82,15 @@ class FilesNotRead(IntakeProblem):
     """Files of the inbox could not be read: for the run to report (they wait in rejected/ with their notes)."""
 
     def __init__(self, refused: list[RefusedFile]):  # its sentence has a plural: see render()
-        super().__init__("", num=len(refused), names=", ".join(f.name for f in refused))
+        super().__init__("", num=len(refused))
+        self.refused = refused
 
     def render(self) -> str:
         return ngettext(
             "%(num)d file could not be read: %(names)s. See them under Rejected rows.",
             "%(num)d files could not be read: %(names)s. See them under Rejected rows.",
             self.params["num"],
-            names=self.params["names"],
+            names=", ".join(f.label() for f in self.refused),  # as stored in rejected/, in this language
         )
 
 
@@ -246,17 +247,21 @@ def _move_rejected(path: Path, inbox: Path, problem: Unreadable) -> RefusedFile:
     township's language and in English, and on the last line as JSON for the rejected rows page."""
     target = _move(path, inbox / "rejected")
     now = utcnow()
-    note = _note_text(path.name, _local(now).strftime("%Y-%m-%d %H:%M"), problem)
-    record = {"file": path.name, "at": now.isoformat(), "reason": problem.message, "params": problem.params}
+    renamed_from = path.name if target.name != path.name else ""
+    refused = RefusedFile(target.name, problem.message, problem.params, now, renamed_from)
+    note = _note_text(refused, _local(now).strftime("%Y-%m-%d %H:%M"), problem)
+    record = {"file": target.name, "at": now.isoformat(), "reason": problem.message, "params": problem.params}
+    if renamed_from:
+        record["renamed_from"] = renamed_from
     _note_of(target).write_text(f"{note}\n\n{json.dumps(record, ensure_ascii=False)}\n", encoding="utf-8")
-    return RefusedFile(path.name, problem.message, problem.params, now)
+    return refused
 
 
-def _note_text(name: str, stamp: str, problem: Unreadable) -> str:
+def _note_text(refused: RefusedFile, stamp: str, problem: Unreadable) -> str:
     """The heading and the reason in the default locale, then in English if that is another language."""
 
     def render() -> str:
-        return gettext(NOTE_HEADING, name=name, time=stamp) + "\n" + problem.render()
+        return gettext(NOTE_HEADING, name=refused.label(), time=stamp) + "\n" + problem.render()
 
     return "\n\n".join(dict.fromkeys([in_default_locale(render), in_locale("en", render)]))
 
@@ -303,7 +308,9 @@ def _refused_file(path: Path) -> RefusedFile:
     at = _refused_at(path)
     record = _record(lines[-1]) if lines else None
     if record is not None:
-        return RefusedFile(path.name, record["reason"], record["params"], _time(record.get("at")) or at)
+        renamed_from = record.get("renamed_from")
+        renamed_from = renamed_from if isinstance(renamed_from, str) else ""
+        return RefusedFile(path.name, record["reason"], record["params"], _time(record.get("at")) or at, renamed_from)
     reason = " ".join(line.strip() for line in lines[1:]) or (lines[0] if lines else NO_NOTE)
     return RefusedFile(path.name, reason, {}, at)
 

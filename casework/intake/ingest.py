@@ -23,6 +23,7 @@ from .normalize import FIELDS, Normalizer, Problem
 
 log = logging.getLogger(__name__)
 UNREADABLE_ROW = N_("The row holds a value that cannot be read; correct it and import again.")
+RENAMED = N_("%(name)s (renamed from %(original)s: that name was taken in rejected/)")
 
 BATCH = 1000
 
@@ -35,6 +36,13 @@ class RefusedFile:
     reason: str  # an English msgid, or the text of a note written before reasons were msgids
     params: dict = field(default_factory=dict)
     at: datetime | None = None
+    renamed_from: str = ""  # the name it came in under, when a file of that name was already in rejected/
+
+    def label(self) -> str:
+        """The name to look for in rejected/, and what it was called before, if it was renamed there."""
+        if not self.renamed_from or self.renamed_from == self.name:
+            return self.name
+        return gettext(RENAMED, name=self.name, original=self.renamed_from)
 
     def text(self) -> str:
         """The reason, with what to do, in the reader's language (a note's values that do not fit its msgid,
