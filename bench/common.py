@@ -130,8 +130,7 @@ def timed(fn: Callable[[], object], repeat: int = 20, warmup: int = 1) -> tuple[
         started = time.perf_counter()
         fn()
         samples.append(time.perf_counter() - started)
-    samples.sort()
-    return statistics.median(samples), samples[max(0, math.ceil(0.95 * len(samples)) - 1)]
+    return _median_p95(samples)
 
 
 def peak_memory(fn: Callable[[], object]) -> tuple[float, int]:

@@ -74,8 +74,8 @@ def dashboard(now: datetime | None = None) -> Dashboard:
     this = current_month(tz, now)
     months = [this, this.shift(-1), this.shift(-12)]
     overviews = [month_overview(m, now) for m in months]
-    this_month_flows = overviews[0][0]  # the same flows, counted once (its stock is not charted)
-    trend = [(m, month_flows(m, now)) for m in (this.shift(i) for i in range(-11, 0))] + [(this, this_month_flows)]
+    counted = {m: orders for m, (orders, _) in zip(months, overviews, strict=True)}  # flows and their stock
+    trend = [(m, counted[m] if m in counted else month_flows(m, now)) for m in (this.shift(i) for i in range(-11, 1))]
     return Dashboard(
         now=now,
         months=months,

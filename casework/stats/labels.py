@@ -7,7 +7,7 @@ two together)."""
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
-from ..display import REQUEST_TYPE_LABELS
+from ..display import REQUEST_TYPE_LABELS, TIER_LABELS
 from . import definitions as d
 from . import figures as fg
 from .periods import Month
@@ -56,9 +56,7 @@ GROUP_LABELS = {
     fg.NO_VILLAGE: _l("(no village)"),
     fg.NO_CADRE: _l("(not dispatched)"),
     fg.NO_CATEGORY: _l("(no category)"),
-    fg.TIER_NAMES["village"]: _l("Village mediation"),
-    fg.TIER_NAMES["district"]: _l("District mediation"),
-    fg.TIER_NAMES["centre"]: _l("Township centre"),
+    **{name: TIER_LABELS[tier] for tier, name in fg.TIER_NAMES.items()},  # the case page's words
     d.TOTAL: _l("Total"),
 }
 

@@ -98,17 +98,11 @@ def yearly_summary(year: int, now: datetime | None = None) -> YearlySummary:
             (m, fg.counts_of(by_month.get((i,)), fg.ORDER_COUNTS, fg.ORDER_RATES))
             for i, m in enumerate(year_months(year))
         ],
-        dispute_months=month_series(year_months(year), edges, "dispute"),
+        dispute_months=dispute_months(year_months(year), edges),
     )
 
 
-def month_series(
-    months: list[Month], edges: list[datetime], kind: str, now: datetime | None = None
-) -> list[tuple[Month, fg.Counts]]:
-    """Flow counts for consecutive months in one query (bucketed by the month boundaries)."""
-    if kind == "order":
-        rows, names, rates = fg.fetch(fg.order_flow_query(edges, (), now)), fg.ORDER_COUNTS, fg.ORDER_RATES
-    else:
-        rows, names, rates = fg.fetch(fg.dispute_query(edges, ())), fg.DISPUTE_COUNTS, fg.DISPUTE_RATES
-    by_bucket = fg.rollup(rows, names, ["b"])
-    return [(m, fg.counts_of(by_bucket.get((i,)), names, rates)) for i, m in enumerate(months)]
+def dispute_months(months: list[Month], edges: list[datetime]) -> list[tuple[Month, fg.Counts]]:
+    """Dispute counts for consecutive months in one query (bucketed by the month boundaries)."""
+    by_bucket = fg.rollup(fg.fetch(fg.dispute_query(edges, ())), fg.DISPUTE_COUNTS, ["b"])
+    return [(m, fg.counts_of(by_bucket.get((i,)), fg.DISPUTE_COUNTS, fg.DISPUTE_RATES)) for i, m in enumerate(months)]
