@@ -114,7 +114,7 @@ def ack_state_of(case: Case, now: datetime | None = None) -> str:
 
 def ack_left(case: Case, now: datetime | None = None) -> str:
     """'Acknowledge within 25 minutes' / 'Acknowledgement 1 hour 5 minutes overdue'; '' when none is awaited."""
-    if deadlines.ack_state(case, now) == "none":
+    if not deadlines.awaiting_acknowledgement(case):
         return ""
     delta = case.ack_due_at - (now or utcnow())
     text = _span_in_minutes(abs(delta).total_seconds())
