@@ -28,10 +28,9 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from sqlalchemy import select
 
 from .extensions import db
-from .intake.run import intake_run, running_run
+from .intake.run import intake_run, running_run, slot_taken
 from .models import IntakeRun
 from .stats.archive import archive_last_month
 from .stats.dashboard import dashboard
@@ -158,7 +157,7 @@ def catch_up(app: Flask, now: datetime | None = None) -> IntakeRun | None:
         if slot is None:
             return None
         key = slot_key(slot)
-        if db.session.scalar(select(IntakeRun.id).where(IntakeRun.slot_key == key)):
+        if slot_taken(key):
             return None
         log.info("slot %s was missed while the service was down: running it now", key)
         return intake_run("startup", slot_key=key, wait=True)
