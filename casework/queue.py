@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from . import permissions
 from .extensions import db
+from .ids import MAX_ID
 from .intake.normalize import fold
 from .models import STATES, Case, UTCDateTime, utcnow
 
@@ -97,7 +98,7 @@ def decode_cursor(cursor: str | None, parts: tuple[Part, ...] = (NEWEST_FIRST,))
         at, case_id = datetime.fromtimestamp(float(stamp), UTC), int(case_id)
     except (ValueError, OverflowError, OSError):
         return None  # a damaged link shows the first page rather than an error
-    return (index, (at, case_id)) if index is not None and 0 <= case_id < 2**31 else None
+    return (index, (at, case_id)) if index is not None and 0 <= case_id <= MAX_ID else None
 
 
 def _filtered(user, f: QueueFilter, now: datetime):
