@@ -22,12 +22,6 @@ bp = Blueprint("disputes", __name__, url_prefix="/disputes")
 UNKNOWN_VILLAGE = workflow.N_("Choose a village from the list.")
 
 
-@bp.context_processor
-def labels() -> dict:
-    """The sources' labels, for this blueprint's templates (a converted order's source is named, not chosen)."""
-    return {"SOURCE_LABELS": SOURCE_LABELS}
-
-
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new():
