@@ -35,10 +35,10 @@ def _row_or_404(row_id: int) -> RejectedRow:
 def rejected_list():
     """The open rows to correct or dismiss, under the files that could not be read at all (first page);
     with ?show=decided, the rows already dealt with, by whom and when."""
-    after = request.args.get("after", type=int)
+    after = ids.row_id(request.args.get("after"))  # a damaged cursor shows the first page
     decided = request.args.get("show") == "decided"
     limit = current_app.config["PAGE_SIZE"]
-    rows = (rejected.decided_rows if decided else rejected.open_rows)(after if after and after < 2**31 else None, limit)
+    rows = (rejected.decided_rows if decided else rejected.open_rows)(after, limit)
     older = rows[-1].id if len(rows) == limit else None
     files, files_total = ([], 0) if decided or after else inbox.refused_files(REFUSED_FILES_SHOWN)
     return render_template(
