@@ -15,11 +15,11 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext, ngettext
 
+from ..display import localtime
 from ..extensions import db
 from ..models import IntakeRun, utcnow
 from ..workflow import N_
@@ -221,7 +221,7 @@ def _cell(value):
 
 
 def _local_today() -> str:
-    return _local(utcnow()).date().isoformat()
+    return localtime(utcnow(), "%Y-%m-%d")
 
 
 def _free_name(folder: Path, name: str) -> Path:
@@ -249,7 +249,7 @@ def _move_rejected(path: Path, inbox: Path, problem: Unreadable) -> RefusedFile:
     now = utcnow()
     renamed_from = path.name if target.name != path.name else ""
     refused = RefusedFile(target.name, problem.message, problem.params, now, renamed_from)
-    note = _note_text(refused, _local(now).strftime("%Y-%m-%d %H:%M"), problem)
+    note = _note_text(refused, localtime(now), problem)
     record = {"file": target.name, "at": now.isoformat(), "reason": problem.message, "params": problem.params}
     if renamed_from:
         record["renamed_from"] = renamed_from
@@ -264,10 +264,6 @@ def _note_text(refused: RefusedFile, stamp: str, problem: Unreadable) -> str:
         return gettext(NOTE_HEADING, name=refused.label(), time=stamp) + "\n" + problem.render()
 
     return "\n\n".join(dict.fromkeys([in_default_locale(render), in_locale("en", render)]))
-
-
-def _local(moment: datetime) -> datetime:
-    return moment.astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
 
 
 # --- the files refused, for the rejected rows page -----------------------------------------------

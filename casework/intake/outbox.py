@@ -10,14 +10,13 @@ import csv
 import io
 import logging
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import delete, func, select, update
 
 from .. import permissions as perm
+from ..display import local_zone
 from ..extensions import db
 from ..ids import row_ids
 from ..models import Case, IntakeRun, Reply, User, utcnow
@@ -69,7 +68,7 @@ def enqueue_reply(case: Case, actor: User) -> Reply | None:
     if not case.is_order:
         return None
     handler = case.assignee.name if case.assignee else actor.name
-    resolved_at = case.resolved_at.astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
+    resolved_at = case.resolved_at.astimezone(local_zone())
     payload = {"result": case.result, "resolved_at": resolved_at.isoformat(timespec="seconds"), "handler": handler}
     reply = Reply(case=case, order_no=case.number, payload=payload)
     db.session.add(reply)
