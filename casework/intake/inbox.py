@@ -109,9 +109,7 @@ def waiting_files(inbox: Path) -> list[Path]:
     if not inbox.is_dir():
         return []
     return sorted(
-        p
-        for p in inbox.iterdir()
-        if p.is_file() and not p.name.startswith((".", "~$")) and not p.name.endswith(".error.txt")
+        p for p in inbox.iterdir() if p.is_file() and not p.name.startswith((".", "~$")) and not p.name.endswith(NOTE)
     )
 
 
@@ -229,7 +227,7 @@ def _free_name(folder: Path, name: str) -> Path:
     target = folder / name
     stem, suffix = Path(name).stem, Path(name).suffix
     n = 1
-    while target.exists() or (folder / f"{target.name}{NOTE}").exists():
+    while target.exists() or _note_of(target).exists():
         target = folder / f"{stem}-{n}{suffix}"
         n += 1
     return target
