@@ -11,7 +11,7 @@ from .. import permissions as perm
 from .. import queue, workflow
 from ..display import ACTION_LABELS
 from ..extensions import db
-from ..ids import row_id
+from ..ids import row_id, row_ids
 from ..intake.forms import ExtensionForm
 from ..models import Case, User, Village
 from . import forms
@@ -19,14 +19,16 @@ from . import forms
 bp = Blueprint("cases", __name__)
 
 
+def _row(model, value):
+    """The row of `model` an id from the URL or a form names, or None: an impossible id never reaches the database."""
+    return db.session.get(model, id_) if (id_ := row_id(value)) else None
+
+
 def visible_case_or_404(case_id: int) -> Case:
-    case = db.session.get(Case, case_id) if row_id(case_id) else None
+    case = _row(Case, case_id)
     if case is None or not perm.can_view(current_user, case):
         abort(404)
     return case
-
-
-_int = row_id
 
 
 def _cadres() -> list[User]:
@@ -51,7 +53,7 @@ def _queue_filter() -> queue.QueueFilter:
     return queue.QueueFilter(
         state=args.get("state", "received") or None,
         kind=args.get("kind") or None,
-        village_id=_int(args.get("village")),
+        village_id=row_id(args.get("village")),
         category=args.get("category") or None,
         overdue=args.get("overdue") == "1",
         ack_overdue=args.get("ack_overdue") == "1",
@@ -103,7 +105,7 @@ def bulk_assign():
     """Assign the ticked cases at once; each succeeds or is skipped with its reason."""
     if not perm.is_dispatcher(current_user):
         abort(403)
-    ids = [i for i in (_int(v) for v in request.form.getlist("case_ids")) if i]
+    ids = row_ids(request.form.getlist("case_ids"))
     choice = request.form.get("assignee", "default")
     assignee = None if choice == "default" else _user(choice)
     if not ids or (choice != "default" and assignee is None):
@@ -199,11 +201,11 @@ def _only_one(choices: list) -> int | None:
 
 
 def _user(value) -> User | None:
-    return db.session.get(User, _int(value)) if _int(value) else None
+    return _row(User, value)
 
 
 def _assign(case, f):
-    village = db.session.get(Village, _int(f.village.data)) if _int(f.village.data) else None
+    village = _row(Village, f.village.data)
     return workflow.assign(
         case,
         current_user,
@@ -337,7 +339,7 @@ def act(case_id: int, action: str):
 def _done_out_of_sight(case_id: int, action: str):
     """A second tap on an action that took the case out of the actor's sight (退单 of another village's
     case) is told it was done, on their own list, rather than 404."""
-    case = db.session.get(Case, case_id) if row_id(case_id) else None
+    case = _row(Case, case_id)
     return None if case is None or perm.can_view(current_user, case) else _already_done(case, action)
 
 
