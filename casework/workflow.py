@@ -312,6 +312,9 @@ def _flush() -> None:
 
 
 def _apply(t: Transition, case: Case, actor: User | None, note: str, at: datetime | None, **data):
+    at = at or utcnow()  # one moment for the change, a lapsed extension request and the history
+    if t.action in LAPSED_BY:  # the case leaves its cadre: a request still waiting lapses with it
+        data["extension_lapsed"] = _lapse_extension(case, actor, t.action, at)
     from_state = case.state
     if t.to_state:
         case.state = t.to_state
@@ -589,24 +592,12 @@ def reassign(
     """改派: hand an assigned case to another cadre serving its village; an escalated dispute to another
     person who mediates at its tier."""
     t = _check("reassign", case, actor, expected_version)
-    at = at or utcnow()  # one moment for the change, a lapsed request and the history
     new = _check_holder(case, case.tier, assignee, N_("Choose the cadre who will handle the case."))
     if new.id == case.assignee_id:
         raise InvalidInput(N_("%(name)s already has this case."), "assignee", name=new.name)
     previous = case.assignee.name if case.assignee else None
-    lapsed = _lapse_extension(case, actor, "reassign", at)
     case.assignee = new
-    return _apply(
-        t,
-        case,
-        actor,
-        note.strip(),
-        at,
-        assignee=new.name,
-        assignee_id=new.id,
-        previous=previous,
-        extension_lapsed=lapsed,
-    )
+    return _apply(t, case, actor, note.strip(), at, assignee=new.name, assignee_id=new.id, previous=previous)
 
 
 def return_to_dispatcher(
@@ -614,11 +605,9 @@ def return_to_dispatcher(
 ) -> CaseEvent:
     """退单: the assigned cadre hands the case back with a reason (e.g. not our village)."""
     t = _check("return", case, actor, expected_version)
-    at = at or utcnow()  # one moment for the change, a lapsed request and the history
     reason = _required(reason, "reason", N_("Say why the case goes back."))
-    lapsed = _lapse_extension(case, actor, "return", at)
     case.assignee = None
-    return _apply(t, case, actor, reason, at, extension_lapsed=lapsed)
+    return _apply(t, case, actor, reason, at)
 
 
 def resolve(
@@ -635,7 +624,7 @@ def resolve(
 ) -> CaseEvent:
     """办结: record the result; a dispute also records its outcome and what goes with it."""
     t = _check("resolve", case, actor, expected_version)
-    at = at or utcnow()  # one moment for the change, a lapsed request and the history
+    at = at or utcnow()  # one moment for the resolution, the outcome's checks and the history
     result = _required(result, "result", N_("Write what was done: the result is required."))
     if case.is_dispute:
         _set_outcome(case, outcome, agreement_terms, performance_deadline, failure_route, at)
@@ -644,17 +633,7 @@ def resolve(
     from .intake.outbox import enqueue_reply  # a hotline order's reply to the platform, same transaction
 
     enqueue_reply(case, actor)
-    lapsed = _lapse_extension(case, actor, "resolve", at)
-    return _apply(
-        t,
-        case,
-        actor,
-        case.result,
-        at,
-        outcome=case.outcome,
-        on_behalf=_on_behalf(case, actor),
-        extension_lapsed=lapsed,
-    )
+    return _apply(t, case, actor, case.result, at, outcome=case.outcome, on_behalf=_on_behalf(case, actor))
 
 
 def _on_behalf(case: Case, actor: User) -> str | None:
@@ -723,10 +702,8 @@ def escalate(
     """上报: a dispute the current tier cannot settle goes, with its notes, to the next tier: to the mediator
     of its village's mediation district, then to the township centre's staff (see mediators_at)."""
     t = _check("escalate", case, actor, expected_version)
-    at = at or utcnow()  # one moment for the change, a lapsed request and the history
     _check_holder(case, next_tier(case.tier), assignee, N_("Choose the mediator at the next tier."))
     from_tier, case.tier = case.tier, next_tier(case.tier)
-    lapsed = _lapse_extension(case, actor, "escalate", at)
     case.assignee = assignee
     return _apply(
         t,
@@ -738,7 +715,6 @@ def escalate(
         tier=case.tier,
         assignee=assignee.name,
         assignee_id=assignee.id,
-        extension_lapsed=lapsed,
     )
 
 
@@ -888,8 +864,9 @@ LAPSED_BY = {
 
 
 def _lapse_extension(case: Case, actor: User, action: str, at: datetime) -> int | None:
-    """The waiting request of a case leaving its cadre (returned, reassigned, escalated, resolved) lapses, in
-    the same transaction: nobody is left to decide it for. Its working days go into the history, or None."""
+    """The waiting request of a case leaving its cadre (returned, reassigned, escalated, resolved: the actions
+    of LAPSED_BY, which _apply calls this for) lapses, in the same transaction: nobody is left to decide it for.
+    Its working days go into the history, or None."""
     with db.session.no_autoflush:  # the case's change is flushed by _apply, where a conflict is a StaleCase
         request = _pending_extension(case)
     if request is None:
