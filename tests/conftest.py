@@ -13,6 +13,7 @@ from itertools import count
 
 import pytest
 from flask_migrate import upgrade
+from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
 from werkzeug.security import generate_password_hash
 
@@ -21,6 +22,14 @@ from casework.extensions import db
 from casework.models import Case, District, User, Village
 
 PG_URL = os.environ.get("CASEWORK_TEST_DATABASE_URL")
+
+# Property-based tests: "ci" (the default, used by make test and .ci/run) is bounded so that the whole
+# run stays short on both databases; "thorough" is for hunting (HYPOTHESIS_PROFILE=thorough make test).
+# No deadline: a shared 2-core machine makes timings noisy, and speed is measured in `make bench`.
+_QUIET = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+settings.register_profile("ci", max_examples=40, deadline=None, suppress_health_check=_QUIET, derandomize=True)
+settings.register_profile("thorough", max_examples=1000, deadline=None, suppress_health_check=_QUIET)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 PASSWORD = "secret-pw"
 
 
