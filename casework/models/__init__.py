@@ -11,7 +11,7 @@ from .cases import (
     HistoryIsAppendOnly,
     Party,
 )
-from .intake import ExtensionRequest, IntakeRun, IntakeState, RejectedRow, Reply
+from .intake import ExtensionRequest, IntakeRun, IntakeState, ProcessedFile, RejectedRow, Reply
 from .org import ROLES, District, User, Village, user_villages
 from .stats import StatsSnapshot
 from .types import UTCDateTime, utcnow
@@ -28,6 +28,7 @@ __all__ = [
     "ExtensionRequest",
     "IntakeRun",
     "IntakeState",
+    "ProcessedFile",
     "RejectedRow",
     "Reply",
     "StatsSnapshot",

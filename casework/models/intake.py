@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -33,6 +33,8 @@ class IntakeRun(db.Model):
     replies_sent: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(Text)
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Touched by the run while it works: another run takes over only once this has gone stale (0010).
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     started_by: Mapped[User | None] = relationship()
 
@@ -44,6 +46,8 @@ class RejectedRow(db.Model):
     __table_args__ = (
         CheckConstraint("status IN ('open', 'imported', 'dismissed')", name="status"),
         Index("ix_rejected_rows_status", "status", "id"),
+        # The same raw row from the same source is kept once, however often it is read again (0010).
+        Index("uq_rejected_rows_source_digest", "source_name", "digest", unique=True),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("intake_runs.id"))
@@ -51,6 +55,7 @@ class RejectedRow(db.Model):
     line: Mapped[int | None]
     reason: Mapped[str] = mapped_column(Text)
     raw: Mapped[dict] = mapped_column(JSON, default=dict)  # the row's fields as read
+    digest: Mapped[str | None] = mapped_column(String(64))  # SHA-256 of the raw row and its line (NULL before 0010)
     status: Mapped[str] = mapped_column(String(10), default="open")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))  # set once re-imported
@@ -60,6 +65,26 @@ class RejectedRow(db.Model):
 
     run: Mapped[IntakeRun | None] = relationship()
     decided_by: Mapped[User | None] = relationship()
+
+
+class ProcessedFile(db.Model):
+    """An inbox file once processed, known by its content: the same bytes are never ingested again,
+    whatever they are called; the name it came in under is kept here, whatever it was stored as."""
+
+    __tablename__ = "processed_files"
+    __table_args__ = (CheckConstraint("outcome IN ('imported', 'refused')", name="outcome"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    original_name: Mapped[str] = mapped_column(Text)  # as it came into the inbox
+    stored_as: Mapped[str] = mapped_column(Text, default="")  # where it was moved, relative to the inbox
+    outcome: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str | None] = mapped_column(Text)  # a refused file's msgid
+    rows: Mapped[int] = mapped_column(default=0)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("intake_runs.id"))
+    processed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    run: Mapped[IntakeRun | None] = relationship()
 
 
 class IntakeState(db.Model):
