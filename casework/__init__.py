@@ -23,8 +23,9 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
     _init_extensions(app)
     _register_blueprints(app)
-    from . import cli, display, errors, jobs
+    from . import cli, display, errors, jobs, web
 
+    web.init_app(app)  # every form field and query parameter cleaned as intake cleans
     display.init_app(app)
     errors.init_app(app)
     cli.init_app(app)

@@ -1,0 +1,55 @@
+"""Hostile text in the web (issue 8, section 3): every form field and query parameter is cleaned as intake
+cleans (casework.text.clean) before a view sees it, so that a NUL or a control character is never a 500."""
+
+from sqlalchemy import select
+
+from casework.extensions import db
+from casework.models import CaseEvent
+from casework.web import CleanParameters
+from tests.test_case_views import login_as
+
+NUL = "\x00"
+
+
+def test_a_nul_in_the_login_username_is_a_wrong_login_not_a_500(world, client):
+    response = client.post("/login", data={"username": f"dispatcher{NUL}", "password": "wrong-pw"})
+    assert response.status_code == 401
+
+
+def test_a_nul_in_the_login_username_is_removed_before_matching(world, client):
+    response = client.post("/login", data={"username": f"dispa{NUL}tcher", "password": "secret-pw"})
+    assert response.status_code == 302
+
+
+def test_a_note_with_a_nul_and_control_characters_is_stored_without_them(world, make, client):
+    case = make.order(village=world.v1, state="assigned", assignee=world.cadre1)
+    login_as(client, world.dispatcher)
+    note = f"电话{NUL}联系\x07过\r\n明天再去\x1b"
+    response = client.post(f"/cases/{case.id}/note", data={"note-note": note, "note-version": case.version})
+    assert response.status_code == 302
+    stored = db.session.scalar(select(CaseEvent.note).where(CaseEvent.case_id == case.id, CaseEvent.action == "note"))
+    assert stored == "电话联系过\n明天再去"
+
+
+def test_a_nul_in_the_queue_search_finds_what_the_search_without_it_finds(world, make, client):
+    make.order(village=world.v1, content="路灯不亮")
+    login_as(client, world.dispatcher)
+    response = client.get("/queue", query_string={"q": f"路灯{NUL}"})
+    assert response.status_code == 200
+    assert "路灯不亮" in response.get_data(as_text=True)
+
+
+def test_a_note_sent_as_multipart_is_cleaned_too(world, make, client):
+    case = make.order(village=world.v1, state="assigned", assignee=world.cadre1)
+    login_as(client, world.dispatcher)
+    data = {"note-note": f"上门{NUL}核实", "note-version": str(case.version)}
+    response = client.post(f"/cases/{case.id}/note", data=data, content_type="multipart/form-data")
+    assert response.status_code == 302
+    stored = db.session.scalar(select(CaseEvent.note).where(CaseEvent.case_id == case.id, CaseEvent.action == "note"))
+    assert stored == "上门核实"
+
+
+def test_parameters_are_cleaned_in_names_and_values_and_keep_every_value():
+    params = CleanParameters([("q\x00", "a\x00b"), ("ids", "1"), ("ids", "2\ud800")])
+    assert params.getlist("ids") == ["1", "2"]
+    assert params["q"] == "ab"
