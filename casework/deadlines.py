@@ -2,23 +2,28 @@
 
 Counting rule: a deadline of N working days ends at the end (23:59:59, local time) of the N-th working day
 after the local day of receipt; a deadline of N hours is N elapsed hours after receipt. A platform-supplied
-办理时限 wins over the rules. For a year chinesecalendar does not know yet, Saturdays and Sundays are the days
-off, corrected by CALENDAR_EXTRA_HOLIDAYS / CALENDAR_EXTRA_WORKDAYS, and the log says so once per year.
-The overrides apply to every year, so an operator can also correct a known year.
+办理时限 wins over the rules.
+
+Which days are worked, in this order: CALENDAR_EXTRA_WORKDAYS / CALENDAR_EXTRA_HOLIDAYS (the operator's last word,
+for every year); then the schedule an administrator entered for the day's year (节假日安排: its holidays and
+make-up days, weekends otherwise), which overrides the package for that year; then chinesecalendar; for a year
+known to neither, Saturdays and Sundays are the days off and the log says so once per year.
 
 Due-soon and overdue are worked out when read (due_state, and ack_state for the acknowledgement), never stored.
 """
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
-from flask import current_app
+from flask import current_app, g
+from sqlalchemy import func, select
 
-from .models import utcnow
+from .extensions import db
+from .models import HolidaySchedule, utcnow
 
 log = logging.getLogger(__name__)
 END_OF_DAY = time(23, 59, 59)
@@ -40,36 +45,77 @@ class Rule:
         return cls(int(match.group(1)), match.group(2))
 
 
+@dataclass(frozen=True)
+class EnteredDays:
+    """The schedules administrators entered (the latest entry of each year): the years they decide, and the days
+    they name (True: a make-up working day, False: a holiday). `version` is the newest entry's id."""
+
+    years: frozenset[int] = frozenset()
+    days: dict[date, bool] = field(default_factory=dict)
+    version: int | None = None
+
+
+def schedule_days(holidays: list[dict], workdays: list[str]) -> dict[date, bool]:
+    """The days a schedule names, in its JSON form: every day of each holiday False, each make-up day True."""
+    days: dict[date, bool] = {}
+    for holiday in holidays:
+        day, last = date.fromisoformat(holiday["from"]), date.fromisoformat(holiday["to"])
+        while day <= last:
+            days[day] = False
+            day += timedelta(days=1)
+    days.update({date.fromisoformat(d): True for d in workdays})
+    return days
+
+
+def package_knows(year: int) -> bool:
+    """Whether the installed chinesecalendar has the official schedule of `year`."""
+    try:
+        chinese_calendar.is_workday(date(year, 6, 1))
+    except NotImplementedError:
+        return False
+    return True
+
+
 class WorkCalendar:
     """Working days in one time zone; answers are cached, so bulk intake pays one lookup per day."""
 
-    def __init__(self, zone: ZoneInfo, extra_holidays=(), extra_workdays=()):
+    def __init__(self, zone: ZoneInfo, extra_holidays=(), extra_workdays=(), entered: EnteredDays | None = None):
         self.zone = zone
         self._holidays = {date.fromisoformat(str(d)) for d in extra_holidays}
         self._workdays = {date.fromisoformat(str(d)) for d in extra_workdays}
+        self.entered = entered or EnteredDays()
         self._known: dict[date, bool] = {}
         self._after: dict[tuple[date, int], date] = {}
         self.warned_years: set[int] = set()
 
     def is_workday(self, day: date) -> bool:
-        """A working day by the official calendar, or by weekends and the overrides for unknown years."""
+        """A working day by the overrides, the entered schedule, the package, or weekends for unknown years."""
         if day not in self._known:
             self._known[day] = self._lookup(day)
         return self._known[day]
+
+    def knows(self, year: int) -> bool:
+        """Whether `year`'s official schedule is known: entered by an administrator or in the package."""
+        return year in self.entered.years or package_knows(year)
 
     def _lookup(self, day: date) -> bool:
         if day in self._workdays:
             return True
         if day in self._holidays:
             return False
+        if day in self.entered.days:
+            return self.entered.days[day]
+        if day.year in self.entered.years:
+            return day.weekday() < 5
         try:
             return chinese_calendar.is_workday(day)
         except NotImplementedError:
             if day.year not in self.warned_years:
                 self.warned_years.add(day.year)
                 log.warning(
-                    "chinesecalendar does not know %s: counting weekends only plus the configured overrides "
-                    "(CALENDAR_EXTRA_HOLIDAYS / CALENDAR_EXTRA_WORKDAYS); update chinesecalendar when it does",
+                    "the holiday schedule of %s is known neither to chinesecalendar nor to the calendar page: "
+                    "counting weekends only plus the configured overrides (CALENDAR_EXTRA_HOLIDAYS / "
+                    "CALENDAR_EXTRA_WORKDAYS); enter it under Administration > Holiday calendar",
                     day.year,
                 )
             return day.weekday() < 5
@@ -125,9 +171,25 @@ class Rules:
         self.due_default = Rule.parse(config["DEADLINE_DUE_DEFAULT"])
         self.due_soon_days = int(config["DUE_SOON_WORKING_DAYS"])
         self.ack_due_soon = timedelta(minutes=float(config["ACK_DUE_SOON_MINUTES"]))
-        self.calendar = WorkCalendar(
-            ZoneInfo(config["TIMEZONE"]), config["CALENDAR_EXTRA_HOLIDAYS"], config["CALENDAR_EXTRA_WORKDAYS"]
-        )
+        self._config = config
+        self.calendar = self._calendar(EnteredDays())
+
+    def _calendar(self, entered: EnteredDays) -> WorkCalendar:
+        zone, config = ZoneInfo(self._config["TIMEZONE"]), self._config
+        return WorkCalendar(zone, config["CALENDAR_EXTRA_HOLIDAYS"], config["CALENDAR_EXTRA_WORKDAYS"], entered)
+
+    def follow_entered_schedules(self) -> None:
+        """Rebuild the calendar when the entered schedules changed since it was built (their newest id): asked
+        once per app context (a request, a job, a command), so every worker follows an entry made in another."""
+        if g.get(_CHECKED):
+            return
+        g.setdefault(_CHECKED, True)
+        with db.session.no_autoflush:
+            version = db.session.scalar(select(func.max(HolidaySchedule.id)))
+        if version != self.calendar.entered.version:
+            warned = self.calendar.warned_years
+            self.calendar = self._calendar(_load_entered(version))
+            self.calendar.warned_years = warned  # the fallback is logged once per year and process
 
     def ack_rule(self, urgency: str | None) -> Rule:
         return self.ack_by_urgency.get(urgency or "", self.ack_default)
@@ -139,12 +201,37 @@ class Rules:
         return self.due_by_type.get(request_type or "", self.due_default)
 
 
+_CHECKED = "casework_calendar_checked"
+
+
+def _load_entered(version: int | None) -> EnteredDays:
+    """The latest entry of every year entered, as the calendar reads it."""
+    if version is None:
+        return EnteredDays()
+    latest = select(func.max(HolidaySchedule.id)).group_by(HolidaySchedule.year)
+    with db.session.no_autoflush:
+        entries = db.session.scalars(
+            select(HolidaySchedule).where(HolidaySchedule.id.in_(latest)).order_by(HolidaySchedule.year)
+        ).all()
+    days: dict[date, bool] = {}
+    for entry in entries:  # by year: a day a later year's schedule names too (元旦 from 12-30) is that year's
+        days.update(schedule_days(entry.holidays, entry.workdays))
+    return EnteredDays(frozenset(e.year for e in entries), days, version)
+
+
 def rules() -> Rules:
-    """This app's rules and calendar (built on first use, cached on the app)."""
+    """This app's rules and calendar (built on first use, cached on the app; the calendar follows the entered
+    schedules)."""
     ext = current_app.extensions
     if "casework.deadlines" not in ext:
         ext["casework.deadlines"] = Rules(current_app.config)
+    ext["casework.deadlines"].follow_entered_schedules()
     return ext["casework.deadlines"]
+
+
+def entered_schedules_changed() -> None:
+    """Called once a schedule is entered: this app context's next deadline follows it (others at their start)."""
+    g.pop(_CHECKED, None)
 
 
 def calendar() -> WorkCalendar:

@@ -1,5 +1,6 @@
 """All models, importable from one place."""
 
+from .calendar import HolidaySchedule
 from .cases import (
     KINDS,
     OUTCOMES,
@@ -34,6 +35,7 @@ __all__ = [
     "StatsSnapshot",
     "District",
     "HistoryIsAppendOnly",
+    "HolidaySchedule",
     "Party",
     "User",
     "UTCDateTime",
