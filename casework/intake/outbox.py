@@ -6,7 +6,6 @@ Each reply row is marked sent exactly once; the platform is told an Idempotency-
 sent again (the POST went through but our commit after it did not) is recognised there.
 """
 
-import csv
 import io
 import logging
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from ..display import local_zone
 from ..extensions import db
 from ..ids import row_ids
 from ..models import Case, IntakeRun, Reply, User, utcnow
+from ..spreadsheets import csv_writer
 from ..workflow import N_, Forbidden
 from . import feed
 
@@ -178,18 +178,12 @@ def pending_count() -> int:
 def replies_csv(replies: list[Reply]) -> bytes:
     """The replies as a CSV staff can open in Excel (UTF-8 with BOM) to enter on the platform."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)  # no cell runs as a formula in Excel
     writer.writerow([_("Order number"), _("Result"), _("Resolved at"), _("Handler")])
     for reply in replies:
         p = reply.payload
-        writer.writerow([_cell(reply.order_no), _cell(p["result"]), _local(p["resolved_at"]), _cell(p["handler"])])
+        writer.writerow([reply.order_no, p["result"], _local(p["resolved_at"]), p["handler"]])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
-def _cell(value: str) -> str:
-    """A cell Excel will not run as a formula."""
-    value = value or ""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def _local(iso: str) -> str:

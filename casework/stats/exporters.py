@@ -3,18 +3,16 @@
 All formats are written from the same rows (`overview_rows`, `breakdown_rows`), so they agree figure
 for figure. The XLSX order list is streamed from the database into openpyxl's write-only workbook."""
 
-import csv
 import json
-import re
 import tempfile
 import zipfile
 from collections.abc import Iterable
 from typing import IO
-from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 from openpyxl.utils import get_column_letter
 
+from .. import spreadsheets
 from . import definitions as d
 from . import figures as fg
 from .monthly import ORDER_LIST_COLUMNS, MonthlyFigures, month_orders
@@ -102,17 +100,22 @@ def _text(value) -> str:
     return "" if value is None else str(value)
 
 
+def _csv_value(value):
+    """A rate as its text (85.7%); counts stay numbers, so the writer never mistakes -3 for text."""
+    return value.text if isinstance(value, fg.Rate) else value
+
+
 def write_monthly_csv(fig: MonthlyFigures, out: IO[str]) -> None:
     """One UTF-8 (with BOM: open the file with encoding='utf-8-sig') table after another, each under
-    its 【title】; the definitions last."""
-    w = csv.writer(out)
+    its 【title】; the definitions last. Text from data never starts a formula (spreadsheets.csv_writer)."""
+    w = spreadsheets.csv_writer(out)
     w.writerow([monthly_title(fig)])
     w.writerow([_period_line(fig)])
     for title, header, rows in monthly_sections(fig):
         w.writerow([])
         w.writerow([f"【{title}】"])
         w.writerow(header)
-        w.writerows([_text(v) for v in row] for row in rows)
+        w.writerows([_csv_value(v) for v in row] for row in rows)
     w.writerow([])
     w.writerow(["【统计口径】"])
     w.writerows(definition_rows())
@@ -165,10 +168,9 @@ def write_monthly_json(fig: MonthlyFigures, out: IO[str]) -> None:
 
 
 def write_monthly_xlsx(fig: MonthlyFigures, out) -> None:
-    """概览, one sheet per breakdown, the month's orders (streamed) and 统计口径; `out` a path or binary file."""
-    from openpyxl import Workbook
-
-    wb = Workbook(write_only=True)
+    """概览, one sheet per breakdown, the month's orders (streamed) and 统计口径; `out` a path or binary file.
+    Every cell goes through `spreadsheets` (text from data is never a formula)."""
+    wb = spreadsheets.SafeWorkbook()
     sheets = monthly_sections(fig)
     overview = _sheet(wb, "概览", monthly_title(fig), [22, 12, 10, 10])
     overview.append([_period_line(fig)])
@@ -206,55 +208,9 @@ def _stream_rows_into(draft, out, part: str, rows: Iterable[tuple], first_row: i
             head, tail = data.split(b"</sheetData>", 1)
             with zout.open(info.filename, "w", force_zip64=True) as sheet:
                 sheet.write(head)
-                for chunk in _rows_xml(rows, first_row):
+                for chunk in spreadsheets.rows_xml(rows, first_row):
                     sheet.write(chunk)
                 sheet.write(b"</sheetData>" + tail)
-
-
-_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_NEEDS_CARE = re.compile(r"[&<>\x00-\x1f]|^\s|\s$")  # escaping, illegal characters, edge spaces
-
-
-def _rows_xml(rows: Iterable[tuple], first_row: int, batch: int = 1000):
-    """SpreadsheetML rows (inline strings, numbers) in chunks of bytes.
-
-    The cells carry no reference (`r` is optional: a row's cells follow one another, an empty value
-    is an empty `<c/>`), so a cell's XML depends on its value alone. A month's list repeats few
-    distinct values (villages, categories, states, cadres), so most cells cost a dictionary lookup."""
-    cell = _CellCache().__getitem__
-    parts = []
-    for r, row in enumerate(rows, start=first_row):
-        parts.append(f'<row r="{r}">{"".join(map(cell, row))}</row>')
-        if len(parts) >= batch:
-            yield "".join(parts).encode()
-            parts = []
-    if parts:
-        yield "".join(parts).encode()
-
-
-class _CellCache(dict):
-    """value -> its cell's XML, made on first sight; the first LIMIT values are kept."""
-
-    LIMIT = 50_000
-
-    def __missing__(self, value) -> str:
-        xml = _cell_xml(value)
-        if len(self) < self.LIMIT:
-            self[value] = xml
-        return xml
-
-
-def _cell_xml(value) -> str:
-    if value is None or value == "":
-        return "<c/>"
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return f"<c><v>{value}</v></c>"
-    text = str(value)
-    if _NEEDS_CARE.search(text):  # most values (numbers, times, names) are written as they are
-        text = escape(_ILLEGAL_XML.sub("", text))
-        if text != text.strip():
-            return f'<c t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
-    return f'<c t="inlineStr"><is><t>{text}</t></is></c>'
 
 
 _ORDER_WIDTHS = [18, 17, 10, 10, 9, 9, 17, 17, 9, 11, 17, 8, 8]
@@ -272,12 +228,7 @@ def _sheet(wb, title: str, heading: str, widths: list[int], freeze: str = "A3"):
 
 
 def _bold(wb, ws, value):
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    cell = WriteOnlyCell(ws, value=value)
-    cell.font = Font(bold=True)
-    return cell
+    return spreadsheets.styled(ws, value, bold=True)
 
 
 def _append_table(wb, ws, header: list, rows: Iterable[list]) -> None:
@@ -287,17 +238,10 @@ def _append_table(wb, ws, header: list, rows: Iterable[list]) -> None:
 
 
 def _xlsx_value(wb, ws, value, bold: bool = False):
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    if isinstance(value, fg.Rate):
-        cell = WriteOnlyCell(ws, value=d.NO_RATE if value.value is None else value.value)
-        cell.number_format = "0.0%"
-    else:
-        cell = WriteOnlyCell(ws, value=value)
-    if bold:
-        cell.font = Font(bold=True)
-    return cell
+    if isinstance(value, fg.Rate):  # a rate is a number shown as 85.7% (— when nothing to divide by)
+        shown = d.NO_RATE if value.value is None else value.value
+        return spreadsheets.styled(ws, shown, bold=bold, number_format="0.0%")
+    return spreadsheets.styled(ws, value, bold=bold)
 
 
 def write_monthly(fig: MonthlyFigures, fmt: str, path) -> None:
