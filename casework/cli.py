@@ -5,7 +5,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from . import people
+from . import holidays, people
 from .extensions import db
 from .models import ROLES, Village
 from .workflow import WorkflowError
@@ -39,8 +39,45 @@ def create_user(username: str, name: str, role: str, password: str, villages: tu
     click.echo(f"created {role} {username}")
 
 
+calendar_cli = AppGroup("calendar", help="Import and export a year's holiday schedule (节假日安排) as JSON.")
+
+
+@calendar_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def import_calendar(path: str) -> None:
+    """Enter the schedule in a JSON file (the format of docs/deployment.md), as an administrator would on the
+    calendar page; a file with any problem is refused whole, naming its line."""
+    with open(path, "rb") as file:
+        raw = file.read(holidays.FILE_LIMIT + 1)
+    try:
+        entered = holidays.import_schedule(None, raw, source="command")
+        db.session.commit()
+    except WorkflowError as exc:
+        db.session.rollback()
+        raise click.ClickException(f"{path}: {exc}") from exc
+    year = entered.entry.year
+    if not entered.changed:
+        click.echo(f"{year}: the schedule in force is the same; nothing changed")
+        return
+    click.echo(f"{year}: schedule entered; {entered.recounted} open cases' deadlines recounted")
+
+
+@calendar_cli.command("export")
+@click.argument("year", type=int)
+@click.option("-o", "--output", "path", required=True, type=click.Path(dir_okay=False, writable=True))
+def export_calendar(year: int, path: str) -> None:
+    """Write the schedule in force for YEAR as JSON, for another township to import."""
+    data = holidays.export_schedule(year)
+    if data is None:
+        raise click.ClickException(f"no holiday schedule of {year} is known")
+    with open(path, "w", encoding="utf-8") as file:
+        file.write(holidays.schedule_json(data))
+    click.echo(f"{year}: written to {path}")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(users_cli)
+    app.cli.add_command(calendar_cli)
     from .demo import demo_data_command
 
     app.cli.add_command(demo_data_command)  # demo-data

@@ -14,17 +14,20 @@ when. Services take the acting user first (None: the command line), flush and ne
 
 import json
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from json.decoder import JSONObject
 from json.scanner import py_make_scanner
 
+import chinese_calendar
 from flask_babel import gettext
+from sqlalchemy import and_, or_, select
 
 from . import deadlines
 from . import permissions as perm
+from .deadlines import WorkCalendar
 from .extensions import db
-from .models import HolidaySchedule, User, utcnow
-from .models.calendar import SCHEDULE_SOURCES
+from .models import Case, CaseEvent, ExtensionRequest, HolidaySchedule, User, utcnow
+from .models.calendar import RECOUNT, SCHEDULE_SOURCES
 from .text import clean
 from .workflow import N_, Forbidden, InvalidInput
 
@@ -42,6 +45,8 @@ class ScheduleRefused(InvalidInput):
     def __init__(self, message: str, field: str | None = None, line: int | None = None, **params):
         super().__init__(message, field, **params)
         self.line = line
+        if line:
+            self.args = (f"Line {line}: {self.args[0]}",)
 
     def text(self) -> str:
         problem = gettext(self.message, **self.params)
@@ -136,9 +141,15 @@ NOT_A_WEEKEND = N_("A make-up working day falls on a Saturday or Sunday; %(day)s
 TOO_LARGE = N_("The file is too large for a year's schedule (at most %(kb)d KB).")
 
 
+PARTS = {"name": "name", "first": "from", "last": "to"}  # a form row's field: the JSON key
+
+
 def _where(entry, part: str | None = None) -> dict:
+    """The line (of the value in question, else of its entry) and the form field a problem is shown at."""
     field = getattr(entry, "field", None)
-    return {"line": getattr(entry, "line", None), "field": f"{field}-{part}" if field and part else field}
+    value = entry.get(PARTS[part]) if part and isinstance(entry, dict) else None
+    line = getattr(value, "line", None) or getattr(entry, "line", None)
+    return {"line": line, "field": f"{field}-{part}" if field and part else field}
 
 
 def _refuse(message: str, entry=None, part: str | None = None, **params) -> ScheduleRefused:
@@ -269,13 +280,13 @@ class Entered:
 def current_entry(year: int) -> HolidaySchedule | None:
     """The entry in force for `year` (its latest), or None when none was entered."""
     return db.session.scalars(
-        db.select(HolidaySchedule).where(HolidaySchedule.year == year).order_by(HolidaySchedule.id.desc()).limit(1)
+        select(HolidaySchedule).where(HolidaySchedule.year == year).order_by(HolidaySchedule.id.desc()).limit(1)
     ).first()
 
 
 def entries(year: int) -> list[HolidaySchedule]:
     """Every entry of `year`, newest first: who entered what, and when."""
-    query = db.select(HolidaySchedule).where(HolidaySchedule.year == year).order_by(HolidaySchedule.id.desc())
+    query = select(HolidaySchedule).where(HolidaySchedule.year == year).order_by(HolidaySchedule.id.desc())
     return list(db.session.scalars(query))
 
 
@@ -299,10 +310,12 @@ def enter_schedule(actor: User | None, schedule: Schedule, *, source: str, at=No
         entered_by=actor,
         entered_at=at or utcnow(),
     )
+    before = deadlines.calendar()
     db.session.add(entry)
     db.session.flush()
     deadlines.entered_schedules_changed()
-    return Entered(entry, changed=True)
+    recounted = recount_open_cases(schedule.year, before, deadlines.calendar(), at=entry.entered_at)
+    return Entered(entry, changed=True, recounted=recounted)
 
 
 def import_schedule(actor: User | None, raw: bytes, *, source: str, at=None) -> Entered:
@@ -311,8 +324,132 @@ def import_schedule(actor: User | None, raw: bytes, *, source: str, at=None) -> 
 
 
 def export_schedule(year: int) -> dict | None:
-    """The schedule in force for `year` in its JSON form, or None when none was entered."""
+    """The schedule in force for `year` in its JSON form: the entry in force, else the package's; None when
+    neither knows the year."""
     entry = current_entry(year)
-    if entry is None:
-        return None
-    return {"year": entry.year, "holidays": entry.holidays, "workdays": entry.workdays}
+    if entry is not None:
+        return {"year": entry.year, "holidays": entry.holidays, "workdays": entry.workdays}
+    if deadlines.package_knows(year):
+        return package_schedule(year).as_json()
+    return None
+
+
+def schedule_json(data: dict) -> str:
+    """The JSON text of a schedule, as exported (UTF-8, the names readable)."""
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+# chinesecalendar names its holidays in English; the notice's names are these.
+PACKAGE_NAMES = {
+    "New Year's Day": "元旦",
+    "Spring Festival": "春节",
+    "Tomb-sweeping Day": "清明节",
+    "Labour Day": "劳动节",
+    "Dragon Boat Festival": "端午节",
+    "Mid-autumn Festival": "中秋节",
+    "National Day": "国庆节",
+    "Anti-Fascist 70th Day": "抗战胜利纪念日",
+}
+
+
+def package_schedule(year: int) -> Schedule:
+    """`year`'s schedule as chinesecalendar has it: consecutive days off of one holiday as one range, and the
+    weekend days it works."""
+    ranges: list[Holiday] = []
+    workdays = []
+    day = date(year, 1, 1)
+    while day.year == year:
+        off, name = chinese_calendar.get_holiday_detail(day)
+        if off and name:
+            name = PACKAGE_NAMES.get(name, name)
+            if ranges and ranges[-1].name == name and ranges[-1].last == day - timedelta(days=1):
+                ranges[-1] = Holiday(name, ranges[-1].first, day)
+            else:
+                ranges.append(Holiday(name, day, day))
+        elif not off and day.weekday() >= 5:
+            workdays.append(day)
+        day += timedelta(days=1)
+    return Schedule(year, tuple(ranges), tuple(workdays))
+
+
+# --- open cases follow the calendar --------------------------------------------------------------------------
+
+
+def recount_open_cases(year: int, before: WorkCalendar, after: WorkCalendar, *, at: datetime) -> int:
+    """Recount the deadlines of the open cases that reach `year`'s days, from their start under the same rules,
+    now that `after` replaces `before`: the due time (with the extensions granted since, by their working days)
+    while it is still ahead, and the acknowledgement deadline of an order still awaiting it while that is ahead.
+
+    Only deadlines the rules set are recounted: one that `before` does not give (a platform's 办理时限, rules
+    changed since) is left as it is, and so is a deadline already past. Each change is a system event in the
+    case's history with the previous times (statistics read a due time as it stood, stats.figures.due_as_of).
+    Returns how many cases changed."""
+    first, last = _reach(year)
+    since, until = before.end_of(first - timedelta(days=1)), before.end_of(last)
+    awaiting = and_(Case.state == "received", Case.acknowledged_at.is_(None), Case.ack_due_at > at)
+    query = (
+        select(Case)
+        .where(Case.state.in_(("received", "assigned")), Case.received_at <= until)
+        .where(or_(and_(Case.due_at > at, Case.due_at > since), and_(awaiting, Case.ack_due_at > since)))
+        .order_by(Case.id)
+    )
+    changed = 0
+    for case in db.session.scalars(query).all():
+        changed += _recount(case, before, after, at, year)
+    db.session.flush()
+    return changed
+
+
+def _extensions(case: Case) -> list[int]:
+    """The working days of the extensions granted to `case`, in the order they were granted."""
+    query = (
+        select(ExtensionRequest.working_days)
+        .where(ExtensionRequest.case_id == case.id, ExtensionRequest.status == "granted")
+        .order_by(ExtensionRequest.decided_at, ExtensionRequest.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def _due_by(calendar: WorkCalendar, case: Case, extensions: list[int]) -> datetime:
+    """The due time the rules give `case` by `calendar`, extensions included."""
+    due = calendar.apply(deadlines.rules().due_rule(case.request_type, case.category), case.received_at)
+    for working_days in extensions:
+        due = calendar.shift(due, working_days)
+    return due
+
+
+def _ack_by(calendar: WorkCalendar, case: Case, due_at: datetime) -> datetime:
+    return min(calendar.apply(deadlines.rules().ack_rule(case.urgency), case.received_at), due_at)
+
+
+def _recounted_due(case: Case, before: WorkCalendar, after: WorkCalendar, at: datetime) -> datetime | None:
+    """The due time by `after`, when `before` gave the one the case has and it is still ahead."""
+    if case.due_at is None or case.due_at <= at:
+        return case.due_at
+    extensions = _extensions(case)
+    return _due_by(after, case, extensions) if _due_by(before, case, extensions) == case.due_at else case.due_at
+
+
+def _recounted_ack(case: Case, before: WorkCalendar, after: WorkCalendar, at: datetime, due_at) -> datetime | None:
+    """The acknowledgement deadline by `after`, for an order still awaiting it, when `before` gave it and it
+    is still ahead. Once an order is acknowledged its deadline was met or missed: that stays."""
+    if not deadlines.awaiting_acknowledgement(case) or case.ack_due_at <= at:
+        return case.ack_due_at
+    return _ack_by(after, case, due_at) if _ack_by(before, case, case.due_at) == case.ack_due_at else case.ack_due_at
+
+
+def _recount(case: Case, before: WorkCalendar, after: WorkCalendar, at: datetime, year: int) -> bool:
+    due = _recounted_due(case, before, after, at)
+    ack = _recounted_ack(case, before, after, at, due)
+    if (due, ack) == (case.due_at, case.ack_due_at):
+        return False
+    data = {"year": year, "previous_due_at": _iso(case.due_at), "due_at": _iso(due)}
+    if ack != case.ack_due_at:
+        data |= {"previous_ack_due_at": _iso(case.ack_due_at), "ack_due_at": _iso(ack)}
+    db.session.add(CaseEvent(case=case, action=RECOUNT, from_state=case.state, to_state=case.state, data=data, at=at))
+    case.due_at, case.ack_due_at = due, ack
+    return True
+
+
+def _iso(instant: datetime | None) -> str | None:
+    return instant.isoformat() if instant else None
