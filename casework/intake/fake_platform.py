@@ -112,7 +112,7 @@ class FakePlatform:
                 return jsonify(error="since and limit must be integers"), 400
             page = self.tickets[since : since + limit]
         # `next` is where the following page starts; null once there is nothing after `since`.
-        return jsonify(tickets=page, next=str(since + len(page)) if page else None)
+        return _json({"tickets": page, "next": str(since + len(page)) if page else None})
 
     def _reply(self, order_no: str):
         body = request.get_json(silent=True)
@@ -143,6 +143,16 @@ class FakePlatform:
         n = int((request.get_json(silent=True) or {}).get("n", 5))
         self.add(*generate_tickets(n, start=len(self.tickets) + 1, seed=None))
         return jsonify(tickets=len(self.tickets))
+
+
+def _json(body: dict) -> Response:
+    """UTF-8 JSON, readable; with a lone surrogate in it (which UTF-8 cannot carry), \\u escapes, as a
+    platform's JSON library would write it."""
+    try:
+        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        data = json.dumps(body).encode("ascii")
+    return Response(data, mimetype="application/json")
 
 
 @contextmanager

@@ -2,10 +2,17 @@
 
 Set-based: rows go in batches; each batch costs one query to find the order numbers already known and
 one bulk insert each for the new cases, their 'receive' events and the rejected rows.
+
+No row's content stops an ingest: every value is cleaned before it is checked or stored (normalize), and
+a batch the database still refuses is inserted again row by row, each in a savepoint, so that only the
+rows it refuses fail; they are kept as rejected rows with the database's reason. A rejected row is kept
+once per source: the same raw row read again (a page re-read, a file read again) is a duplicate.
 """
 
+import hashlib
+import json
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import islice
@@ -14,18 +21,28 @@ from flask_babel import gettext
 from sqlalchemy import column as sql_column
 from sqlalchemy import insert, select
 from sqlalchemy import table as sql_table
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
 from .. import deadlines
-from ..extensions import db
+from ..extensions import db, savepoint
 from ..models import Case, CaseEvent, IntakeRun, RejectedRow, UTCDateTime, utcnow
+from ..text import clean
 from ..workflow import N_
 from .normalize import FIELDS, Normalizer, Problem
 
 log = logging.getLogger(__name__)
 UNREADABLE_ROW = N_("The row holds a value that cannot be read; correct it and import again.")
+REFUSED_BY_DATABASE = N_("The database refused this row (its reason follows); correct it and import again.")
 RENAMED = N_("%(name)s (renamed from %(original)s: that name was taken in rejected/)")
 
+# Rows per batch: one batch's checks and inserts take about 0.1 s here (bench in the commit that set it), so
+# an import committing each batch never holds SQLite's write lock long enough to keep the web out.
 BATCH = 1000
+# What a row's content can make the database raise (a constraint, a value it cannot take); anything else
+# (the database gone, a lock timed out) is not the row's fault and ends the ingest as before.
+CONTENT_ERRORS = (IntegrityError, DataError)
+DATABASE_REASON_LENGTH = 200
+SOURCE_LENGTH = RejectedRow.__table__.c.source_name.type.length
 
 
 @dataclass(frozen=True)
@@ -76,27 +93,59 @@ class IngestResult:
         )
 
 
-def ingest(rows: Iterable[dict], run: IntakeRun | None, source_name: str) -> IngestResult:
+def ingest(
+    rows: Iterable[dict],
+    run: IntakeRun | None,
+    source_name: str,
+    *,
+    commit_each_batch: bool = False,
+    on_batch: Callable[[IngestResult], None] | None = None,
+) -> IngestResult:
     """Import rows (canonical keys plus `line`): new orders get their deadlines and a 'receive' event,
     order numbers already known (in the database or earlier in these rows) change nothing and are counted,
-    failing rows are kept as open RejectedRows with their source, line and reasons. Flushes, never commits.
+    failing rows are kept as open RejectedRows with their source, line and reasons. Every row given is
+    counted once: new, duplicate (a known number, or a rejected row already kept) or rejected.
+
+    Flushes, never commits; unless `commit_each_batch`, which commits after each batch of BATCH rows
+    (a long file then never holds the database's write lock for long). `on_batch` is called with each
+    batch's result once its rows are written, before they are committed (e.g. to count them on the run).
     """
     normalizer = Normalizer.for_app()
+    source = stored_source(source_name)
     result = IngestResult()
     seen: set[str] = set()
     for batch in _batches(rows, BATCH):
-        result.fetched += len(batch)
-        good, failed = _check(batch, normalizer)
-        _keep_rejected(failed, run, source_name)
-        result.rejected += len(failed)
-        fresh = _unseen(good, seen)
-        result.duplicates += len(good) - len(fresh)
-        ids = insert_orders(fresh, source_name)
-        result.new += len(ids)
-        result.duplicates += len(fresh) - len(ids)
-        result.case_ids += ids
+        part = _ingest_batch(batch, normalizer, run, source, seen)
+        _absorb(result, part)
+        if on_batch is not None:
+            on_batch(part)
+        if commit_each_batch:
+            db.session.commit()
     db.session.flush()
     return result
+
+
+def stored_source(source_name: str) -> str:
+    """The source name as stored with its rows: cleaned (a file name may carry what no database takes)
+    and cut to the column."""
+    return clean(source_name)[:SOURCE_LENGTH]
+
+
+def _ingest_batch(batch: list[dict], normalizer: Normalizer, run, source: str, seen: set[str]) -> IngestResult:
+    good, failed = _check(batch, normalizer)
+    fresh = _unseen(good, seen)
+    ids, refused = _insert_isolating(fresh, source)
+    kept = _keep_rejected(failed + refused, run, source)
+    return IngestResult(len(batch), len(ids), len(batch) - len(ids) - kept, kept, ids)
+
+
+def _absorb(total: IngestResult, part: IngestResult) -> None:
+    """Add a batch to the ingest's result in place (not `+`: that would copy the ids at every batch)."""
+    total.fetched += part.fetched
+    total.new += part.new
+    total.duplicates += part.duplicates
+    total.rejected += part.rejected
+    total.case_ids.extend(part.case_ids)
 
 
 def _batches(rows: Iterable[dict], size: int) -> Iterator[list[dict]]:
@@ -105,7 +154,8 @@ def _batches(rows: Iterable[dict], size: int) -> Iterator[list[dict]]:
         yield batch
 
 
-def _check(batch: list[dict], normalizer: Normalizer) -> tuple[list[dict], list[tuple[dict, list[Problem]]]]:
+def _check(batch: list[dict], normalizer: Normalizer) -> tuple[list[tuple[dict, dict]], list[tuple[dict, list]]]:
+    """(raw row, its case fields) of the good rows; (raw row, its problems) of the others."""
     good, failed = [], []
     for raw in batch:
         try:
@@ -117,19 +167,48 @@ def _check(batch: list[dict], normalizer: Normalizer) -> tuple[list[dict], list[
             failed.append((raw, problems))
         else:
             fields["line"] = raw.get("line")
-            good.append(fields)
+            good.append((raw, fields))
     return good, failed
 
 
-def _unseen(good: list[dict], seen: set[str]) -> list[dict]:
+def _unseen(good: list[tuple[dict, dict]], seen: set[str]) -> list[tuple[dict, dict]]:
     """The rows whose order number is neither in the database (one query) nor earlier in this ingest."""
-    known = known_numbers([f["number"] for f in good])
+    known = known_numbers([fields["number"] for _, fields in good])
     fresh = []
-    for fields in good:
+    for raw, fields in good:
         if fields["number"] not in known and fields["number"] not in seen:
             seen.add(fields["number"])
-            fresh.append(fields)
+            fresh.append((raw, fields))
     return fresh
+
+
+def _insert_isolating(rows: list[tuple[dict, dict]], source: str) -> tuple[list[int], list[tuple[dict, list]]]:
+    """Insert the rows' orders at once; if the database refuses that, row by row, each in its own savepoint,
+    so that only the rows it refuses fail. The new ids, and each refused raw row with the reason."""
+    if not rows:
+        return [], []
+    try:
+        with savepoint():
+            return insert_orders([fields for _, fields in rows], source), []
+    except CONTENT_ERRORS:
+        log.info("a batch of %s was refused by the database: inserting it row by row", source)
+    ids, refused = [], []
+    for raw, fields in rows:
+        try:
+            with savepoint():
+                ids += insert_orders([fields], source)
+        except CONTENT_ERRORS as exc:
+            log.warning("%s line %s refused by the database: %s", source, raw.get("line"), exc.orig)
+            refused.append((raw, [Problem("", REFUSED_BY_DATABASE), Problem("", database_reason(exc))]))
+    return ids, refused
+
+
+def database_reason(exc: DBAPIError) -> str:
+    """The database's own words for refusing a row: its first line, cleaned and short (no SQL, no values)."""
+    diag = getattr(exc.orig, "diag", None)  # psycopg: the primary message without context and detail
+    message = getattr(diag, "message_primary", None) or str(exc.orig)
+    lines = clean(message).strip().splitlines()
+    return (lines[0] if lines else type(exc.orig).__name__)[:DATABASE_REASON_LENGTH]
 
 
 def known_numbers(numbers: list[str]) -> set[str]:
@@ -149,7 +228,7 @@ def insert_orders(rows: list[dict], source_name: str, actor_id: int | None = Non
     now = utcnow()
     cases = Case.__table__
     values = _stored(cases, [_case_values(r, now) for r in rows])
-    stmt = _insert_ignoring_known(_untyped(cases, values[0])).returning(cases.c.id, cases.c.number)
+    stmt = _insert_ignoring_known(_untyped(cases, values[0]), ["number"]).returning(cases.c.id, cases.c.number)
     ids = dict((number, case_id) for case_id, number in db.session.execute(stmt, values))
     events = [_event_values(r, ids[r["number"]], source_name, actor_id) for r in rows if r["number"] in ids]
     if events:
@@ -188,16 +267,17 @@ def _memoized(process):
     return convert
 
 
-def _insert_ignoring_known(table):
+def _insert_ignoring_known(table, unique: list[str]):
+    """INSERT … ON CONFLICT (`unique`) DO NOTHING: a row whose key is already stored is skipped."""
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        return pg_insert(table).on_conflict_do_nothing(index_elements=["number"])
+        return pg_insert(table).on_conflict_do_nothing(index_elements=unique)
     if dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-        return sqlite_insert(table).on_conflict_do_nothing(index_elements=["number"])
+        return sqlite_insert(table).on_conflict_do_nothing(index_elements=unique)
     return insert(table)
 
 
@@ -249,28 +329,40 @@ def _event_values(row: dict, case_id: int, source_name: str, actor_id: int | Non
     }
 
 
-def _keep_rejected(failed: list[tuple[dict, list[Problem]]], run: IntakeRun | None, source_name: str) -> None:
+def _keep_rejected(failed: list[tuple[dict, list[Problem]]], run: IntakeRun | None, source: str) -> int:
+    """Keep the failed rows, each once per source: a raw row (and line) already kept from this source, e.g.
+    a page or file read again, is left as it is (ON CONFLICT DO NOTHING). How many were kept now."""
     if not failed:
-        return
+        return 0
     now = utcnow()
-    rows = [
-        {
-            "run_id": run.id if run is not None else None,
-            "source_name": source_name[:200],
-            "line": raw.get("line"),
-            "reason": "\n".join(dict.fromkeys(p.message for p in problems)),
-            "raw": raw_fields(raw),
-            "status": "open",
-            "created_at": now,
-            "case_id": None,
-        }
-        for raw, problems in failed
-    ]
-    db.session.execute(insert(RejectedRow.__table__), rows)
+    rows = []
+    for raw, problems in failed:
+        fields = raw_fields(raw)
+        rows.append(
+            {
+                "run_id": run.id if run is not None else None,
+                "source_name": source,
+                "line": raw.get("line"),
+                "reason": "\n".join(dict.fromkeys(p.message for p in problems)),
+                "raw": fields,
+                "digest": row_digest(fields, raw.get("line")),
+                "status": "open",
+                "created_at": now,
+                "case_id": None,
+            }
+        )
+    stmt = _insert_ignoring_known(RejectedRow.__table__, ["source_name", "digest"])
+    return len(db.session.execute(stmt.returning(RejectedRow.__table__.c.id), rows).all())
+
+
+def row_digest(fields: dict, line: int | None) -> str:
+    """SHA-256 of a row's cleaned raw fields and its line, as stable JSON: what makes it the same row."""
+    text = json.dumps({"fields": fields, "line": line}, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def raw_fields(raw: dict) -> dict:
-    """The row's canonical fields as text, as they were read (kept for correction)."""
+    """The row's canonical fields as text, as they were read, cleaned (kept for correction)."""
     return {key: _as_text(raw.get(key)) for key in FIELDS}
 
 
@@ -281,4 +373,4 @@ def _as_text(value) -> str:
         return value.isoformat(sep=" ") if value.tzinfo else value.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, date):
         return value.isoformat()
-    return str(value)
+    return clean(str(value))

@@ -5,6 +5,11 @@ request_type, category, address, village, urgency, deadline); values are strings
 Short fields are NFKC-folded (full-width letters, digits and brackets become ASCII); the content keeps its
 Chinese punctuation and only has full-width letters, digits and spaces folded. Times without an offset
 are read as the township's local time (Asia/Shanghai by default).
+
+Every text value is cleaned (text.clean: no NUL, other C0 controls, DEL or lone surrogates) as it is
+folded, so that whatever a row carries, what is checked and stored is text every database keeps; every
+value stored is cut to its column's length, except the order number, which is refused when too long
+(a cut number would be another order's).
 """
 
 import re
@@ -17,7 +22,8 @@ from flask import current_app
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Village, utcnow
+from ..models import Case, Village, utcnow
+from ..text import clean
 from ..workflow import N_
 
 FIELDS = (
@@ -64,7 +70,12 @@ _PHONE_SEPARATORS = re.compile(r"[\s\-()（）]")
 _PHONE_LISTS = re.compile(r"[,;/、，；]")
 _EXTENSION = re.compile(r"转|分机|ext\.?|#", re.IGNORECASE)
 _MASKED_DIGITS = re.compile(r"^[0-9*]*[0-9][0-9*]*$")  # 138****1111: the platform hid part of it
-PHONE_LENGTH = 30  # cases.caller_phone
+# The lengths of the cases columns a row fills, read from the model so that they cannot drift apart.
+LENGTH = {
+    name: Case.__table__.c[name].type.length
+    for name in ("number", "caller_name", "caller_phone", "category", "address")
+}
+PHONE_LENGTH = LENGTH["caller_phone"]
 FUTURE_TOLERANCE = timedelta(days=1)
 LONGEST_DEADLINE = timedelta(days=366)
 READABLE_YEARS = (1990, 2200)
@@ -79,20 +90,20 @@ class Problem:
 
 
 def fold(value) -> str:
-    """A short field: NFKC (full-width to half-width), trimmed, runs of blanks made one space."""
+    """A short field, cleaned: NFKC (full-width to half-width), trimmed, runs of blanks made one space."""
     if value is None:
         return ""
-    text = str(value)
+    text = clean(str(value))
     if not unicodedata.is_normalized("NFKC", text):  # most fields already are: skip the copy
         text = unicodedata.normalize("NFKC", text)
     return _SPACES.sub(" ", text).strip() if _BLANKS.search(text) else text.strip()
 
 
 def fold_text(value) -> str:
-    """Long text: full-width letters, digits and spaces folded; Chinese punctuation kept; trimmed."""
+    """Long text, cleaned: full-width letters, digits and spaces folded; Chinese punctuation kept; trimmed."""
     if value is None:
         return ""
-    return str(value).translate(_WIDE_ALNUM).replace("\r\n", "\n").strip()
+    return clean(str(value)).translate(_WIDE_ALNUM).strip()
 
 
 def caller_phone(value) -> tuple[str, str | None]:
@@ -161,6 +172,11 @@ def _parse_text(text: str, end_of_day: bool) -> datetime | None:
         return None
 
 
+def _cut(text: str, column: str) -> str:
+    """`text` within its column's length (a name or an address cut short still says who or where)."""
+    return text[: LENGTH[column]].rstrip()
+
+
 class VillageFinder:
     """Finds the village from 所属村, else from the address: names and aliases, longest match first."""
 
@@ -223,7 +239,7 @@ class Normalizer:
         return self._fields(raw, number, received_at, content, urgency, deadline), []
 
     def _fields(self, raw, number, received_at, content, urgency, deadline) -> dict:
-        address = fold(raw.get("address"))[:200]
+        address = _cut(fold(raw.get("address")), "address")
         phone, phone_given = caller_phone(raw.get("caller_phone"))
         given_type = fold(raw.get("request_type"))
         request_type = self._request_type(given_type)
@@ -231,10 +247,10 @@ class Normalizer:
             "number": number,
             "received_at": received_at,
             "content": content,
-            "caller_name": fold(raw.get("caller_name"))[:40],
+            "caller_name": _cut(fold(raw.get("caller_name")), "caller_name"),
             "caller_phone": phone,
             "request_type": request_type,
-            "category": fold(raw.get("category"))[:40],
+            "category": _cut(fold(raw.get("category")), "category"),
             "address": address,
             "village_id": self.finder.find(fold(raw.get("village")), address),
             "urgency": urgency,
@@ -247,7 +263,7 @@ class Normalizer:
         number = fold(value)
         if not number:
             problems.append(Problem("order_no", MISSING_ORDER_NO))
-        elif len(number) > 40 or " " in number:
+        elif len(number) > LENGTH["number"] or " " in number:
             problems.append(Problem("order_no", BAD_ORDER_NO))
         return number
 
