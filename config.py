@@ -26,6 +26,8 @@ class Config:
     TIMEZONE = _env("TIMEZONE", "Asia/Shanghai")
     TOWNSHIP_NAME = _env("TOWNSHIP_NAME", "示范镇")
     INBOX_DIR = _env("INBOX_DIR", str(INSTANCE_DIR / "inbox"))
+    INBOX_MAX_BYTES = int(_env("INBOX_MAX_BYTES", str(50 * 1024 * 1024)))  # a bigger file is refused unread
+    INBOX_MAX_ROWS = int(_env("INBOX_MAX_ROWS", "200000"))  # rows below a file's header; more: refused whole
     EXPORT_DIR = _env("EXPORT_DIR", str(INSTANCE_DIR / "exports"))  # last month's statistics, saved monthly
     MONTHLY_EXPORT_DAY = int(_env("MONTHLY_EXPORT_DAY", "2"))  # day of the month the files are saved
     MONTHLY_EXPORT_TIME = _env("MONTHLY_EXPORT_TIME", "06:00")  # local time that day

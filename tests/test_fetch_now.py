@@ -185,14 +185,14 @@ def test_a_run_left_running_past_the_limit_is_shown_interrupted_and_blocks_no_ne
     page = client.get("/runs").get_data(as_text=True)
     queue = client.get("/queue").get_data(as_text=True)
 
-    assert "Interrupted" in page and "still running after 15 minutes" in page
+    assert "Interrupted" in page and "no sign of work for 15 minutes" in page
     assert REFRESH not in page and "data-run-running" not in page
     assert "data-intake-failed" in queue and "data-intake-running" not in queue
     r = client.post("/runs/poll", follow_redirects=True)
     join_runs()
     assert "Fetching new orders" in r.get_data(as_text=True)
     old, new = all_runs()
-    assert (old.id, old.status) == (stale.id, "failed") and old.error.startswith("interrupted: still running")
+    assert (old.id, old.status) == (stale.id, "failed") and old.error.startswith("interrupted: no sign of work")
     assert (new.trigger, new.status) == ("manual", "ok")
 
 

@@ -174,7 +174,7 @@ def test_a_slot_waiting_for_a_run_a_dead_process_left_runs_once_that_run_passes_
     assert waits == [intake.WAIT_STEP]
     assert (run.trigger, run.status, run.new) == ("schedule", "ok", 3)
     db.session.expire_all()
-    assert dead.status == "failed" and dead.error.startswith("interrupted: still running after 15 minutes")
+    assert dead.status == "failed" and dead.error.startswith("interrupted: no sign of work for 15 minutes")
 
 
 def test_manual_runs_never_collide_with_each_other_or_a_slot(app):

@@ -124,7 +124,7 @@ def test_a_run_a_dead_process_left_running_is_closed_as_failed_by_the_next_run(w
     assert run.status == "ok"
     assert (dead.status, dead.error) == (
         "failed",
-        "interrupted: still running after 15 minutes, so the process running it has stopped",
+        "interrupted: no sign of work for 15 minutes, so the process running it has stopped",
     )
 
 

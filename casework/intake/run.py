@@ -1,14 +1,21 @@
-"""One intake run: claim the slot, import the inbox, then the feed, then send the outbox; record it all."""
+"""One intake run: claim the slot, import the inbox, then the feed, then send the outbox; record it all.
+
+A run proves it is alive by its heartbeat (intake_runs.heartbeat_at), written with every commit of its
+work: each batch of rows, file, feed page and reply. Only a run whose last sign of work (its heartbeat,
+or its start before it has one) is older than INTAKE_RUN_LIMIT_MINUTES counts as interrupted: shown and
+counted as failed, and taken over by the next run. A long run that is working is never taken over.
+"""
 
 import logging
 import secrets
 import threading
 import time
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import Flask, current_app
-from sqlalchemy import String, cast, delete, insert, or_, select, update
+from sqlalchemy import String, cast, delete, event, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -21,9 +28,9 @@ log = logging.getLogger(__name__)
 TRIGGERS = ("schedule", "startup", "manual")
 MAX_ERROR = 4000
 RUNNING = "running_run"  # the IntakeState row naming the run in progress: its unique name is the claim
-RUN_LIMIT_MINUTES = 15  # default of INTAKE_RUN_LIMIT_MINUTES: far longer than any run that is alive
+RUN_LIMIT_MINUTES = 15  # default of INTAKE_RUN_LIMIT_MINUTES: far longer than a run goes without a commit
 WAIT_STEP = 5.0  # seconds between the tries of a scheduled run waiting for another to finish
-INTERRUPTED = "interrupted: still running after {minutes} minutes, so the process running it has stopped"
+INTERRUPTED = "interrupted: no sign of work for {minutes} minutes, so the process running it has stopped"
 
 
 def manual_slot_key() -> str:
@@ -37,8 +44,13 @@ def run_limit() -> timedelta:
 
 
 def is_interrupted(run: IntakeRun, now: datetime | None = None) -> bool:
-    """Still 'running' past the limit: shown and counted as failed, and no longer in anyone's way."""
-    return run.status == "running" and run.started_at < (now or utcnow()) - run_limit()
+    """Still 'running' with no sign of work for the limit: shown and counted as failed, in nobody's way."""
+    return run.status == "running" and (run.heartbeat_at or run.started_at) < (now or utcnow()) - run_limit()
+
+
+def _last_sign():
+    """SQL: when a run last showed it was working (its heartbeat, or its start before its first beat)."""
+    return func.coalesce(IntakeRun.heartbeat_at, IntakeRun.started_at)
 
 
 def interrupted_error() -> str:
@@ -46,7 +58,7 @@ def interrupted_error() -> str:
 
 
 def running_run() -> IntakeRun | None:
-    """The run in progress, whatever started it, or None (one past the limit is not in progress)."""
+    """The run in progress, whatever started it, or None (an interrupted one is not in progress)."""
     claim = db.session.scalar(select(IntakeState.value).where(IntakeState.name == RUNNING))
     run = db.session.get(IntakeRun, int(claim), populate_existing=True) if claim and claim.isdigit() else None
     return run if run is not None and run.status == "running" and not is_interrupted(run) else None
@@ -57,7 +69,7 @@ def claim_slot(slot_key: str, trigger: str, actor: User | None = None) -> Intake
 
     Two unique keys make the claim, so that two processes never both get it: the run's slot_key (two
     schedulers reaching the same slot) and the one RUNNING row (at most one run at a time, whatever
-    started it). Runs left running past the limit are closed as interrupted in the same transaction.
+    started it). Runs interrupted (no sign of work for the limit) are closed in the same transaction.
     """
     close_interrupted_runs()
     run = IntakeRun(
@@ -115,16 +127,16 @@ def fetch_now(app: Flask, actor: User) -> tuple[IntakeRun, bool]:
 
 
 def claim_when_free(slot_key: str, trigger: str) -> IntakeRun | None:
-    """Claim the slot once no other run is running. Waits at most the run limit, after which the run
-    in the way counts as interrupted; None when another scheduler took the slot meanwhile, or if runs
-    kept one another going all that time (the next slot, or the start-up catch-up, then runs it)."""
+    """Claim the slot once no other run is running. Waits at most the run limit (a dead run in the way is
+    interrupted by then); None when another scheduler took the slot meanwhile, or if runs that are alive
+    kept it busy all that time (the next slot, or the start-up catch-up, then runs it)."""
     give_up = time.monotonic() + run_limit().total_seconds() + WAIT_STEP
     while True:
         run = claim_slot(slot_key, trigger)
         if run is not None or slot_taken(slot_key):
             return run
         if time.monotonic() > give_up:
-            log.warning("intake slot %s skipped: other runs kept running past the limit", slot_key)
+            log.warning("intake slot %s skipped: runs that are alive kept it busy for the run limit", slot_key)
             return None
         log.info("intake slot %s waits for the run in progress to finish", slot_key)
         pause(WAIT_STEP)
@@ -142,14 +154,40 @@ def carry_out(run: IntakeRun) -> None:
     its counts and finished time, and gives up its claim; a failed one is simply retried by the next slot.
     """
     log.info("intake run %s (%s, slot %s) started", run.id, run.trigger, run.slot_key)
-    errors = [e for e in (_step(name, step, run) for name, step in _steps()) if e]
-    _finish(run, errors)
+    with heartbeat(run):
+        errors = [e for e in (_step(name, step, run) for name, step in _steps()) if e]
+        _finish(run, errors)
+
+
+@contextmanager
+def heartbeat(run: IntakeRun):
+    """While the block runs, every commit of this session also writes the run's heartbeat.
+
+    A commit is where work becomes done (a batch of rows, a file, a feed page, a reply), and the steps
+    commit at least that often, whoever wrote them: beating there needs no call in each of them, cannot
+    be forgotten in a new one, and stops, as it should, when the work stops committing.
+    """
+    session = db.session()  # this context's session: the listener is on it alone
+
+    def beat(session) -> None:
+        session.execute(
+            update(IntakeRun)
+            .where(IntakeRun.id == run.id)
+            .values(heartbeat_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+
+    event.listen(session, "before_commit", beat)
+    try:
+        yield
+    finally:
+        event.remove(session, "before_commit", beat)
 
 
 def carry_out_in_background(app: Flask, run_id: int) -> threading.Thread:
     """Carry out a claimed run on a thread of this process, with its own app context and session, so
     that whoever claimed it need not wait. If the thread dies, the run is recorded failed; if the
-    process dies, the run counts as interrupted once past the run limit."""
+    process dies, its heartbeat stops and the run counts as interrupted after the run limit."""
     thread = threading.Thread(target=_carry_out_by_id, args=(app, run_id), name=f"intake-run-{run_id}", daemon=True)
     thread.start()
     return thread
@@ -185,13 +223,13 @@ def _release(run_id: int) -> None:
 
 
 def close_interrupted_runs() -> None:
-    """Runs left 'running' past the limit by a process that stopped (killed, machine restarted) become
-    failed, and a claim naming no run in progress is dropped, so that neither blocks a new run.
-    Does not commit: the claim that calls it does, in the same transaction."""
+    """Runs left 'running' by a process that stopped (killed, machine restarted), with no sign of work for
+    the limit, become failed, and a claim naming no run in progress is dropped, so that neither blocks a
+    new run. Does not commit: the claim that calls it does, in the same transaction."""
     now = utcnow()
     db.session.execute(
         update(IntakeRun)
-        .where(IntakeRun.status == "running", IntakeRun.started_at < now - run_limit())
+        .where(IntakeRun.status == "running", _last_sign() < now - run_limit())
         .values(status="failed", finished_at=now, error=interrupted_error())
         .execution_options(synchronize_session=False)
     )
@@ -212,17 +250,21 @@ def _steps():
 
 
 def _inbox(run: IntakeRun) -> None:
-    """import_inbox file by file, so that the files committed before a failing one are counted too; files
-    that could not be read at all fail the step once all the others are in, naming them."""
+    """import_inbox file by file, each counted on the run as it is done; files that could not be read at
+    all, or not processed (they stay in the inbox), fail the step once all the others are in, naming them."""
     folder = Path(current_app.config["INBOX_DIR"])
-    refused = []
+    refused, failed = [], []
     for path in inbox.waiting_files(folder):
-        result = inbox.import_file(path, run, folder)
+        try:
+            result = inbox.import_file(path, run, folder)
+        except inbox.FileNotProcessed as exc:
+            result = exc.result  # what of it was committed
+            failed.append(exc)
         feed.add_counts(run, result)
         db.session.commit()
         refused += result.refused
-    if refused:
-        raise inbox.FilesNotRead(refused)
+    if refused or failed:
+        raise inbox.FilesNotRead(refused, failed)
 
 
 def _replies(run: IntakeRun) -> None:
@@ -284,7 +326,7 @@ def failed_run_alert() -> IntakeRun | None:
     """The latest finished run when it failed (or was interrupted): shown until a later run succeeds."""
     query = (
         select(IntakeRun)
-        .where(or_(IntakeRun.status != "running", IntakeRun.started_at < utcnow() - run_limit()))
+        .where(or_(IntakeRun.status != "running", _last_sign() < utcnow() - run_limit()))
         .order_by(IntakeRun.started_at.desc(), IntakeRun.id.desc())
         .limit(1)
     )
@@ -293,5 +335,5 @@ def failed_run_alert() -> IntakeRun | None:
 
 
 def run_error(run: IntakeRun) -> str | None:
-    """What went wrong, as recorded; for a run past the limit not yet closed, that it was interrupted."""
+    """What went wrong, as recorded; for an interrupted run not yet closed, that it was interrupted."""
     return interrupted_error() if not run.error and is_interrupted(run) else run.error
