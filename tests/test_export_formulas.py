@@ -6,12 +6,15 @@ the raw sheet XML for XLSX, the csv module for CSV."""
 
 import csv
 import io
+import json
 import re
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 from python_calamine import CalamineWorkbook
 
@@ -19,7 +22,9 @@ from casework import workflow
 from casework.extensions import db
 from casework.intake.fake_platform import FakePlatform, generate_tickets, serving
 from casework.intake.run import intake_run
+from casework.spreadsheets import cell_value
 from casework.stats import definitions as d
+from casework.text import clean
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 HYPERLINK = '=HYPERLINK("http://evil.example","分类")'
@@ -236,3 +241,64 @@ def test_every_spreadsheet_writer_goes_through_the_one_guard():
         if WRITERS.search(line)
     ]
     assert offenders == []
+
+
+# --- any text at all -----------------------------------------------------------------------------
+
+PREFIXES = st.sampled_from(["", "=", "+", "-", "@", "\t", "\r", "\t=", "\r\n=", " =", "'=", "#N/A", "=HYPERLINK("])
+ANY_CHARACTER = st.characters(exclude_categories=("Cs",), exclude_characters="\x00")  # what the databases store
+SHORT = st.builds(lambda p, t: p + t, PREFIXES, st.text(ANY_CHARACTER, max_size=30))
+LONG = st.builds(
+    lambda p, t, n: (p + t * n)[:10_000],
+    PREFIXES,
+    st.text(ANY_CHARACTER, min_size=1, max_size=8),
+    st.integers(1, 10_000),
+)
+_seq = iter(range(1, 10**6))
+
+
+def _fits(text: str, length: int, required: bool = False) -> str:
+    """`text` cut to its column (PostgreSQL enforces the length); a required field gets a formula."""
+    text = text[:length]
+    return text if text.strip() or not required else "=1+1"
+
+
+@settings(max_examples=8)
+@given(category=SHORT, village=SHORT, cadre=SHORT, request_type=SHORT, content=LONG, result=LONG)
+def test_any_text_goes_into_every_export_and_comes_back_with_no_formula(
+    world, make, runner, auth, client, tmp_path, category, village, cadre, request_type, content, result
+):
+    n = next(_seq)
+    place = make.village(_fits(village, 54) + f"~{n}")  # village names are unique
+    person = make.user("cadre", [place], name=_fits(cadre, 40, required=True))
+    order = make.order(
+        place, category=_fits(category, 40), request_type=_fits(request_type, 10), content=content, received_at=NOVEMBER
+    )
+    workflow.assign(order, world.dispatcher, assignee=person)
+    workflow.resolve(order, person, result=_fits(result, 10_000, required=True))
+    workflow.register_dispute(
+        world.dispatcher,
+        village=place,
+        category=_fits(category, 40, required=True),
+        source="排查",
+        content=_fits(content, 10_000, required=True),
+        parties=[{"name": _fits(cadre, 40, required=True)}],
+        received_at=NOVEMBER,
+    )
+    db.session.commit()
+    folder = tmp_path / str(n)
+    folder.mkdir()
+
+    xlsx = export(runner, folder, "xlsx")
+    assert formulas(xlsx) == [] and error_cells(xlsx) == []
+    if clean(order.category).strip():
+        assert cell_value(order.category) in column_a(xlsx, CATEGORY_SHEET)
+    assert calamine_values(xlsx, "本月工单清单")
+    csv_text = export(runner, folder, "csv").read_text(encoding="utf-8-sig")
+    assert formula_cells(csv_cells(csv_text)) == []
+    assert cell_value(order.category) in csv_cells(csv_text) or not order.category
+    assert json.loads(export(runner, folder, "json").read_text(encoding="utf-8"))["orders"]["total"]["received"] >= 1
+    auth.login(world.dispatcher)
+    replies = csv_cells(client.get("/replies.csv").data.decode("utf-8-sig"))
+    assert formula_cells(replies) == []
+    assert cell_value(order.result) in replies
