@@ -13,12 +13,15 @@ when. Services take the acting user first (None: the command line), flush and ne
 """
 
 import json
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from json.decoder import JSONObject
 from json.scanner import py_make_scanner
+from zoneinfo import ZoneInfo
 
 import chinese_calendar
+from flask import current_app
 from flask_babel import gettext
 from sqlalchemy import and_, or_, select
 
@@ -31,6 +34,7 @@ from .models.calendar import RECOUNT, SCHEDULE_SOURCES
 from .text import clean
 from .workflow import N_, Forbidden, InvalidInput
 
+log = logging.getLogger(__name__)
 HOLIDAY_NAMES = ("元旦", "春节", "清明节", "劳动节", "端午节", "中秋节", "国庆节")
 NAME_LIMIT = 20
 LONGEST_HOLIDAY = 15  # days; the longest official holiday so far is 9 (and 10 in 2020): more is a typo
@@ -166,7 +170,7 @@ def _year(value, data) -> int:
 
 
 def _date(value, entry, part: str | None = None) -> date:
-    text = value if isinstance(value, str) else ""
+    text = value.strip() if isinstance(value, str) else ""
     if len(text) != 10 or not text[:4].isdigit():
         raise _refuse(BAD_DATE, entry, part)
     try:
@@ -453,3 +457,76 @@ def _recount(case: Case, before: WorkCalendar, after: WorkCalendar, at: datetime
 
 def _iso(instant: datetime | None) -> str | None:
     return instant.isoformat() if instant else None
+
+
+# --- the year at a glance ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Day:
+    """A day as the calendar counts it: 'workday', 'weekend', 'holiday' (a weekday off, or a day of a named
+    holiday) or 'makeup' (a Saturday or Sunday worked); `name` is its holiday's."""
+
+    day: date
+    kind: str
+    name: str = ""
+
+
+def year_grid(year: int) -> list[list[list[Day | None]]]:
+    """`year` month by month, week by week (Monday first, None outside the month), each day as deadlines count
+    it now: the operator's settings, the schedule in force or the package, weekends for an unknown year."""
+    calendar = deadlines.calendar()
+    named = {d: h.name for h in _holidays_in_force(year) for d in h.days()}
+    months = []
+    for month in range(1, 13):
+        first = date(year, month, 1)
+        days = [first + timedelta(days=i) for i in range(31) if (first + timedelta(days=i)).month == month]
+        cells = [None] * first.weekday() + [_day(d, calendar.is_workday(d), named.get(d, "")) for d in days]
+        cells += [None] * (-len(cells) % 7)
+        months.append([cells[i : i + 7] for i in range(0, len(cells), 7)])
+    return months
+
+
+def _day(day: date, worked: bool, name: str) -> Day:
+    weekend = day.weekday() >= 5
+    if worked:
+        return Day(day, "makeup" if weekend else "workday")
+    return Day(day, "holiday" if name or not weekend else "weekend", name)
+
+
+def _holidays_in_force(year: int) -> list[Holiday]:
+    data = export_schedule(year)
+    if data is None:
+        return []
+    return [Holiday(h["name"], date.fromisoformat(h["from"]), date.fromisoformat(h["to"])) for h in data["holidays"]]
+
+
+def source_of(year: int) -> str:
+    """Where `year`'s working days come from: 'entered', 'package' or 'weekends'."""
+    if current_entry(year) is not None:
+        return "entered"
+    return "package" if deadlines.package_knows(year) else "weekends"
+
+
+# --- the reminder --------------------------------------------------------------------------------------------
+
+REMINDER_MONTH = 12  # from 1 December, next year's deadlines are near
+_reminded: set[int] = set()
+
+
+def reminder_year(now: datetime) -> int | None:
+    """Next year, from 1 December (local time), while it is known neither to the package nor to an entry: its
+    deadlines are counted by weekends only until someone enters it. None otherwise. The log says so once per
+    process."""
+    today = now.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
+    if today.month < REMINDER_MONTH or deadlines.calendar().knows(today.year + 1):
+        return None
+    if today.year + 1 not in _reminded:
+        _reminded.add(today.year + 1)
+        log.warning(
+            "the %s holiday schedule has not been entered: deadlines in %s are counted by weekends only; "
+            "enter it under Administration > Holiday calendar or with `flask calendar import`",
+            today.year + 1,
+            today.year + 1,
+        )
+    return today.year + 1

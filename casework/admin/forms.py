@@ -2,10 +2,23 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    FieldList,
+    Form,
+    FormField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..display import ROLE_LABELS
+
+HOLIDAY_ROWS = 10  # the notice names seven holidays; a spare row or three for a combined or special one
 
 
 class CheckboxesField(SelectMultipleField):
@@ -45,3 +58,22 @@ class VillageForm(FlaskForm):
 class DistrictForm(FlaskForm):
     name = StringField(_l("District name"))
     mediator = SelectField(_l("Mediator"), coerce=int, validate_choice=False)
+
+
+class HolidayRowForm(Form):
+    """One holiday of the notice: its name and its first and last day off (YYYY-MM-DD, as date inputs send)."""
+
+    name = StringField(_l("Holiday"))
+    first = StringField(_l("From"))
+    last = StringField(_l("To"))
+
+
+class CalendarForm(FlaskForm):
+    """A year's schedule (节假日安排); casework.holidays checks it."""
+
+    holidays = FieldList(FormField(HolidayRowForm), min_entries=HOLIDAY_ROWS, max_entries=HOLIDAY_ROWS)
+    workdays = TextAreaField(_l("Make-up working days (调休上班), one date per line"))
+
+
+class CalendarImportForm(FlaskForm):
+    file = FileField(_l("A schedule as JSON"))

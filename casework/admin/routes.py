@@ -1,5 +1,6 @@
 """Admins manage users, villages, districts and default cadres. Thin: parse, call one service, commit."""
 
+import re
 from collections.abc import Callable
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -9,11 +10,11 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import people, workflow
+from .. import deadlines, holidays, people, workflow
 from .. import permissions as perm
 from ..extensions import db
 from ..ids import row_id, row_ids
-from ..models import District, User, Village
+from ..models import District, User, Village, utcnow
 from . import forms
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -29,6 +30,19 @@ def admins_only():
     if not perm.can_manage(current_user):
         abort(403)
     return None
+
+
+@bp.app_context_processor
+def calendar_reminder_processor():
+    """Every page may remind admins and dispatchers that next year's holiday schedule is still to be entered."""
+    return {"calendar_reminder": calendar_reminder}
+
+
+def calendar_reminder(user) -> int | None:
+    """The year to remind `user` of (holidays.reminder_year), for admins and dispatchers only."""
+    if not (perm.can_manage(user) or perm.is_dispatcher(user)):
+        return None
+    return holidays.reminder_year(utcnow())
 
 
 def _get_or_404(model, id_: int):
@@ -65,11 +79,23 @@ def _submit(form, render: Callable, action: Callable, done: str):
 
 
 def _attach_error(form, exc: workflow.WorkflowError) -> None:
-    field = getattr(form, exc.field, None) if exc.field else None
+    field = _field_named(form, exc.field) if exc.field else None
     if field is not None and hasattr(field, "errors"):
         field.errors = [*field.errors, exc.text()]
     else:
         form.form_errors.append(exc.text())
+
+
+def _field_named(form, name: str):
+    """The form's field of that name, also a field of a row in a list of rows (holidays-3-first); or None."""
+    for field in form:
+        if field.name == name:
+            return field
+        for row in getattr(field, "entries", ()):
+            for leaf in getattr(row, "form", [row]):
+                if leaf.name == name:
+                    return leaf
+    return None
 
 
 # --- users -------------------------------------------------------------------------------------
@@ -302,3 +328,129 @@ def edit_district(district_id: int):
         return [("success", _("Saved the district %(name)s.", name=district.name))]
 
     return _submit(_district_form(district), _render_district(district), update, url_for("admin.districts"))
+
+
+# --- the holiday calendar (节假日安排) ------------------------------------------------------------------------
+
+WORKDAY_SEPARATORS = re.compile(r"[\s,，、;；]+")
+
+
+@bp.get("/calendar")
+def calendar():
+    """The year to look at: next year while it waits to be entered (from 1 December), else this year."""
+    now = utcnow()
+    year = holidays.reminder_year(now) or deadlines.calendar().local_date(now).year
+    return redirect(url_for("admin.calendar_year", year=year))
+
+
+def _calendar_year(year: int) -> int:
+    return year if holidays.EARLIEST_YEAR <= year <= holidays.LATEST_YEAR else abort(404)
+
+
+def _calendar_form(year: int) -> forms.CalendarForm:
+    """The form filled with the schedule in force (entered, or the package's), or the notice's holiday names
+    ready for their dates."""
+    data = holidays.export_schedule(year)
+    rows = data["holidays"] if data else [{"name": name} for name in holidays.HOLIDAY_NAMES]
+    form = forms.CalendarForm(formdata=None)
+    for entry, row in zip(form.holidays, rows, strict=False):
+        entry.form.name.data, entry.form.first.data, entry.form.last.data = row["name"], row.get("from"), row.get("to")
+    form.workdays.data = "\n".join(data["workdays"]) if data else ""
+    return form
+
+
+def _render_calendar(year: int, form=None, import_form=None, status: int = 200):
+    page = render_template(
+        "admin/calendar.html",
+        year=year,
+        form=form or _calendar_form(year),
+        import_form=import_form or forms.CalendarImportForm(formdata=None),
+        months=holidays.year_grid(year),
+        source=holidays.source_of(year),
+        entries=holidays.entries(year),
+        names=holidays.HOLIDAY_NAMES,
+    )
+    return page, status
+
+
+def _schedule_data(year: int, form: forms.CalendarForm) -> dict:
+    """The form as the JSON form of a schedule, each entry marked with its field (and a make-up day with its
+    line in the box); rows without dates are left out (the names are offered ready)."""
+    rows = [
+        holidays.located({"name": r.form.name.data, "from": r.form.first.data, "to": r.form.last.data}, field=r.name)
+        for r in form.holidays
+        if (r.form.first.data or "").strip() or (r.form.last.data or "").strip()
+    ]
+    days = [
+        holidays.located(token, line=number, field="workdays")
+        for number, line in enumerate((form.workdays.data or "").split("\n"), 1)
+        for token in WORKDAY_SEPARATORS.split(line.strip())
+        if token
+    ]
+    return {"year": year, "holidays": rows, "workdays": days}
+
+
+def _entered_messages(entered: holidays.Entered) -> list[tuple[str, str]]:
+    year = entered.entry.year
+    if not entered.changed:
+        return [("info", _("The %(year)d schedule in force is the same; nothing changed.", year=year))]
+    recounted = ngettext(
+        "%(num)d open case's deadline was recounted.",
+        "%(num)d open cases' deadlines were recounted.",
+        entered.recounted,
+    )
+    entered_text = _("The %(year)d holiday schedule is entered; deadlines follow it.", year=year)
+    return [("success", entered_text), ("info", recounted)]
+
+
+@bp.route("/calendar/<int:year>", methods=["GET", "POST"])
+def calendar_year(year: int):
+    year = _calendar_year(year)
+    if request.method == "GET":
+        return _render_calendar(year)
+
+    def enter(form):
+        schedule = holidays.read_schedule(_schedule_data(year, form))
+        return holidays.enter_schedule(current_user, schedule, source="page")
+
+    render = lambda f, status: _render_calendar(year, form=f, status=status)
+    return _submit_schedule(forms.CalendarForm(), render, enter)
+
+
+@bp.post("/calendar/<int:year>/import")
+def calendar_import(year: int):
+    year = _calendar_year(year)
+
+    def enter(form):
+        if not form.file.data:
+            raise workflow.InvalidInput(workflow.N_("Choose a JSON file to import."), "file")
+        raw = form.file.data.read(holidays.FILE_LIMIT + 1)
+        return holidays.import_schedule(current_user, raw, source="file")
+
+    render = lambda f, status: _render_calendar(year, import_form=f, status=status)
+    return _submit_schedule(forms.CalendarImportForm(), render, enter)
+
+
+def _submit_schedule(form, render: Callable, enter: Callable):
+    """As _submit, for a schedule: refused, it is shown again with the message at the field (or line) it names
+    and the typing kept; entered, the page of the year entered says what changed."""
+    if not form.validate():
+        return render(form, 422)
+    try:
+        entered = enter(form)
+        db.session.commit()
+    except workflow.WorkflowError as exc:
+        db.session.rollback()
+        _attach_error(form, exc)
+        return render(form, exc.status)
+    for category, message in _entered_messages(entered):
+        flash(message, category)
+    return redirect(url_for("admin.calendar_year", year=entered.entry.year))
+
+
+@bp.get("/calendar/<int:year>.json")
+def calendar_export(year: int):
+    data = holidays.export_schedule(_calendar_year(year)) or abort(404)
+    response = current_app.response_class(holidays.schedule_json(data), mimetype="application/json")
+    response.headers["Content-Disposition"] = f'attachment; filename="holidays-{year}.json"'
+    return response
