@@ -91,7 +91,7 @@ class FeedClient:
             raise FeedError(CANNOT_REACH, request=where, detail=str(getattr(exc, "reason", exc))) from exc
         try:
             return json.loads(raw.decode("utf-8"))
-        except ValueError as exc:  # UnicodeDecodeError is a ValueError too
+        except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError; [[[[… nested too deep
             raise FeedError(NOT_JSON, request=where) from exc
 
 
