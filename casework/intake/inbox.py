@@ -448,7 +448,8 @@ def _check_zip(data: bytes) -> None:
     or is packed more than MAX_RATIO to 1: told by the zip's directory, before anything is unpacked (a
     member's declared size also bounds what reading it unpacks)."""
     try:
-        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise Unreadable(NOT_XLSX, detail=exc.__class__.__name__) from exc
     unpacked = sum(m.file_size for m in members)
