@@ -157,3 +157,25 @@ def test_a_long_stored_name_is_cut_on_a_character_and_keeps_its_suffix():
     name = stored_name("诉" * 200 + ".xlsx")
     assert name.endswith(".xlsx") and len(name.encode()) <= 120
     assert name.encode().decode() == name and name.startswith("诉")
+
+
+def test_the_rejected_rows_page_names_a_long_refused_file_as_it_came_and_as_stored(world, inbox, client, auth):
+    (inbox / LONG).write_bytes(b"not,an,export\n")
+    (refused,) = import_inbox(None).refused
+    auth.login(world.dispatcher)
+
+    page = client.get("/intake/rejected").get_data(as_text=True)
+
+    files = page[page.index('id="refused-files"') :]
+    assert refused.name in files and LONG in files and "that name was too long" in files
+
+
+def test_a_file_left_in_rejected_under_a_name_that_is_not_utf8_is_listed_readably(world, inbox, client, auth):
+    (inbox / "rejected").mkdir()
+    with open(os.fsencode(inbox / "rejected") + b"/old-\xff.csv", "wb") as f:
+        f.write(b"x")
+    auth.login(world.dispatcher)
+
+    response = client.get("/intake/rejected")
+
+    assert response.status_code == 200 and r"old-\xff.csv" in response.get_data(as_text=True)
