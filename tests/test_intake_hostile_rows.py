@@ -148,7 +148,7 @@ def refusing_trigger(app):
             f"""CREATE FUNCTION refuse_me() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
               IF NEW.content LIKE '%{REFUSE}%' THEN
-                RAISE EXCEPTION 'content refused by a check' USING ERRCODE = 'check_violation';
+                RAISE EXCEPTION 'content refused by a check (100%%)' USING ERRCODE = 'check_violation';
               END IF;
               RETURN NEW;
             END $$""",
@@ -158,7 +158,7 @@ def refusing_trigger(app):
     else:
         create = [
             f"""CREATE TRIGGER refuse_me BEFORE INSERT ON cases WHEN NEW.content LIKE '%{REFUSE}%'
-            BEGIN SELECT RAISE(ABORT, 'content refused by a check'); END"""
+            BEGIN SELECT RAISE(ABORT, 'content refused by a check (100%)'); END"""
         ]
         drop = ["DROP TRIGGER IF EXISTS refuse_me"]
     with db.engine.begin() as conn:
@@ -183,7 +183,7 @@ def test_a_row_refused_at_insert_goes_to_rejected_rows_and_its_neighbours_import
     assert (kept.line, kept.raw["content"], kept.status) == (3, f"please {REFUSE}", "open")
     explanation, database_says = kept.reason.splitlines()
     assert explanation == REFUSED_BY_DATABASE
-    assert database_says == "content refused by a check"
+    assert database_says == "content refused by a check (100％)"  # a % would be read as a format
 
 
 def test_a_row_refused_at_insert_does_not_stop_the_feed_and_is_kept_once(refusing_trigger, platform):
@@ -198,6 +198,37 @@ def test_a_row_refused_at_insert_does_not_stop_the_feed_and_is_kept_once(refusin
     assert (second.status, second.new, second.duplicates, second.rejected) == ("ok", 0, 3, 0)
     assert set(contents()) == {"A", "C"}
     assert [r.raw["order_no"] for r in rejected()] == ["B"]
+
+
+def test_the_rejected_rows_page_shows_the_database_reason_whatever_it_says(refusing_trigger, run, world, client, auth):
+    ingest([row(1, content=f"please {REFUSE}")], run, "export.csv")
+    db.session.commit()
+    auth.login(world.dispatcher)
+
+    listed = client.get("/intake/rejected")
+    opened = client.get(f"/intake/rejected/{rejected()[0].id}")
+
+    assert (listed.status_code, opened.status_code) == (200, 200)
+    for page in (listed.get_data(as_text=True), opened.get_data(as_text=True)):
+        assert "content refused by a check (100％)" in page
+
+
+def test_a_corrected_row_the_database_still_refuses_shows_the_form_again_with_its_reason(
+    refusing_trigger, run, world, client, auth
+):
+    ingest([row(1, content=f"please {REFUSE}")], run, "export.csv")
+    db.session.commit()
+    kept = rejected()[0]
+    auth.login(world.dispatcher)
+
+    answer = client.post(f"/intake/rejected/{kept.id}", data=kept.raw | {"content": f"still {REFUSE}"})
+
+    assert answer.status_code == 422
+    page = answer.get_data(as_text=True)
+    assert REFUSED_BY_DATABASE in page and "content refused by a check (100％)" in page
+    assert f"still {REFUSE}" in page  # the typing kept
+    db.session.expire_all()
+    assert (rejected()[0].status, db.session.scalar(select(func.count()).select_from(Case))) == ("open", 0)
 
 
 # --- rejected rows are idempotent ---------------------------------------------------------------------

@@ -200,16 +200,25 @@ def _insert_isolating(rows: list[tuple[dict, dict]], source: str) -> tuple[list[
                 ids += insert_orders([fields], source)
         except CONTENT_ERRORS as exc:
             log.warning("%s line %s refused by the database: %s", source, raw.get("line"), exc.orig)
-            refused.append((raw, [Problem("", REFUSED_BY_DATABASE), Problem("", database_reason(exc))]))
+            refused.append((raw, refused_by_database(exc)))
     return ids, refused
 
 
+def refused_by_database(exc: DBAPIError) -> list[Problem]:
+    """Why the database refused a row: what to do, then the database's own words on a line of their own."""
+    return [Problem("", REFUSED_BY_DATABASE), Problem("", database_reason(exc))]
+
+
 def database_reason(exc: DBAPIError) -> str:
-    """The database's own words for refusing a row: its first line, cleaned and short (no SQL, no values)."""
+    """The database's own words for refusing a row: its first line, cleaned and short (no SQL, no context).
+
+    The pages read each line of a reason as a msgid, and Jinja's gettext %-formats it: a % in the database's
+    words (which may quote a value) becomes the full-width ％, which reads the same and formats as nothing.
+    """
     diag = getattr(exc.orig, "diag", None)  # psycopg: the primary message without context and detail
     message = getattr(diag, "message_primary", None) or str(exc.orig)
     lines = clean(message).strip().splitlines()
-    return (lines[0] if lines else type(exc.orig).__name__)[:DATABASE_REASON_LENGTH]
+    return (lines[0] if lines else type(exc.orig).__name__)[:DATABASE_REASON_LENGTH].replace("%", "％")
 
 
 def known_numbers(numbers: list[str]) -> set[str]:

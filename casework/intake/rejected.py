@@ -8,10 +8,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
 from .. import permissions as perm
-from ..extensions import db
+from ..extensions import db, savepoint
 from ..models import RejectedRow, User, utcnow
 from ..workflow import N_, Forbidden, InvalidInput, NotAllowed
-from .ingest import insert_orders, known_numbers
+from .ingest import CONTENT_ERRORS, insert_orders, known_numbers, refused_by_database
 from .normalize import FIELDS, Normalizer, Problem
 
 DECIDED = ("imported", "dismissed")
@@ -62,12 +62,22 @@ def reimport(row: RejectedRow, fields: dict, actor) -> int:
     if problems:
         raise RowInvalid(problems)
     checked["line"] = row.line
-    ids = [] if known_numbers([checked["number"]]) else insert_orders([checked], row.source_name, actor.id)
+    ids = [] if known_numbers([checked["number"]]) else _insert(checked, row.source_name, actor)
     if not ids:
         raise InvalidInput(ALREADY_KNOWN, "order_no")
     row.case_id = ids[0]
     _decide(row, "imported", actor)
     return ids[0]
+
+
+def _insert(checked: dict, source_name: str, actor) -> list[int]:
+    """insert_orders for one corrected row, in a savepoint: a row the database still refuses is a RowInvalid
+    with the database's reason (the form again, typing kept), not an error page."""
+    try:
+        with savepoint():
+            return insert_orders([checked], source_name, actor.id)
+    except CONTENT_ERRORS as exc:
+        raise RowInvalid(refused_by_database(exc)) from exc
 
 
 def dismiss(row: RejectedRow, actor) -> None:
