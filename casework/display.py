@@ -56,6 +56,7 @@ ACTION_LABELS = {
     "request_extension": _l("Ask for an extension"),
     "grant_extension": _l("Grant the extension"),
     "refuse_extension": _l("Refuse the extension"),
+    "recount_deadline": _l("Deadline recounted after the holiday calendar changed"),
 }
 ROLE_LABELS = {
     "admin": _l("Administrator"),
@@ -69,8 +70,11 @@ def local_zone() -> ZoneInfo:
     return ZoneInfo(current_app.config["TIMEZONE"])
 
 
-def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A stored UTC instant as the township reads it (Asia/Shanghai by default)."""
+def localtime(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored UTC instant as the township reads it (Asia/Shanghai by default); also one the history keeps as
+    ISO 8601 text (a recounted deadline's previous_due_at)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
     return "" if value is None else value.astimezone(local_zone()).strftime(fmt)
 
 

@@ -25,11 +25,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from casework import deadlines, holidays
 from casework import workflow as wf
 from casework.extensions import db
 from casework.stats.figures import Rate
 from casework.stats.monthly import monthly_figures
 from casework.stats.periods import BadPeriod, Month, parse_month, parse_year
+from tests.test_holiday_calendar import SCHEDULE_2027
 
 SH = ZoneInfo("Asia/Shanghai")
 OCTOBER = Month(2026, 10)
@@ -276,6 +278,33 @@ def test_a_closed_month_does_not_change_after_later_activity(october, world):
         assert _rows(after.order_tables[dim]) == _rows(before.order_tables[dim]), dim
     for dim in before.dispute_tables:
         assert _rows(after.dispute_tables[dim]) == _rows(before.dispute_tables[dim]), dim
+
+
+def test_a_closed_month_does_not_change_when_next_years_calendar_is_entered(world):
+    """December 2026, counted by weekends into 2027, then the 2027 schedule is entered on 4 January: the open
+    orders' deadlines are recounted, December's figures stay as they were."""
+    d, december = world.dispatcher, Month(2026, 12)
+    late = _order(world, "GD-K1", world.v1, "道路", "求助", sh(12, 31, 10), *_rule_deadlines(sh(12, 31, 10)))
+    wf.assign(late, d, assignee=world.cadre1, at=sh(1, 4, 9, year=2027))  # after its acknowledgement deadline, Jan 1
+    again = _order(world, "GD-K2", world.v1, "道路", "求助", sh(12, 28, 10), *_rule_deadlines(sh(12, 28, 10)))
+    wf.assign(again, d, assignee=world.cadre1, at=sh(12, 28, 11))
+    wf.resolve(again, world.cadre1, result="已修", at=sh(12, 31, 9))  # on time: due Jan 4
+    wf.reopen(again, d, reason="又坏了", at=sh(1, 2, 9, year=2027))
+    db.session.commit()
+    before = monthly_figures(december)
+    entered = holidays.enter_schedule(
+        world.admin, holidays.read_schedule(SCHEDULE_2027), source="page", at=sh(1, 4, 12, year=2027)
+    )
+    db.session.commit()
+    assert entered.recounted == 2
+    after = monthly_figures(december)
+    assert after.orders.values == before.orders.values
+    for dim in before.order_tables:
+        assert _rows(after.order_tables[dim]) == _rows(before.order_tables[dim]), dim
+
+
+def _rule_deadlines(received: datetime) -> tuple[datetime, datetime]:
+    return deadlines.deadlines_for("求助", "一般", received)
 
 
 def test_later_activity_counts_in_the_month_it_happened(october, world):

@@ -16,13 +16,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from flask import current_app
-from sqlalchemy import Float, and_, case, cast, func, literal, null, or_, select, union_all
+from sqlalchemy import Float, and_, case, cast, func, literal, literal_column, null, or_, select, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.expression import FunctionElement
 
 from ..extensions import db
 from ..models import Case, CaseEvent, User, UTCDateTime, Village
+from ..models.calendar import RECOUNT
 
 ORDER_COUNTS = (
     "received",
@@ -114,20 +115,31 @@ def _instant_default(element, compiler, **kw):
     return f"CAST(CAST({value} AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS TIMESTAMP)"
 
 
-def due_as_of(moment):
-    """The order's due time as it stood at `moment`: an extension granted later does not count.
+DUE_CHANGES = ("grant_extension", RECOUNT)  # the events that move a due time, recording the previous one
 
-    Cases never extended use cases.due_at. Otherwise, when an extension was granted after `moment`,
-    the due time then is the `previous_due_at` that the first such grant_extension event recorded."""
+
+def due_as_of(moment):
+    """The order's due time as it stood at `moment`: an extension granted later, or a recount after a later
+    change of the holiday calendar, does not count.
+
+    Cases never extended nor recounted use cases.due_at. Otherwise, when the due time moved after `moment`,
+    the due time then is the `previous_due_at` that the first such event recorded."""
     ev = aliased(CaseEvent)
     replaced = (
         select(utc_instant(ev.data["previous_due_at"].as_string()))
-        .where(ev.case_id == Case.id, ev.action == "grant_extension", ev.at > moment)
+        .where(ev.case_id == Case.id, ev.action.in_(DUE_CHANGES), ev.at > moment)
         .order_by(ev.at, ev.id)
         .limit(1)
         .scalar_subquery()
     )
-    return case((Case.extension_count > 0, func.coalesce(replaced, Case.due_at)), else_=Case.due_at)
+    moved = or_(Case.extension_count > 0, Case.id.in_(recounted_cases()))
+    return case((moved, func.coalesce(replaced, Case.due_at)), else_=Case.due_at)
+
+
+def recounted_cases():
+    """Ids of the cases whose deadlines a holiday calendar change recounted: few, read from their partial index
+    (ix_case_events_recounted, whose condition the literal matches)."""
+    return select(CaseEvent.case_id).where(CaseEvent.action == literal_column(f"'{RECOUNT}'"))
 
 
 def cadre_at(cutoff: datetime):
