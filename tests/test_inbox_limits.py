@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from casework.extensions import db
 from casework.intake.inbox import Unreadable, import_inbox, read_rows
+from casework.intake.run import intake_run
 from casework.models import Case, ProcessedFile
 from tests.test_inbox import HEADER, rows, write_csv, write_xlsx
 
@@ -190,3 +191,15 @@ def test_read_rows_says_unreadable_for_a_limit(app, inbox):
     path = write_csv(inbox / "two.csv", HEADER, rows(2))
     with pytest.raises(Unreadable):
         read_rows(path)
+
+
+def test_without_defusedxml_no_workbook_is_read_and_it_waits_in_the_inbox(world, inbox, monkeypatch):
+    """openpyxl decides at import whether it parses through defusedxml (OPENPYXL_DEFUSEDXML, the package
+    installed): an install where it does not is the operator's to fix, not the file's fault."""
+    write_xlsx(inbox / "export.xlsx", [HEADER, *rows(1)])
+    monkeypatch.setattr(openpyxl.xml, "DEFUSEDXML", False)
+
+    run = intake_run("manual")
+
+    assert (run.status, run.new) == ("failed", 0) and "export.xlsx (RuntimeError" in run.error
+    assert "defusedxml" in run.error and (inbox / "export.xlsx").is_file()

@@ -422,19 +422,28 @@ def _decode(data: bytes) -> str:
 
 
 def _xlsx_rows(data: bytes) -> Iterator[tuple]:
-    """The first sheet's rows, streamed (read-only), once the zip has passed its checks. Its <dimension>
-    is not taken at its word: it would pad every row to its width and add rows up to its height (or
-    cut rows off); rows come as long as their cells go, and the empty rows between them each count."""
-    from openpyxl import load_workbook
+    """The first sheet's rows, streamed (read-only), once the zip has passed its checks and the workbook
+    opened. Its <dimension> is not taken at its word: it would pad every row to its width and add rows up
+    to its height (or cut rows off); rows come as long as their cells go, and the empty rows between
+    them each count."""
     from openpyxl import xml as openpyxl_xml
 
-    if not openpyxl_xml.DEFUSEDXML:  # an operator's problem, not the file's: it stays in the inbox
-        raise RuntimeError("openpyxl would parse XML without defusedxml (install it; OPENPYXL_DEFUSEDXML=True)")
+    if not openpyxl_xml.DEFUSEDXML:  # the operator's problem, not the file's: it stays in the inbox
+        raise RuntimeError("openpyxl would parse XML without defusedxml: install it, OPENPYXL_DEFUSEDXML=True")
     _check_zip(data)
+    return _sheet_rows(_open_workbook(data))
+
+
+def _open_workbook(data: bytes):
+    from openpyxl import load_workbook
+
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - whatever openpyxl raises for a workbook it cannot open
         raise (Unreadable(UNSAFE_XML) if _unsafe(exc) else Unreadable(NOT_XLSX, detail=type(exc).__name__)) from exc
+
+
+def _sheet_rows(book) -> Iterator[tuple]:
     try:
         sheet = book.worksheets[0]
         sheet.reset_dimensions()
