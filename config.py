@@ -49,6 +49,9 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # Seconds a write waits for a lock someone else holds (SQLite busy_timeout, PostgreSQL lock_timeout);
+    # past it the page says the system is busy (503) and shows back what was typed.
+    DATABASE_BUSY_TIMEOUT = float(_env("DATABASE_BUSY_TIMEOUT", "5"))
     # Domain vocabularies (domain.md); defaults, configurable per city.
     REQUEST_TYPES = ("咨询", "求助", "投诉", "举报", "建议", "感谢", "其他")
     URGENCIES = ("一般", "紧急", "特急")

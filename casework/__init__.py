@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 
 from config import INSTANCE_DIR, Config
 
-from .extensions import babel, csrf, db, login_manager, migrate
+from .extensions import babel, csrf, db, init_database, login_manager, migrate
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -46,6 +46,7 @@ def _init_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (register the mappers before anything queries)
 
     db.init_app(app)
+    init_database(app)  # how long to wait for a lock, and SQLite's write lock taken when a request may write
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: app.config["TIMEZONE"])
@@ -73,12 +74,12 @@ def _select_locale() -> str:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):
-    """SQLite: WAL so readers never block the writer, foreign keys on, wait rather than fail on a lock."""
+    """SQLite: WAL so readers never block the writer, foreign keys on (how long a writer waits for the
+    lock is DATABASE_BUSY_TIMEOUT: extensions.init_database)."""
     if type(dbapi_connection).__module__ != "sqlite3":
         return
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()

@@ -1,14 +1,19 @@
 """Error pages: every refusal is a 4xx with a clear message in the reader's language, never a 500 for bad input."""
 
-from flask import redirect, render_template, request, url_for
+from functools import partial
+
+from flask import current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 from wtforms import BooleanField, Form
 from wtforms.fields import SelectFieldBase
 from wtforms.fields.core import UnboundField
 
-from .extensions import db, login_manager
+from .extensions import db, discard_changes, lock_timed_out, login_manager
 from .workflow import N_, WorkflowError
 
 NOT_KEPT = {"csrf_token", "password", "next"}
@@ -25,6 +30,13 @@ MESSAGES = {
 }
 FILE_TOO_LARGE = N_("The file is too large: at most %(limit)s can be uploaded.")
 TEXT_TOO_LARGE = N_("What was sent is too large: at most %(limit)s. Shorten the text and send it again.")
+BUSY = N_(
+    "The system is busy with other work at this moment, so nothing was changed. Wait a few seconds and try again."
+)
+UNAVAILABLE = N_(
+    "The database cannot be reached at the moment, so nothing was changed. "
+    "Try again in a few minutes; if it goes on, tell the administrator."
+)
 
 
 def init_app(app) -> None:
@@ -34,6 +46,9 @@ def init_app(app) -> None:
         return render_template("errors/error.html", status=exc.status, message=exc.text()), exc.status
 
     app.register_error_handler(CSRFError, lambda exc: session_ended(400))
+    app.register_error_handler(StaleDataError, _changed_meanwhile)
+    for failure in (OperationalError, InterfaceError, PoolTimeout):
+        app.register_error_handler(failure, _database_failed)
     login_manager.unauthorized_handler(_unauthorized)
     for status in MESSAGES:
         app.register_error_handler(status, _page(status))
@@ -49,10 +64,52 @@ def _unauthorized():
 def session_ended(status: int):
     """The session ended (logged out, browser closed, the page open for days): what was typed is shown
     back under its field's label, so that nothing is lost, with a way to log in and return to the page."""
-    typed = [(_label(name), value) for name, value in request.form.items(multi=True) if _kept(name, value)]
     back = _same_site_path(request.referrer) or url_for("auth.index")
     message = _("Your session has ended, so this was not saved. Log in again and submit it once more.")
-    return render_template("errors/session.html", status=status, message=message, typed=typed, back=back), status
+    return render_template("errors/session.html", status=status, message=message, typed=_typed(), back=back), status
+
+
+def _changed_meanwhile(exc: StaleDataError):
+    """A version conflict that no service told as StaleCase (met by an autoflush or at a commit): the same
+    409 as any change made meanwhile, with what was typed shown back, never a 500."""
+    discard_changes()
+    return _error_page(409, _(MESSAGES[409]), typed=_typed())
+
+
+def _database_failed(exc: SQLAlchemyError):
+    """The database is busy (a lock waited for past DATABASE_BUSY_TIMEOUT, a deadlock) or cannot be
+    reached: 503 with what was typed shown back, never a 500. The page asks the database nothing, not
+    even who is logged in, as the database may be what failed."""
+    busy = lock_timed_out(exc)
+    current_app.logger.warning("database %s: %s", "busy" if busy else "unavailable", exc)
+    discard_changes()
+    headers = {"Retry-After": "5" if busy else "60"}
+    return _error_page(503, _(BUSY if busy else UNAVAILABLE), headers, _typed(), database_failed=True)
+
+
+def _typed() -> list[tuple[str, str]]:
+    """What the person typed in the form posted, under its field's label, to copy back."""
+    return [(_label(name), value) for name, value in request.form.items(multi=True) if _kept(name, value)]
+
+
+def _error_page(status: int, message: str, headers=None, typed=(), database_failed: bool = False):
+    """The error page. Drawing it asks who is logged in (the menu), which reads the database: when that
+    failed or fails now, it is drawn for nobody logged in, without the menu, never a bare 500 in English."""
+    page = partial(render_template, "errors/error.html", status=status, message=message, typed=typed)
+    if database_failed:
+        _as_nobody()
+    try:
+        return page(), status, headers or {}
+    except SQLAlchemyError:
+        discard_changes()
+        _as_nobody()
+        return page(), status, headers or {}
+
+
+def _as_nobody() -> None:
+    """This request's user is taken as nobody logged in, without asking the database (Flask-Login keeps
+    the loaded user in g._login_user and loads it from the database when it is missing)."""
+    g._login_user = login_manager.anonymous_user()
 
 
 def _kept(name: str, value: str) -> bool:
@@ -111,10 +168,10 @@ def _same_site_path(url: str | None) -> str | None:
 def _page(status: int):
     def handler(exc):
         if status == 500:
-            db.session.rollback()
+            discard_changes()
         allow = getattr(exc, "valid_methods", None)  # a 405 names the methods the address takes
         headers = {"Allow": ", ".join(allow)} if allow else {}
-        return render_template("errors/error.html", status=status, message=_message(exc, status)), status, headers
+        return _error_page(status, _message(exc, status), headers)
 
     return handler
 

@@ -6,6 +6,7 @@ the caller (a view, the CLI, the scheduler) commits once. Anything refused raise
 """
 
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -303,12 +304,20 @@ def _record(
     return event
 
 
-def _flush() -> None:
-    """Write now so that a concurrent change surfaces here, as StaleCase, not at commit."""
+@contextmanager
+def conflicts_are_stale():
+    """A version conflict met inside, wherever the session flushes (an autoflush of a query or a lazy load,
+    the commit), is StaleCase: the case was changed by someone else meanwhile, never a crash."""
     try:
-        db.session.flush()
+        yield
     except StaleDataError as exc:
         raise StaleCase(STALE) from exc
+
+
+def _flush() -> None:
+    """Write now so that a concurrent change surfaces here, as StaleCase, not at commit."""
+    with conflicts_are_stale():
+        db.session.flush()
 
 
 def _apply(t: Transition, case: Case, actor: User | None, note: str, at: datetime | None, **data):

@@ -321,8 +321,9 @@ def act(case_id: int, action: str):
     if not form.validate():
         return render_case(case, {action: form}, 422)
     try:
-        ACTION_SERVICES[action](case, form)
-        db.session.commit()
+        with workflow.conflicts_are_stale():  # a conflict met by a lazy load or at commit is told as one
+            ACTION_SERVICES[action](case, form)
+            db.session.commit()
     except workflow.WorkflowError as exc:
         db.session.rollback()
         case = visible_case_or_404(case_id)
