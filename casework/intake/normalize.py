@@ -73,7 +73,7 @@ _MASKED_DIGITS = re.compile(r"^[0-9*]*[0-9][0-9*]*$")  # 138****1111: the platfo
 # The lengths of the cases columns a row fills, read from the model so that they cannot drift apart.
 LENGTH = {
     name: Case.__table__.c[name].type.length
-    for name in ("number", "caller_name", "caller_phone", "category", "address")
+    for name in ("number", "caller_name", "caller_phone", "category", "address", "request_type")
 }
 PHONE_LENGTH = LENGTH["caller_phone"]
 FUTURE_TOLERANCE = timedelta(days=1)
@@ -292,7 +292,7 @@ class Normalizer:
         for candidate in (text, text.removesuffix("类"), text.removesuffix("件"), TYPE_ALIASES.get(text, "")):
             if candidate in self.request_types:
                 return candidate
-        return "其他" if "其他" in self.request_types else text[:10]
+        return "其他" if "其他" in self.request_types else _cut(text, "request_type")
 
     def _deadline(self, value, received_at: datetime | None, problems: list[Problem]) -> datetime | None:
         if value is None or (isinstance(value, str) and not value.strip()):
