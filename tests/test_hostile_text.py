@@ -1,6 +1,7 @@
 """Hostile text in the web (issue 8, section 3): every form field and query parameter is cleaned as intake
 cleans (casework.text.clean) before a view sees it, so that a NUL or a control character is never a 500."""
 
+import pytest
 from sqlalchemy import select
 
 from casework.extensions import db
@@ -53,3 +54,13 @@ def test_parameters_are_cleaned_in_names_and_values_and_keep_every_value():
     params = CleanParameters([("q\x00", "a\x00b"), ("ids", "1"), ("ids", "2\ud800")])
     assert params.getlist("ids") == ["1", "2"]
     assert params["q"] == "ab"
+
+
+@pytest.mark.parametrize("target", ["/queue\nx", "/queue\r\nSet-Cookie: a=b", "/queue\tx"])
+def test_a_next_with_a_line_break_or_control_is_not_followed_and_not_a_500(world, client, target):
+    """A redirect target cannot carry a line break (werkzeug refuses it in the Location header) and
+    browsers drop tabs and newlines from URLs, so such a `next` is no path of ours: the start page instead."""
+    assert client.get("/lang/en", query_string={"next": target}).headers["Location"] == "/"
+    login = client.post("/login", data={"username": "dispatcher", "password": "secret-pw", "next": target})
+    assert login.status_code == 302
+    assert login.headers["Location"] == "/queue"

@@ -461,8 +461,9 @@ def test_no_request_to_a_route_answers_5xx(township, client, endpoint):
 # --- every field, every killer: a sweep no random draw can miss ----------------------------------------
 
 # One value of each kind that has answered 500 somewhere: a NUL (PostgreSQL refuses it), a lone surrogate
-# with a control character (no UTF-8 store takes it), text far over any column, a number past 64 bits.
-KILLERS = ("a\x00b", "\ud800b\x1b", "中" * 10_000, "99999999999999999999")
+# with a control character (no UTF-8 store takes it), text far over any column, a number past 64 bits,
+# a path with a line break (no HTTP header may carry one: a redirect to it).
+KILLERS = ("a\x00b", "\ud800b\x1b", "中" * 10_000, "99999999999999999999", "/queue\r\nx")
 FRESH_DUE = 30  # days: an extension may be asked for before the deadline, judged against the real clock
 
 # For each action of the case page: a case of this kind and state is made for each request, and this role acts.

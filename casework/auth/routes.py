@@ -17,10 +17,12 @@ HOME_BY_ROLE = {"dispatcher": "cases.queue", "cadre": "cases.mine", "leader": "s
 
 
 def safe_next(target: str | None) -> str | None:
-    """Only a path on this site: no scheme, no host, no '//' or backslash tricks."""
+    """Only a path on this site: no scheme, no host, no '//' or backslash tricks, no control character."""
     if not target:
         return None
     target = target.strip()
+    if not target.isprintable():  # a line break cannot go in a Location header; browsers drop tabs from URLs
+        return None
     parts = urlsplit(target.replace("\\", "/"))
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith(("//", "/\\")):
         return None
