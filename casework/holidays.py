@@ -263,7 +263,7 @@ def parse_schedule_file(raw: bytes) -> Schedule:
         raise ScheduleRefused(N_("The file is not UTF-8 text.")) from None
     try:
         data = _LineDecoder().decode(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, an integer of over 4,300 digits; too deep
         line = getattr(exc, "lineno", None)
         raise ScheduleRefused(N_("This is not valid JSON."), line=line) from None
     return read_schedule(data)

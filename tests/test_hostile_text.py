@@ -1,6 +1,8 @@
 """Hostile text in the web (issue 8, section 3): every form field and query parameter is cleaned as intake
 cleans (casework.text.clean) before a view sees it, so that a NUL or a control character is never a 500."""
 
+from io import BytesIO
+
 import pytest
 from sqlalchemy import select
 
@@ -64,3 +66,12 @@ def test_a_next_with_a_line_break_or_control_is_not_followed_and_not_a_500(world
     login = client.post("/login", data={"username": "dispatcher", "password": "secret-pw", "next": target})
     assert login.status_code == 302
     assert login.headers["Location"] == "/queue"
+
+
+def test_a_schedule_file_with_a_number_of_10000_digits_is_refused_as_not_json(world, client):
+    """Python refuses to read an integer of more than 4,300 digits (a ValueError, not a JSONDecodeError)."""
+    login_as(client, world.admin)
+    data = {"file": (BytesIO(b"9" * 10_000), "holidays-2027.json")}
+    response = client.post("/admin/calendar/2027/import", data=data, content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert "This is not valid JSON." in response.get_data(as_text=True)
