@@ -59,9 +59,10 @@ def _chosen(model, id_: int | None, field: str):
     return row
 
 
-def _submit(form, render: Callable, action: Callable, done: str):
-    """GET shows the form. POST parses it, calls one service, commits once and redirects with its
-    messages; refused input is shown again at its field with the typing kept (4xx)."""
+def _submit(form, render: Callable, action: Callable, done: str | Callable[[], str]):
+    """GET shows the form. POST parses it, calls one service, commits once and redirects (to `done`, or
+    where it says once the service has run) with its messages; refused input is shown again at its field
+    with the typing kept (4xx)."""
     if request.method == "GET":
         return render(form, 200)
     if not form.validate():
@@ -75,7 +76,7 @@ def _submit(form, render: Callable, action: Callable, done: str):
         return render(form, exc.status)
     for category, message in messages:
         flash(message, category)
-    return redirect(done)
+    return redirect(done() if callable(done) else done)
 
 
 def _attach_error(form, exc: workflow.WorkflowError) -> None:
@@ -432,20 +433,14 @@ def calendar_import(year: int):
 
 
 def _submit_schedule(form, render: Callable, enter: Callable):
-    """As _submit, for a schedule: refused, it is shown again with the message at the field (or line) it names
-    and the typing kept; entered, the page of the year entered says what changed."""
-    if not form.validate():
-        return render(form, 422)
-    try:
-        entered = enter(form)
-        db.session.commit()
-    except workflow.WorkflowError as exc:
-        db.session.rollback()
-        _attach_error(form, exc)
-        return render(form, exc.status)
-    for category, message in _entered_messages(entered):
-        flash(message, category)
-    return redirect(url_for("admin.calendar_year", year=entered.entry.year))
+    """_submit for a schedule: entered, the page of the year entered says what changed."""
+    entered = []
+
+    def action(f):
+        entered.append(enter(f))
+        return _entered_messages(entered[0])
+
+    return _submit(form, render, action, lambda: url_for("admin.calendar_year", year=entered[0].entry.year))
 
 
 @bp.get("/calendar/<int:year>.json")
