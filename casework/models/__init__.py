@@ -1,5 +1,6 @@
 """All models, importable from one place."""
 
+from .accounts import AuditIsAppendOnly, AuthEvent, RecoveryCode, UserSession
 from .calendar import HolidaySchedule
 from .cases import (
     KINDS,
@@ -18,6 +19,10 @@ from .stats import StatsSnapshot
 from .types import UTCDateTime, utcnow
 
 __all__ = [
+    "AuditIsAppendOnly",
+    "AuthEvent",
+    "RecoveryCode",
+    "UserSession",
     "KINDS",
     "OUTCOMES",
     "ROLES",

@@ -1,10 +1,13 @@
 """The township's organisation: mediation districts, villages and the people who work them."""
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
+from .types import UTCDateTime
 
 ROLES = ("admin", "dispatcher", "cadre", "leader")
 
@@ -55,6 +58,13 @@ class User(db.Model):
     role: Mapped[str] = mapped_column(String(12))
     password_hash: Mapped[str] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(default=True)
+    # Set when an admin sets the password: the user chooses their own at the next login (0012).
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # An account of the demo township (demo-data): exempt from forced password changes and enrolment.
+    demo: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # TOTP second factor: the base32 key, and when it was confirmed (None: not enrolled).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     villages: Mapped[list[Village]] = relationship(
         secondary=user_villages, back_populates="cadres", order_by="Village.name"
