@@ -75,3 +75,41 @@ def test_a_schedule_file_with_a_number_of_10000_digits_is_refused_as_not_json(wo
     response = client.post("/admin/calendar/2027/import", data=data, content_type="multipart/form-data")
     assert response.status_code == 422
     assert "This is not valid JSON." in response.get_data(as_text=True)
+
+
+# --- a refusal always says why, even for a field the page does not show --------------------------------
+
+
+def test_an_assign_with_a_damaged_village_says_why_though_the_page_hides_the_village(world, make, client):
+    case = make.order(village=world.v1)
+    login_as(client, world.dispatcher)
+    data = {"assign-assignee": world.cadre1.id, "assign-village": "x", "assign-version": case.version}
+    response = client.post(f"/cases/{case.id}/assign", data=data)
+    assert response.status_code == 422
+    assert 'class="error-msg"' in response.get_data(as_text=True)
+
+
+def test_resolving_an_order_with_a_damaged_performance_deadline_says_why(world, make, client):
+    """The deadline is asked of disputes only; the order's page has no such field to put the message under."""
+    case = make.order(village=world.v1, state="assigned", assignee=world.cadre1)
+    login_as(client, world.cadre1)
+    data = {"resolve-result": "已修好", "resolve-performance_deadline": "x", "resolve-version": case.version}
+    response = client.post(f"/cases/{case.id}/resolve", data=data)
+    assert response.status_code == 422
+    assert 'class="error-msg"' in response.get_data(as_text=True)
+
+
+def test_a_conversion_with_a_damaged_version_says_the_form_is_out_of_date(world, make, client):
+    order = make.order(village=world.v1)
+    login_as(client, world.dispatcher)
+    data = {"village": world.v1.id, "category": "邻里纠纷", "content": "争执", "parties-0-name": "甲", "version": "x"}
+    response = client.post(f"/disputes/from-order/{order.id}", data=data)
+    assert response.status_code == 422
+    assert "This form is out of date." in response.get_data(as_text=True)
+
+
+def test_a_schedule_with_no_holiday_says_to_enter_one(world, client):
+    login_as(client, world.admin)
+    response = client.post("/admin/calendar/2027", data={"workdays": ""})
+    assert response.status_code == 422
+    assert "Enter at least one holiday." in response.get_data(as_text=True)

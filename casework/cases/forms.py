@@ -8,6 +8,8 @@ from wtforms.widgets import HiddenInput
 
 from ..display import OUTCOME_LABELS, SATISFACTION_LABELS
 
+OUT_OF_DATE = _l("This form is out of date. Here is the case as it is now; try again.")
+
 
 class VersionedForm(FlaskForm):
     """Carries the case version the user saw, so that acting on an outdated page is refused (409)."""
@@ -17,7 +19,7 @@ class VersionedForm(FlaskForm):
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         if self.version.errors:  # hidden: say it where the user looks
-            self.form_errors.append(_l("This form is out of date. Here is the case as it is now; try again."))
+            self.form_errors.append(OUT_OF_DATE)
         return valid
 
 

@@ -19,6 +19,7 @@ from wtforms.utils import unset_value
 from wtforms.validators import Length, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
+from ..cases.forms import OUT_OF_DATE
 from .labels import PARTY_ROLE_LABELS
 
 PARTY_ROLES = tuple(PARTY_ROLE_LABELS)  # data, as the mediation records write them: 申请人, 被申请人, 第三人
@@ -99,3 +100,9 @@ class ConvertForm(DisputeForm):
 
     source = None
     version = IntegerField(widget=HiddenInput(), validators=[Optional()])
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.version.errors:  # hidden: say it where the user looks, as the case page's forms do
+            self.form_errors.append(OUT_OF_DATE)
+        return valid

@@ -161,7 +161,7 @@ def _render(form, order: Case | None = None, refusal: workflow.WorkflowError | N
     """The form with every typed value; a refusal's message goes next to its field, or above the form.
 
     A form sent before is shown with the dispute it registered (`already`), linked where the user may see it."""
-    general = list(form.submission_key.errors)
+    general = list(form.submission_key.errors) + list(form.form_errors)  # hidden fields' errors, said above
     party_errors = [e for e in form.parties.errors if isinstance(e, str)]  # the list's own, beside its rows'
     already = refusal if isinstance(refusal, workflow.AlreadySubmitted) else None
     if refusal is not None and already is None:
