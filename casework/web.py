@@ -9,9 +9,10 @@ and no view has to remember to clean.
 
 from collections.abc import Mapping
 
-from flask import Flask, Request
+from flask import Flask, Request, request
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 
+from .audit import Origin
 from .text import clean_or_none
 
 
@@ -29,3 +30,9 @@ class CleanRequest(Request):
 
 def init_app(app: Flask) -> None:
     app.request_class = CleanRequest
+
+
+def origin() -> Origin:
+    """Where this request comes from, for the login audit (request.remote_addr is the client's address once
+    ProxyFix trusts the proxy in front, see docs/deployment.md)."""
+    return Origin.of(request.remote_addr, request.user_agent.string)
