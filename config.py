@@ -12,6 +12,11 @@ def _env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(f"CASEWORK_{name}", default)
 
 
+def _env_flag(name: str) -> bool:
+    """An on/off setting: CASEWORK_<name>=1 (or true, yes, on) turns it on; unset or anything else is off."""
+    return (_env(name) or "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def _env_json(name: str, default):
     """A structured setting (rules, lists) given as JSON in CASEWORK_<name>."""
     value = os.environ.get(f"CASEWORK_{name}")
@@ -48,7 +53,29 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # a form left open all morning on a village phone still posts
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # Roles that must log in with a second factor (TOTP), from their next login; comma-separated, "" for none.
+    # The demo township's accounts are exempt (README: turning on two-factor).
+    TWO_FACTOR_REQUIRED_ROLES = _env("2FA_REQUIRED_ROLES", "admin")
+    # Sessions held on the server (casework.sessions): ended after this long unused, and this long after the login
+    # at most; cadres, who work from phones in the villages, may be given longer.
+    SESSION_IDLE_MINUTES = float(_env("SESSION_IDLE_MINUTES", "120"))
+    SESSION_MAX_HOURS = float(_env("SESSION_MAX_HOURS", "12"))
+    CADRE_SESSION_IDLE_MINUTES = float(_env("CADRE_SESSION_IDLE_MINUTES", str(SESSION_IDLE_MINUTES)))
+    CADRE_SESSION_MAX_HOURS = float(_env("CADRE_SESSION_MAX_HOURS", str(SESSION_MAX_HOURS)))
+    # Behind TLS (docs/deployment.md): cookies only over HTTPS. web.init_app sets SESSION_COOKIE_SECURE and
+    # REMEMBER_COOKIE_SECURE from it, so create_app({"SECURE_COOKIES": True}) works as the variable does.
+    SECURE_COOKIES = _env_flag("SECURE_COOKIES")
+    # Proxies in front that set X-Forwarded-For/-Proto/-Host (nginx: 1); 0 believes none of these headers.
+    PROXY_HOPS = int(_env("PROXY_HOPS", "0"))
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # Logins (casework.throttle): this many failures for one username within the window lock it for the lock's
+    # minutes (the right password refused too); this many from one address lock the address.
+    LOGIN_MAX_FAILURES = int(_env("LOGIN_MAX_FAILURES", "5"))
+    LOGIN_WINDOW_MINUTES = float(_env("LOGIN_WINDOW_MINUTES", "15"))
+    LOGIN_LOCK_MINUTES = float(_env("LOGIN_LOCK_MINUTES", "15"))
+    LOGIN_MAX_IP_FAILURES = int(_env("LOGIN_MAX_IP_FAILURES", "30"))
+    PASSWORD_MIN_LENGTH = int(_env("PASSWORD_MIN_LENGTH", "10"))  # casework.passwords: also no common one
+    AUDIT_PAGE_SIZE = int(_env("AUDIT_PAGE_SIZE", "100"))  # login audit rows per page
     # Seconds a write waits for a lock someone else holds (SQLite busy_timeout, PostgreSQL lock_timeout);
     # past it the page says the system is busy (503) and shows back what was typed.
     DATABASE_BUSY_TIMEOUT = float(_env("DATABASE_BUSY_TIMEOUT", "5"))
