@@ -35,14 +35,12 @@ class CleanRequest(Request):
 
 
 # No inline script, style or handler anywhere (tests/test_security_headers.py scans the templates and a
-# real Chromium loads pages under this policy in tests/test_csp_browser.py). img-src allows data: for an
-# image drawn in the page (the QR code of two-factor enrolment may be a data: PNG).
+# real Chromium loads pages under this policy in tests/test_csp_browser.py).
 CONTENT_SECURITY_POLICY = "; ".join(
     (
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
-        "img-src 'self' data:",
         "object-src 'none'",
         "base-uri 'none'",
         "form-action 'self'",
