@@ -100,3 +100,6 @@ def _register_blueprints(app: Flask) -> None:
     from .intake.routes import bp as intake_bp  # rejected rows (issue 3)
 
     app.register_blueprint(intake_bp)
+    from .auth.two_factor import bp as two_factor_bp  # the second factor (issue 9)
+
+    app.register_blueprint(two_factor_bp)

@@ -15,6 +15,8 @@ from .text import clean
 LOGIN, FAILURE, LOCKED, UNLOCK, LOGOUT = "login", "failure", "locked", "unlock", "logout"
 SESSION_ENDED, PASSWORD = "session_ended", "password"
 TOTP_ENROLLED, TOTP_RESET, RECOVERY_USED, TOTP_FAILURE = "totp_enrolled", "totp_reset", "recovery_used", "totp_failure"
+# A second-factor code accepted, detail "step N": a code is never accepted twice (casework.second_factor).
+TOTP_ACCEPTED = "totp_accepted"
 KINDS = (
     LOGIN,
     FAILURE,
@@ -27,6 +29,7 @@ KINDS = (
     TOTP_RESET,
     RECOVERY_USED,
     TOTP_FAILURE,
+    TOTP_ACCEPTED,
 )
 
 

@@ -28,6 +28,7 @@ from wtforms.fields.core import UnboundField
 from casework import workflow
 from casework.admin import forms as admin_forms
 from casework.auth.forms import LoginForm
+from casework.auth.two_factor import CodeForm, StartForm
 from casework.cases import forms as case_forms
 from casework.cases.routes import ACTION_FORMS
 from casework.display import OUTCOME_LABELS, ROLE_LABELS, SATISFACTION_LABELS
@@ -68,6 +69,12 @@ SURFACES = {
     "auth.login": Surface((ANONYMOUS,), ("next", "lang"), LoginForm, examples=15),
     "auth.logout": Surface(("dispatcher", *ROLES)),
     "auth.set_language": Surface(ROLES, ("next",)),
+    "two_factor.account": Surface(ROLES[1:]),
+    "two_factor.start": Surface(ROLES[1:], (), StartForm),
+    "two_factor.confirm": Surface(ROLES[1:], (), CodeForm, examples=15),
+    # Without a password just accepted (no pending login in the session) both send to the login page.
+    "two_factor.login_code": Surface((ANONYMOUS,), (), CodeForm, examples=15),
+    "two_factor.login_setup": Surface((ANONYMOUS,), (), CodeForm),
     "cases.queue": Surface(READERS, QUEUE_QUERY, examples=25),
     "cases.mine": Surface(STAFF),
     "cases.bulk_assign": Surface(("dispatcher",), QUEUE_QUERY, case_forms.BulkAssignForm, ("case_ids",), 15),
@@ -79,6 +86,7 @@ SURFACES = {
     "admin.new_user": Surface(("admin",), (), admin_forms.UserCreateForm, examples=20),
     "admin.edit_user": Surface(("admin",), (), admin_forms.UserEditForm, examples=20),
     "admin.reset_password": Surface(("admin",), (), admin_forms.PasswordForm),
+    "admin.reset_two_factor": Surface(("admin",), (), admin_forms.TwoFactorResetForm),
     "admin.villages": Surface(("admin",)),
     "admin.new_village": Surface(("admin",), (), admin_forms.VillageForm, examples=15),
     "admin.edit_village": Surface(("admin",), (), admin_forms.VillageForm, examples=15),
@@ -232,6 +240,7 @@ def plausible_values(world) -> dict:
         "month": ("2026-10", ""),
         "year": ("2026", ""),
         "lang": ("zh_CN", "en"),
+        "code": ("123456", "123 456", "abcde-fghjk"),
     }
 
 

@@ -77,3 +77,7 @@ class CalendarForm(FlaskForm):
 
 class CalendarImportForm(FlaskForm):
     file = FileField(_l("A schedule as JSON"))
+
+
+class TwoFactorResetForm(FlaskForm):
+    """A button: remove a person's second factor (casework.second_factor.reset); only its CSRF token is posted."""

@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import deadlines, holidays, people, workflow
+from .. import deadlines, holidays, people, second_factor, web, workflow
 from .. import permissions as perm
 from ..extensions import db
 from ..ids import row_id, row_ids
@@ -205,6 +205,20 @@ def reset_password(user_id: int):
 
     render = lambda f, status: _render_user(user, None, f, status)
     return _submit(forms.PasswordForm(), render, reset, url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/two-factor/reset")
+def reset_two_factor(user_id: int):
+    """A lost phone: the person's second factor is removed (recorded); they log in with the password alone,
+    or set up a new one at their next login when their role requires it."""
+    user = _get_or_404(User, user_id)
+
+    def reset(form):
+        second_factor.reset(current_user, user, web.origin())
+        return [("success", _("The second factor of %(name)s is reset.", name=user.name))]
+
+    render = lambda f, status: _render_user(user, None, None, status)
+    return _submit(forms.TwoFactorResetForm(), render, reset, url_for("admin.edit_user", user_id=user.id))
 
 
 # --- villages ----------------------------------------------------------------------------------
