@@ -56,9 +56,6 @@ class Config:
     # Roles that must log in with a second factor (TOTP), from their next login; comma-separated, "" for none.
     # The demo township's accounts are exempt (README: turning on two-factor).
     TWO_FACTOR_REQUIRED_ROLES = _env("2FA_REQUIRED_ROLES", "admin")
-    # Roles that must log in with a second factor (TOTP), from their next login; comma-separated, "" for none.
-    # The demo township's accounts are exempt (README: turning on two-factor).
-    TWO_FACTOR_REQUIRED_ROLES = _env("2FA_REQUIRED_ROLES", "admin")
     # Sessions held on the server (casework.sessions): ended after this long unused, and this long after the login
     # at most; cadres, who work from phones in the villages, may be given longer.
     SESSION_IDLE_MINUTES = float(_env("SESSION_IDLE_MINUTES", "120"))
