@@ -435,7 +435,8 @@ def create_township() -> Township:
 
     def person(username: str, name: str, role: str) -> User:
         password, password_hash = credentials[username]
-        user = User(username=username, name=name, role=role, password_hash=password_hash)
+        # demo: the tour's logins are never forced to change password or enrol (issue 9)
+        user = User(username=username, name=name, role=role, password_hash=password_hash, demo=True)
         passwords.append((user, password))
         db.session.add(user)
         return user

@@ -21,12 +21,13 @@ from dataclasses import field as default
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from . import audit, passwords
 from . import permissions as perm
+from .audit import Origin
 from .extensions import db, savepoint
 from .models import ROLES, Case, District, User, Village
 from .workflow import N_, Forbidden, InvalidInput
 
-MIN_PASSWORD = 8
 MEDIATOR_ROLES = ("cadre", "dispatcher")
 ALIAS_SEPARATORS = re.compile(r"[,，、;；]")
 PHONE = re.compile(r"^[0-9+\- ]*$")
@@ -86,10 +87,11 @@ def _username(value: str | None) -> str:
     return username
 
 
-def _password(value: str | None) -> str:
-    if len(value or "") < MIN_PASSWORD:
-        raise InvalidInput(N_("The password needs at least %(n)d characters."), "password", n=MIN_PASSWORD)
-    return value
+def _set_password(user: User, password: str | None) -> None:
+    """A password chosen for the person by someone else: it meets the policy (casework.passwords), and
+    the person chooses their own at the next login."""
+    user.set_password(passwords.check_policy(password, user.username))
+    user.must_change_password = True
 
 
 def _phone(value: str | None) -> str:
@@ -124,8 +126,8 @@ def create_user(
     phone: str = "",
     villages: Iterable[Village] = (),
 ) -> User:
-    """A new active account: unique username, one of ROLES, a password of 8 or more characters;
-    a cadre serves at least one village and nobody else serves any."""
+    """A new active account: unique username, one of ROLES, a password that meets the policy (to be changed
+    at the first login); a cadre serves at least one village and nobody else serves any."""
     _check_manager(actor)
     user = User(
         username=_username(username),
@@ -135,7 +137,7 @@ def create_user(
         active=True,
     )
     user.villages = _villages_for(role, villages)
-    user.set_password(_password(password))
+    _set_password(user, password)
     db.session.add(user)
     _flush("username", USERNAME_TAKEN, username=user.username)
     return user
@@ -213,10 +215,12 @@ def _open_cases_of(user: User) -> int:
     return db.session.scalar(query)
 
 
-def reset_password(actor: User | None, user: User, password: str) -> None:
-    """Give the person a new password (8 or more characters); the old one stops working."""
+def reset_password(actor: User | None, user: User, password: str, origin: Origin = Origin.COMMAND_LINE) -> None:
+    """Give the person a new password that meets the policy; the old one stops working, the person
+    chooses their own at the next login, and the login audit records who set it."""
     _check_manager(actor)
-    user.set_password(_password(password))
+    _set_password(user, password)
+    audit.record(audit.PASSWORD, origin, user=user, actor=actor, detail="set by administrator")
     db.session.flush()
 
 

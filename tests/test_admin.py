@@ -84,7 +84,7 @@ def test_created_user_can_log_in_with_the_password(world, auth, client):
     new_user(world.admin, username="wang", password="correct-horse")
     db.session.commit()
     assert auth.login("wang", "correct-horse").status_code == 302
-    assert client.get("/queue").status_code == 200
+    assert client.get("/queue").headers["Location"] == "/password"  # set by an admin: changed first (issue 9)
 
 
 def test_a_taken_username_is_refused_clearly(world):
@@ -105,9 +105,9 @@ def test_the_role_must_be_one_of_the_four(world):
     refused("role", new_user, world.admin, role="superuser")
 
 
-def test_the_password_needs_eight_characters(world):
-    refused("password", new_user, world.admin, password="7chars!")
-    assert new_user(world.admin, password="8chars!!").check_password("8chars!!")
+def test_the_password_needs_ten_characters(world):
+    refused("password", new_user, world.admin, password="9chars!!!")
+    assert new_user(world.admin, password="10chars!!!").check_password("10chars!!!")
 
 
 def test_a_cadre_must_serve_a_village(world):
@@ -247,7 +247,7 @@ def test_reset_password_replaces_the_old_one(world, auth):
     assert auth.login(world.cadre1, "brand-new-pw").status_code == 302
 
 
-def test_reset_password_needs_eight_characters(world):
+def test_reset_password_needs_ten_characters(world):
     refused("password", people.reset_password, world.admin, world.cadre1, "short")
 
 
@@ -583,7 +583,9 @@ def test_cli_refuses_a_duplicate_username_clearly(world, runner):
 
 def test_cli_applies_the_same_rules_as_the_screens(world, runner):
     short = users_create(runner, "a1", "--name", "甲", "--role", "admin", "--password", "short")
-    assert short.exit_code != 0 and "at least 8" in short.output
+    assert short.exit_code != 0 and "at least 10" in short.output
+    common = users_create(runner, "a2", "--name", "甲", "--role", "admin", "--password", "qwertyuiop")
+    assert common.exit_code != 0 and "common" in common.output
     no_village = users_create(runner, "c1", "--name", "乙", "--role", "cadre", "--password", GOOD_PW)
     assert no_village.exit_code != 0 and "villages" in no_village.output
     unknown = users_create(

@@ -317,3 +317,8 @@ def test_a_bulk_load_leaves_postgresql_with_fresh_planner_statistics(township):
     assert result.exit_code == 0, result.output
     analysed = text("SELECT relname FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL")
     assert {"cases", "case_events"} <= set(db.session.scalars(analysed))
+
+
+def test_the_demo_accounts_are_marked_demo_and_never_forced_to_change_their_password(township):
+    """The README's tour logs in with these: issue 9's forced changes exempt them (users.demo)."""
+    assert set(db.session.scalars(select(User.demo))) == {True}

@@ -27,7 +27,7 @@ from wtforms.fields.core import UnboundField
 
 from casework import workflow
 from casework.admin import forms as admin_forms
-from casework.auth.forms import LoginForm
+from casework.auth.forms import LoginForm, PasswordChangeForm
 from casework.auth.two_factor import CodeForm, StartForm
 from casework.cases import forms as case_forms
 from casework.cases.routes import ACTION_FORMS
@@ -69,6 +69,7 @@ SURFACES = {
     "auth.login": Surface((ANONYMOUS,), ("next", "lang"), LoginForm, examples=15),
     "auth.logout": Surface(("dispatcher", *ROLES)),
     "auth.set_language": Surface(ROLES, ("next",)),
+    "auth.change_password": Surface(("dispatcher", *STAFF), (), PasswordChangeForm, examples=15),
     "two_factor.account": Surface(ROLES[1:]),
     "two_factor.start": Surface(ROLES[1:], (), StartForm),
     "two_factor.confirm": Surface(ROLES[1:], (), CodeForm, examples=15),
@@ -97,6 +98,8 @@ SURFACES = {
     "admin.calendar_year": Surface(("admin",), (), admin_forms.CalendarForm, examples=15),
     "admin.calendar_import": Surface(("admin",), (), admin_forms.CalendarImportForm, files=("file",), examples=10),
     "admin.calendar_export": Surface(("admin",)),
+    "admin.audit_log": Surface(("admin",), ("kind", "username", "ip", "from", "to", "after"), examples=15),
+    "admin.unlock": Surface(("admin",), (), admin_forms.UnlockForm),
     "intake.rejected_list": Surface(("dispatcher",), ("after", "show")),
     "intake.rejected_edit": Surface(("dispatcher",)),
     "intake.rejected_reimport": Surface(("dispatcher",), (), RejectedRowForm, examples=25),
@@ -194,6 +197,12 @@ def plausible_values(world) -> dict:
         "working_days": ("1", "3"),
         "username": ("dispatcher", st.from_regex(r"u[a-z0-9]{4,10}", fullmatch=True)),
         "password": ("secret-pw", "another-pw-1"),
+        "current": ("secret-pw",),
+        "new": ("another-pw-1", "short"),
+        "repeated": ("another-pw-1",),
+        "ip": ("127.0.0.1", ""),
+        "from": ("2026-12-01", ""),
+        "to": ("2026-12-31", ""),
         "next": ("/queue", ""),
         "name": ("甲", st.from_regex(r"新[a-z]{3,8}", fullmatch=True)),
         "first": ("2027-02-10", ""),
@@ -544,7 +553,8 @@ def valid_overrides(world) -> dict:
     return {
         "auth.login": {"username": "dispatcher"},
         "cases.act": {"reassign-assignee": world.cadre1b.id, "escalate-assignee": world.cadre2.id},
-        "admin.new_user": {"role": "cadre"},
+        "admin.new_user": {"role": "cadre", "password": "another-pw-1"},  # the login's is too short to set
+        "admin.reset_password": {"password": "another-pw-1"},
         "admin.edit_user": {"role": "cadre"},
         "admin.calendar_year": {
             "holidays-1-name": "元旦",

@@ -37,7 +37,7 @@ class PersonForm(FlaskForm):
 
 class UserCreateForm(PersonForm):
     username = StringField(_l("Username"))
-    password = PasswordField(_l("Password (at least 8 characters)"))
+    password = PasswordField(_l("Password (at least 10 characters; to be changed at the first login)"))
 
 
 class UserEditForm(PersonForm):
@@ -45,7 +45,7 @@ class UserEditForm(PersonForm):
 
 
 class PasswordForm(FlaskForm):
-    password = PasswordField(_l("New password (at least 8 characters)"))
+    password = PasswordField(_l("New password (at least 10 characters; to be changed at the next login)"))
 
 
 class VillageForm(FlaskForm):
@@ -77,6 +77,12 @@ class CalendarForm(FlaskForm):
 
 class CalendarImportForm(FlaskForm):
     file = FileField(_l("A schedule as JSON"))
+
+
+class UnlockForm(FlaskForm):
+    """Lift the lock on a username after too many failed logins (casework.throttle)."""
+
+    username = StringField(_l("Username"))
 
 
 class TwoFactorResetForm(FlaskForm):

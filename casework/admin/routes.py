@@ -2,15 +2,18 @@
 
 import re
 from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import deadlines, holidays, people, second_factor, web, workflow
+from .. import accounts, audit, deadlines, holidays, people, second_factor, throttle, web, workflow
 from .. import permissions as perm
 from ..extensions import db
 from ..ids import row_id, row_ids
@@ -200,7 +203,7 @@ def reset_password(user_id: int):
     user = _get_or_404(User, user_id)
 
     def reset(form):
-        people.reset_password(current_user, user, form.password.data or "")
+        people.reset_password(current_user, user, form.password.data or "", web.origin())
         return [("success", _("New password set for %(name)s.", name=user.name))]
 
     render = lambda f, status: _render_user(user, None, f, status)
@@ -219,6 +222,86 @@ def reset_two_factor(user_id: int):
 
     render = lambda f, status: _render_user(user, None, None, status)
     return _submit(forms.TwoFactorResetForm(), render, reset, url_for("admin.edit_user", user_id=user.id))
+
+
+# --- the login audit (登录日志) ---------------------------------------------------------------------
+
+AUDIT_FILTERS = ("kind", "username", "ip", "from", "to")
+AUTH_EVENT_LABELS = {
+    audit.LOGIN: _l("Logged in"),
+    audit.FAILURE: _l("Failed login"),
+    audit.LOCKED: _l("Locked"),
+    audit.UNLOCK: _l("Lock lifted"),
+    audit.LOGOUT: _l("Logged out"),
+    audit.SESSION_ENDED: _l("Session ended"),
+    audit.PASSWORD: _l("Password changed"),
+    audit.TOTP_ENROLLED: _l("Two-factor enrolled"),
+    audit.TOTP_RESET: _l("Two-factor reset"),
+    audit.RECOVERY_USED: _l("Recovery code used"),
+    audit.TOTP_FAILURE: _l("Wrong two-factor code"),
+}
+BAD_DATE = workflow.N_("Write the date as YYYY-MM-DD.")
+
+
+def _local_day_start(value: str | None, field: str, errors: dict, days: int = 0) -> datetime | None:
+    """The UTC instant the local day begins (plus `days`); a date that cannot be read is noted at its field."""
+    if not value:
+        return None
+    try:
+        day = date.fromisoformat(value.strip()) + timedelta(days=days)
+    except (ValueError, OverflowError):
+        errors[field] = _(BAD_DATE)
+        return None
+    return datetime.combine(day, time(), ZoneInfo(current_app.config["TIMEZONE"])).astimezone(UTC)
+
+
+def _audit_filter(args) -> tuple[accounts.AuditFilter, dict]:
+    errors: dict = {}
+    kind = args.get("kind", "")
+    chosen = accounts.AuditFilter(
+        kind=kind if kind in audit.KINDS else "",
+        username=(args.get("username") or "").strip()[:40],
+        ip=(args.get("ip") or "").strip()[:45],
+        since=_local_day_start(args.get("from"), "from", errors),
+        before=_local_day_start(args.get("to"), "to", errors, days=1),
+    )
+    return chosen, errors
+
+
+@bp.get("/audit")
+def audit_log():
+    """系统管理 › 登录日志: newest first, filtered, a page at a time; the locks in force, to lift."""
+    chosen, errors = _audit_filter(request.args)
+    size = current_app.config["AUDIT_PAGE_SIZE"]
+    events = accounts.audit_page(current_user, chosen, row_id(request.args.get("after")), size)
+    filters = {name: request.args.get(name, "") for name in AUDIT_FILTERS}
+    page = render_template(
+        "admin/audit.html",
+        events=events,
+        older=events[-1].id if len(events) == size else None,
+        filters={k: v for k, v in filters.items() if v},
+        values=filters,
+        errors=errors,
+        kinds=audit.KINDS,
+        labels=AUTH_EVENT_LABELS,
+        locks=throttle.current_locks(utcnow()),
+        unlock_form=forms.UnlockForm(formdata=None),
+    )
+    return page, 422 if errors else 200
+
+
+@bp.post("/audit/unlock")
+def unlock():
+    form = forms.UnlockForm()
+    try:
+        throttle.lift(current_user, form.username.data, web.origin())
+        db.session.commit()
+    except workflow.WorkflowError as exc:
+        db.session.rollback()
+        flash(exc.text(), "error")
+        return redirect(url_for("admin.audit_log"))
+    flash(_("The lock on %(username)s is lifted.", username=throttle.typed(form.username.data)), "success")
+    return redirect(url_for("admin.audit_log"))
 
 
 # --- villages ----------------------------------------------------------------------------------

@@ -2,14 +2,16 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import select
 
+from .. import accounts
 from ..extensions import db
-from ..models import User
-from .forms import LoginForm
+from ..models import utcnow
+from ..web import origin
+from ..workflow import WorkflowError
+from .forms import LoginForm, PasswordChangeForm
 
 bp = Blueprint("auth", __name__)
 
@@ -43,14 +45,51 @@ def index():
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm(next=request.args.get("next", ""))
-    if form.validate_on_submit():
-        user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
-        if user and user.active and user.check_password(form.password.data):
-            login_user(user)
-            return redirect(safe_next(form.next.data) or home_url(user))
-        form.password.errors.append(_("Wrong username or password."))
-    status = 401 if request.method == "POST" else 200
-    return render_template("auth/login.html", form=form), status
+    if not form.validate_on_submit():
+        if request.method == "POST":
+            form.password.errors.append(_("Wrong username or password."))
+        return render_template("auth/login.html", form=form), 401 if request.method == "POST" else 200
+    try:
+        user = accounts.check_login(form.username.data, form.password.data, origin(), utcnow())
+    except WorkflowError as exc:
+        db.session.commit()  # the failure (and a lock begun) stays recorded
+        form.password.errors.append(exc.text())
+        return render_template("auth/login.html", form=form), exc.status
+    db.session.commit()
+    login_user(user)
+    return redirect(safe_next(form.next.data) or home_url(user))
+
+
+# Pages a user who must choose a new password may still reach.
+OPEN_DURING_CHANGE = frozenset({"auth.change_password", "auth.logout", "auth.set_language", "static"})
+
+
+@bp.before_app_request
+def password_change_first():
+    """An admin set this user's password: every page leads to choosing their own until it is done."""
+    if request.endpoint in OPEN_DURING_CHANGE or not current_user.is_authenticated:
+        return None
+    return redirect(url_for("auth.change_password")) if accounts.must_change_password(current_user) else None
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = PasswordChangeForm()
+    forced = accounts.must_change_password(current_user)
+    if request.method == "GET":
+        return render_template("auth/password.html", form=form, forced=forced)
+    try:
+        fields = (form.current.data, form.new.data, form.repeated.data)
+        accounts.change_own_password(current_user, *fields, origin())
+        db.session.commit()
+    except WorkflowError as exc:
+        db.session.rollback()
+        field = getattr(form, exc.field or "new", form.new)
+        field.errors = [*field.errors, exc.text()]  # no validate() ran: errors is still a tuple
+        return render_template("auth/password.html", form=form, forced=forced), exc.status
+    flash(_("Your new password is set."), "success")
+    return redirect(home_url(current_user))
 
 
 @bp.post("/logout")
