@@ -27,12 +27,13 @@ from pyotp.exceptions import OTPVerificationError
 from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import audit
+from . import audit, throttle
 from . import permissions as perm
+from .accounts import LoginLocked
 from .audit import Origin
 from .extensions import db
 from .models import AuthEvent, RecoveryCode, User, utcnow
-from .workflow import N_, Forbidden, InvalidInput
+from .workflow import N_, Forbidden, InvalidInput, WorkflowError
 
 STEP_SECONDS = 30
 WINDOW = 1  # steps accepted on either side of the current one
@@ -50,6 +51,15 @@ NOT_ENROLLED = N_("This account has no second factor.")
 ALREADY_ENROLLED = N_("This account has a second factor already.")
 NOT_STARTED = N_("Start the setup first: no key has been made for this account yet.")
 ONLY_ADMINS = N_("Only administrators reset another person's second factor.")
+
+
+class WrongCode(WorkflowError):
+    """The code typed at login is not the user's (or was used already): refused as a wrong password is."""
+
+    status = 401
+
+    def __init__(self, message: str = WRONG_CODE):
+        super().__init__(message, "code")
 
 
 @dataclass(frozen=True)
@@ -130,7 +140,7 @@ def enrol(user: User, code: str, origin: Origin, now: datetime | None = None) ->
 def verify(user: User, code: str, origin: Origin, now: datetime | None = None) -> str:
     """Accept `code` as the user's second factor: a TOTP code within the window and newer than any
     accepted before, or an unused recovery code (then used up). Returns which ("totp" or "recovery").
-    A wrong code is recorded as "totp_failure" and refused (InvalidInput); a reused one is refused too."""
+    A wrong code is recorded as "totp_failure" and refused (WrongCode, 401); a reused one is refused too."""
     if not is_enrolled(user):
         raise InvalidInput(NOT_ENROLLED)
     now = now or utcnow()
@@ -142,7 +152,24 @@ def verify(user: User, code: str, origin: Origin, now: datetime | None = None) -
         audit.record(audit.RECOVERY_USED, origin, user=user, detail=f"{recovery_codes_left(user)} left")
         return "recovery"
     audit.record(audit.TOTP_FAILURE, origin, user=user)
-    raise InvalidInput(WRONG_CODE, "code")
+    raise WrongCode()
+
+
+def verify_at_login(user: User, code: str, origin: Origin, now: datetime | None = None) -> str:
+    """`verify` under the login throttle: while the username or the address is locked the code is refused
+    unchecked (LoginLocked, 429); a wrong code counts as a failed login, and may begin a lock."""
+    now = now or utcnow()
+    throttle.hold(user.username, origin)
+    until = throttle.locked_until(user.username, origin, now)
+    if until is not None:
+        raise LoginLocked(until)
+    try:
+        return verify(user, code, origin, now)
+    except WrongCode:
+        until = throttle.lock_if_reached(user.username, origin, now, user=user)
+        if until is not None:
+            raise LoginLocked(until) from None
+        raise
 
 
 def recovery_codes_left(user: User) -> int:
@@ -205,7 +232,7 @@ def _accept_step(user: User, step: int, origin: Origin, now: datetime) -> str:
     )
     if db.session.scalar(used.limit(1)) is not None:
         audit.record(audit.TOTP_FAILURE, origin, user=user, detail="code used already")
-        raise InvalidInput(USED_CODE, "code")
+        raise WrongCode(USED_CODE)
     audit.record(audit.TOTP_ACCEPTED, origin, user=user, detail=_step_detail(step))
     return "totp"
 

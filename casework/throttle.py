@@ -28,6 +28,8 @@ from .text import clean
 from .workflow import N_, Forbidden, InvalidInput
 
 ADVISORY_CLASS = 9  # the first key of this module's advisory locks (issue 9), apart from any other's
+# What counts as a failed login: a wrong password, and a wrong second-factor code (casework.second_factor).
+FAILURES = (audit.FAILURE, audit.TOTP_FAILURE)
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,12 @@ def locked_until(username: str, origin: Origin, now: datetime) -> datetime | Non
 def note_failure(username: str, origin: Origin, now: datetime, user=None) -> datetime | None:
     """Record a failed login; when it reaches a limit, record the lock too. The lock's end, if one began."""
     _at(now, audit.record(audit.FAILURE, origin, user=user, username=username, detail="password"))
+    return lock_if_reached(username, origin, now, user=user)
+
+
+def lock_if_reached(username: str, origin: Origin, now: datetime, user=None) -> datetime | None:
+    """After a failure was recorded (a wrong password, or a wrong second-factor code): when the failures
+    reach a limit, record the lock. The lock's end, if one began."""
     db.session.flush()
     limits = Limits.configured()
     if _failures(AuthEvent.username == username, now, limits, unlockable=username) >= limits.failures:
@@ -123,7 +131,7 @@ def _failures(where, now: datetime, limits: Limits, unlockable: str | None = Non
         since.append(last_lock)
     if unlockable is not None and (unlocked := _last(audit.UNLOCK, AuthEvent.username == unlockable)):
         since.append(unlocked)
-    query = select(func.count()).where(AuthEvent.kind == audit.FAILURE, where, AuthEvent.at > max(since))
+    query = select(func.count()).where(AuthEvent.kind.in_(FAILURES), where, AuthEvent.at > max(since))
     return db.session.scalar(query)
 
 

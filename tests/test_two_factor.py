@@ -12,7 +12,9 @@ from casework import audit, second_factor
 from casework.audit import Origin
 from casework.extensions import db
 from casework.models import AuthEvent, RecoveryCode, utcnow
+from casework.second_factor import WrongCode
 from casework.workflow import Forbidden, InvalidInput
+from config import Config
 from tests.test_case_views import login_as
 
 HERE = Origin.of("192.0.2.9", "pytest")
@@ -94,7 +96,7 @@ def test_the_code_of_the_step_before_or_after_is_accepted(world, steps):
 def test_the_code_of_two_steps_away_is_refused_as_a_failure(world, steps):
     app, _ = enrolled(world.cadre1)
     now = utcnow()
-    with pytest.raises(InvalidInput):
+    with pytest.raises(WrongCode):
         second_factor.verify(world.cadre1, app.at(now + steps * STEP), HERE, now=now)
     assert kinds_of(world.cadre1)[-1] == audit.TOTP_FAILURE
 
@@ -104,7 +106,7 @@ def test_a_code_is_never_accepted_twice(world):
     code = app.now()
     second_factor.verify(world.cadre1, code, HERE)
     db.session.commit()
-    with pytest.raises(InvalidInput, match="used already"):
+    with pytest.raises(WrongCode, match="used already"):
         second_factor.verify(world.cadre1, code, HERE)
 
 
@@ -113,7 +115,7 @@ def test_an_older_code_is_refused_once_a_newer_one_was_accepted(world):
     now = utcnow()
     second_factor.verify(world.cadre1, app.at(now), HERE, now=now)
     db.session.commit()
-    with pytest.raises(InvalidInput, match="used already"):
+    with pytest.raises(WrongCode, match="used already"):
         second_factor.verify(world.cadre1, app.at(now - STEP), HERE, now=now)
 
 
@@ -122,7 +124,7 @@ def test_the_code_that_confirmed_the_enrolment_does_not_log_in(world):
     code = pyotp.TOTP(setup.secret).now()
     second_factor.enrol(world.cadre1, code, HERE)
     db.session.commit()
-    with pytest.raises(InvalidInput, match="used already"):
+    with pytest.raises(WrongCode, match="used already"):
         second_factor.verify(world.cadre1, code, HERE)
 
 
@@ -135,7 +137,7 @@ def test_the_code_may_be_typed_with_a_space_as_apps_show_it(world):
 @pytest.mark.parametrize("typed", ["", "abcdef", "１２３４５６", "1234567", "\x00" * 6, "9" * 400])
 def test_text_that_is_no_code_is_a_wrong_code(world, typed):
     enrolled(world.cadre1)
-    with pytest.raises(InvalidInput):
+    with pytest.raises(WrongCode):
         second_factor.verify(world.cadre1, typed, HERE)
 
 
@@ -148,7 +150,7 @@ def test_a_recovery_code_logs_in_once_then_is_refused(world):
     db.session.commit()
     assert kinds_of(world.cadre1)[-1] == audit.RECOVERY_USED
     assert second_factor.recovery_codes_left(world.cadre1) == 9
-    with pytest.raises(InvalidInput):
+    with pytest.raises(WrongCode):
         second_factor.verify(world.cadre1, codes[3], HERE)
     assert second_factor.verify(world.cadre1, codes[4].upper().replace("-", " "), HERE) == "recovery"
 
@@ -173,8 +175,13 @@ def test_only_an_admin_resets_another_persons_second_factor(world):
         second_factor.reset(world.dispatcher, world.cadre1, HERE)
 
 
+def test_admins_must_have_a_second_factor_by_default():
+    assert Config.TWO_FACTOR_REQUIRED_ROLES == "admin"  # the tests' app config says "" (conftest)
+
+
 def test_the_login_step_follows_the_required_roles_and_spares_demo_accounts(world, make, app):
-    assert second_factor.login_step(world.admin) == "enrol"  # default: admins must have one
+    app.config["TWO_FACTOR_REQUIRED_ROLES"] = "admin"
+    assert second_factor.login_step(world.admin) == "enrol"
     assert second_factor.login_step(world.cadre1) is None  # others may, and need not
     assert second_factor.login_step(make.user("admin", demo=True)) is None
     enrolled(world.cadre1)

@@ -11,6 +11,7 @@ from ..extensions import db
 from ..models import utcnow
 from ..web import origin
 from ..workflow import WorkflowError
+from . import two_factor
 from .forms import LoginForm, PasswordChangeForm
 
 bp = Blueprint("auth", __name__)
@@ -56,6 +57,9 @@ def login():
         form.password.errors.append(exc.text())
         return render_template("auth/login.html", form=form), exc.status
     db.session.commit()
+    second_step = two_factor.begin_login(user, form.next.data)  # a code, or the setup, comes first
+    if second_step is not None:
+        return second_step
     login_user(user)
     return redirect(safe_next(form.next.data) or home_url(user))
 

@@ -16,12 +16,12 @@ from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import StringField
 
-from .. import audit, second_factor, web
+from .. import second_factor, web
 from ..extensions import db
 from ..ids import row_id
 from ..models import User
 from ..workflow import WorkflowError
-from .routes import home_url, safe_next
+from . import routes  # its names are read when a view runs: routes imports this module too
 
 bp = Blueprint("two_factor", __name__)
 PENDING = "pending_login"
@@ -65,13 +65,11 @@ def pending_user() -> User | None:
     return user if user is not None and user.active else None
 
 
-def _finish_login(user: User):
-    """The second factor is done: log the user in (the login's own audit entry) and go where they were going."""
-    next_ = safe_next(session.pop(PENDING, {}).get("next"))
+def _finish_login(user: User) -> str:
+    """The second factor is done (its audit entry written and committed): log the user in; where to go."""
+    next_ = routes.safe_next(session.pop(PENDING, {}).get("next"))
     login_user(user)
-    audit.record(audit.LOGIN, web.origin(), user=user, detail="second factor")
-    db.session.commit()
-    return next_ or home_url(user)
+    return next_ or routes.home_url(user)
 
 
 def _back_to_login():
@@ -89,11 +87,13 @@ def login_code():
         return render_template("auth/two_factor_code.html", form=form), 200
     if form.validate():
         try:
-            second_factor.verify(user, form.code.data or "", web.origin())
+            second_factor.verify_at_login(user, form.code.data or "", web.origin())
+            db.session.commit()
             return redirect(_finish_login(user))
         except WorkflowError as exc:
-            db.session.commit()  # the failure stays recorded: throttling counts it
+            db.session.commit()  # the failure stays recorded (and a lock begun): throttling counts it
             form.code.errors = [exc.text()]
+            return render_template("auth/two_factor_code.html", form=form), exc.status
     return render_template("auth/two_factor_code.html", form=_with_error(form)), 401
 
 
