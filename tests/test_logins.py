@@ -291,3 +291,9 @@ def test_a_date_that_cannot_be_read_is_refused_at_its_field(world, client):
 def test_only_admins_read_the_audit(world, client, role):
     login_as(client, getattr(world, role))
     assert client.get("/admin/audit").status_code == 403
+
+
+def test_every_kind_of_audit_event_has_a_label_on_the_page(app):
+    from casework.admin.routes import AUTH_EVENT_LABELS
+
+    assert set(AUTH_EVENT_LABELS) == set(audit.KINDS)

@@ -239,6 +239,7 @@ AUTH_EVENT_LABELS = {
     audit.TOTP_RESET: _l("Two-factor reset"),
     audit.RECOVERY_USED: _l("Recovery code used"),
     audit.TOTP_FAILURE: _l("Wrong two-factor code"),
+    audit.TOTP_ACCEPTED: _l("Two-factor code accepted"),
 }
 BAD_DATE = workflow.N_("Write the date as YYYY-MM-DD.")
 
