@@ -54,14 +54,16 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
 
+    from . import sessions
+
+    sessions.install(app)  # the cookie carries a random key; the session is a row of user_sessions
+
     @login_manager.user_loader
-    def load_user(session_id: str):
+    def load_user(user_id: str):
         from .ids import row_id
 
-        user_id = row_id(session_id.split(":", 1)[0])
-        user = db.session.get(models.User, user_id) if user_id else None
-        # Deactivation and a new password end the sessions already open.
-        return user if user is not None and user.active and user.matches_session(session_id) else None
+        user = db.session.get(models.User, row_id(user_id) or 0)
+        return user if user is not None and user.active else None
 
 
 def _select_locale() -> str:
@@ -100,6 +102,9 @@ def _register_blueprints(app: Flask) -> None:
     from .intake.routes import bp as intake_bp  # rejected rows (issue 3)
 
     app.register_blueprint(intake_bp)
+    from .account.routes import bp as account_bp  # my sessions (issue 9)
+
+    app.register_blueprint(account_bp)
     from .auth.two_factor import bp as two_factor_bp  # the second factor (issue 9)
 
     app.register_blueprint(two_factor_bp)

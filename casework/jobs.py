@@ -32,6 +32,7 @@ from flask.cli import with_appcontext
 from .extensions import db
 from .intake.run import intake_run, running_run, slot_taken
 from .models import IntakeRun
+from .sessions import purge_expired
 from .stats.archive import archive_last_month
 from .stats.dashboard import dashboard
 
@@ -42,6 +43,7 @@ CATCH_UP_JOB = "intake-catch-up"
 ARCHIVE_JOB = "stats-monthly-archive"
 ARCHIVE_CATCH_UP_JOB = "stats-archive-catch-up"
 DASHBOARD_JOB = "stats-dashboard-months"
+SESSIONS_JOB = "sessions-purge"
 
 _embedded: BackgroundScheduler | None = None
 _embedded_lock = threading.Lock()
@@ -116,6 +118,10 @@ def declare_jobs(scheduler, app: Flask) -> None:
             name=f"intake at {at:%H:%M}",
             replace_existing=True,
         )
+    hourly = CronTrigger(minute=17, timezone=zone(app))
+    scheduler.add_job(
+        purge_sessions, hourly, args=[app], id=SESSIONS_JOB, name="expired sessions", replace_existing=True
+    )
     if app.config.get("EXPORT_DIR"):
         scheduler.add_job(
             monthly_archive,
@@ -125,6 +131,15 @@ def declare_jobs(scheduler, app: Flask) -> None:
             name="save last month's statistics",
             replace_existing=True,
         )
+
+
+def purge_sessions(app: Flask) -> int:
+    """Hourly: the sessions past their idle or absolute limits are deleted (a visitor's login page leaves
+    a row; a browser closed for good never comes back to end its own)."""
+    with app.app_context():
+        purged = purge_expired()
+        db.session.remove()
+        return purged
 
 
 def archive_trigger(app: Flask) -> CronTrigger:

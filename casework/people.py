@@ -21,7 +21,7 @@ from dataclasses import field as default
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from . import audit, passwords
+from . import audit, passwords, sessions
 from . import permissions as perm
 from .audit import Origin
 from .extensions import db, savepoint
@@ -185,6 +185,8 @@ def update_user(
     vacated = _vacate(user)
     if was_active and (not user.active or user.role != old_role):
         vacated.open_cases = _open_cases_of(user)
+    if was_active and not user.active:  # their open sessions end now, not at their limits
+        sessions.end_all_sessions(user, actor=actor, reason="deactivated")
     db.session.flush()
     return vacated
 
@@ -221,6 +223,8 @@ def reset_password(actor: User | None, user: User, password: str, origin: Origin
     _check_manager(actor)
     _set_password(user, password)
     audit.record(audit.PASSWORD, origin, user=user, actor=actor, detail="set by administrator")
+    # Every session of the old password ends, wherever it is (a stolen one included).
+    sessions.end_all_sessions(user, actor=actor, origin=origin, reason="password set by administrator")
     db.session.flush()
 
 

@@ -26,6 +26,7 @@ from wtforms import FieldList, Form, FormField
 from wtforms.fields.core import UnboundField
 
 from casework import workflow
+from casework.account.forms import EndSessionsForm
 from casework.admin import forms as admin_forms
 from casework.auth.forms import LoginForm, PasswordChangeForm
 from casework.auth.two_factor import CodeForm, StartForm
@@ -69,6 +70,9 @@ SURFACES = {
     "auth.login": Surface((ANONYMOUS,), ("next", "lang"), LoginForm, examples=15),
     "auth.logout": Surface(("dispatcher", *ROLES)),
     "auth.set_language": Surface(ROLES, ("next",)),
+    "account.my_sessions": Surface(ROLES[1:]),
+    "account.end_session": Surface(ROLES[1:], (), EndSessionsForm),
+    "account.end_other_sessions": Surface(ROLES[1:], (), EndSessionsForm),
     "auth.change_password": Surface(("dispatcher", *STAFF), (), PasswordChangeForm, examples=15),
     "two_factor.account": Surface(ROLES[1:]),
     "two_factor.start": Surface(ROLES[1:], (), StartForm),
@@ -87,6 +91,7 @@ SURFACES = {
     "admin.new_user": Surface(("admin",), (), admin_forms.UserCreateForm, examples=20),
     "admin.edit_user": Surface(("admin",), (), admin_forms.UserEditForm, examples=20),
     "admin.reset_password": Surface(("admin",), (), admin_forms.PasswordForm),
+    "admin.sign_out_everywhere": Surface(("admin",), (), EndSessionsForm),
     "admin.reset_two_factor": Surface(("admin",), (), admin_forms.TwoFactorResetForm),
     "admin.villages": Surface(("admin",)),
     "admin.new_village": Surface(("admin",), (), admin_forms.VillageForm, examples=15),
@@ -299,6 +304,7 @@ PATH_WORDS = {
     "year": ("2026", "2027"),
     "fmt": ("xlsx", "csv", "json", "docx"),
     "filename": ("casework.css", "casework.js"),
+    "session_id": ("1", "2"),  # a session of the one asking, or of someone else's (404)
 }
 
 
@@ -516,6 +522,7 @@ UNIQUE = {  # names a valid submission must not repeat (a second one would be re
     "submission_key": "key-{:020d}",
 }
 SWEEP_PATH = {"code": "zh_CN", "month": "2026-10", "year": "2027", "fmt": "json", "filename": "casework.css"}
+SWEEP_PATH["session_id"] = "1"  # a session of someone else's (404) or the one asking's
 SWEEP_PATH_OF = {"admin.calendar_export": {"year": "2026"}}  # a year whose schedule is known (the package's)
 
 

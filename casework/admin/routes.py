@@ -13,8 +13,9 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import accounts, audit, deadlines, holidays, people, second_factor, throttle, web, workflow
+from .. import accounts, audit, deadlines, holidays, people, second_factor, sessions, throttle, web, workflow
 from .. import permissions as perm
+from ..account.forms import EndSessionsForm
 from ..extensions import db
 from ..ids import row_id, row_ids
 from ..models import District, User, Village, utcnow
@@ -208,6 +209,22 @@ def reset_password(user_id: int):
 
     render = lambda f, status: _render_user(user, None, f, status)
     return _submit(forms.PasswordForm(), render, reset, url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/sessions/end")
+def sign_out_everywhere(user_id: int):
+    """The admin's "sign out everywhere": every session of the person ends (a lost phone, a shared PC)."""
+    user = _get_or_404(User, user_id)
+
+    def sign_out(form):
+        ended = sessions.end_all_sessions(
+            user, actor=current_user, origin=web.origin(), reason="signed out by administrator"
+        )
+        message = _("%(name)s is signed out everywhere: %(count)d sessions ended.", name=user.name, count=ended)
+        return [("success", message)]
+
+    render = lambda f, status: _render_user(user, None, None, status)
+    return _submit(EndSessionsForm(), render, sign_out, url_for("admin.edit_user", user_id=user.id))
 
 
 @bp.post("/users/<int:user_id>/two-factor/reset")

@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import accounts
+from .. import accounts, audit
 from ..extensions import db
 from ..models import utcnow
 from ..web import origin
@@ -99,7 +99,9 @@ def change_password():
 @bp.post("/logout")
 @login_required
 def logout():
-    logout_user()
+    audit.record(audit.LOGOUT, origin(), user=current_user)
+    db.session.commit()
+    logout_user()  # a change of user: the session's row is deleted when saved, so its key opens nothing
     return redirect(url_for("auth.login"))
 
 

@@ -79,12 +79,9 @@ class User(db.Model):
         return self.active
 
     def get_id(self) -> str:
-        """What the session remembers: the id and a piece of the password hash, so that a new password
-        ends every session opened with the old one."""
-        return f"{self.id}:{self.password_hash[-12:]}"
-
-    def matches_session(self, session_id: str) -> bool:
-        return session_id == self.get_id()
+        """What the session remembers: the id alone. Sessions are rows on the server (casework.sessions),
+        and a new password or deactivation ends them by deleting the rows."""
+        return str(self.id)
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)

@@ -1,0 +1,1 @@
+"""A person's own account: the sessions they have open."""
