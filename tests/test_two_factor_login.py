@@ -7,6 +7,8 @@ import time
 
 import pyotp
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from casework import audit, second_factor
@@ -167,3 +169,15 @@ def test_after_an_admin_reset_an_admin_must_set_up_again(world, make, auth, clie
     second_factor.reset(world.admin, other, HERE)
     db.session.commit()
     assert auth.login(other).headers["Location"] == "/login/setup"
+
+
+@settings(max_examples=20)
+@given(typed=st.one_of(st.text(max_size=30), st.sampled_from(("\x00" * 6, "\ud800" * 6, "9" * 10_000, "=1+1"))))
+def test_whatever_is_typed_at_the_code_step_is_refused_with_a_message_never_a_5xx(world, client, typed):
+    if not second_factor.is_enrolled(world.cadre1):  # the fixtures live across the examples
+        enrolled(world.cadre1)
+    with client.session_transaction() as session:
+        session[PENDING] = {"user": world.cadre1.id, "until": time.time() + 60, "next": ""}
+    new_request()
+    r = client.post("/login/code", data={"code": typed.encode("utf-8", "surrogatepass")})
+    assert r.status_code in (401, 429) and 'class="error-msg"' in r.get_data(as_text=True)
