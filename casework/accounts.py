@@ -11,22 +11,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from . import audit, passwords, throttle
+from . import audit, passwords, sessions, throttle
 from . import permissions as perm
 from .audit import Origin
 from .extensions import db
 from .models import AuthEvent, User
 from .workflow import N_, Forbidden, InvalidInput, WorkflowError
-
-try:  # server-side sessions (casework.sessions): a new password ends the user's other sessions
-    from .sessions import end_other_sessions
-except ModuleNotFoundError as missing:  # pragma: no cover - only before casework/sessions.py exists
-    if missing.name != f"{__package__}.sessions":
-        raise
-
-    def end_other_sessions(user: User, keep_current: bool = True, **_how) -> int:
-        """Hook: ends the user's other sessions once server-side sessions exist (casework.sessions)."""
-        return 0
 
 
 class LoginRefused(WorkflowError):
@@ -90,7 +80,7 @@ def change_own_password(user: User, current: str, new: str, repeated: str, origi
     user.set_password(new)
     user.must_change_password = False
     audit.record(audit.PASSWORD, origin, user=user)
-    end_other_sessions(user, keep_current=True, origin=origin, reason="password changed")
+    sessions.end_other_sessions(user, keep_current=True, origin=origin, reason="password changed")
     db.session.flush()
 
 

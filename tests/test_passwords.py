@@ -141,3 +141,16 @@ def test_a_user_changes_their_own_password_and_it_is_recorded(world, client, aut
 def test_the_password_page_needs_a_login(client):
     assert "/login" in client.get("/password").headers["Location"]
 
+
+def test_changing_ones_own_password_ends_the_other_sessions_but_not_this_one(world, app):
+    """Two browsers logged in through the real form; the new password is chosen in the first."""
+    here, elsewhere = app.test_client(), app.test_client()
+    for browser in (here, elsewhere):
+        assert browser.post("/login", data={"username": "dispatcher", "password": PASSWORD}).status_code == 302
+        new_request()
+    data = {"current": PASSWORD, "new": NEW, "repeated": NEW}
+    assert here.post("/password", data=data).status_code == 302
+    new_request()
+    assert here.get("/queue").status_code == 200
+    new_request()
+    assert "/login" in elsewhere.get("/queue").headers["Location"]
