@@ -238,9 +238,11 @@ class ServerSessionInterface(SessionInterface):
                 return
             raise
         if key != session.key:
-            self._set_cookie(app, response, key)
+            self._set_cookie(app, response, key, _role_of(session))
 
-    def _set_cookie(self, app, response, key: str | None) -> None:
+    def _set_cookie(self, app, response, key: str | None, role: str | None) -> None:
+        """A cadre's cookie outlives the browser (a phone closes its browser often) until the session's
+        absolute limit; everyone else's is the browser's session cookie (a shared office PC)."""
         name, domain, path = self.get_cookie_name(app), self.get_cookie_domain(app), self.get_cookie_path(app)
         if key is None:
             response.delete_cookie(name, domain=domain, path=path)
@@ -248,6 +250,7 @@ class ServerSessionInterface(SessionInterface):
         response.set_cookie(
             name,
             key,
+            expires=utcnow() + limits_for(role).lifetime if role == "cadre" else None,
             httponly=self.get_cookie_httponly(app),
             secure=self.get_cookie_secure(app),
             samesite=self.get_cookie_samesite(app),
@@ -284,7 +287,8 @@ def _write(session: ServerSession, write: str) -> str | None:
     The view has committed what it did (one commit per request); what it left uncommitted would be
     rolled back at the end of the request anyway, so it is rolled back first and the session's own
     write is committed alone. A row deleted during the request (logged out elsewhere, signed out by an
-    admin) is not brought back: an UPDATE that finds no row ends the session."""
+    admin) is not brought back: an UPDATE that finds no row changes nothing, and the cookie is left as it
+    is (its key opens nothing now; deleting it could delete the new key of a login made meanwhile)."""
     db.session.rollback()
     key = session.key
     if write in ("new", "end") and session.key_hash is not None:
@@ -294,8 +298,8 @@ def _write(session: ServerSession, write: str) -> str | None:
         key = None
     if write == "new" and session:
         key = _insert(session)
-    elif write in ("data", "touch") and not _update(session, write == "data"):
-        key = None
+    elif write in ("data", "touch"):
+        _update(session, write == "data")
     db.session.commit()
     return key
 
@@ -315,6 +319,11 @@ def _insert(session: ServerSession) -> str:
     )
     _purge_now_and_then()
     return key
+
+
+def _role_of(session: ServerSession) -> str | None:
+    user_id = row_id(session.get(USER_KEY))
+    return db.session.scalar(select(User.role).where(User.id == user_id)) if user_id else None
 
 
 def _update(session: ServerSession, with_data: bool) -> bool:

@@ -4,6 +4,7 @@ and a cookie kept from before opens nothing. Times are set back in the database;
 import hashlib
 import re
 from datetime import timedelta
+from email.utils import parsedate_to_datetime
 
 import pytest
 from sqlalchemy import select, update
@@ -89,6 +90,28 @@ def test_a_login_gives_a_new_key_and_the_key_from_before_opens_nothing(client, w
     assert after != before
     assert db.session.scalar(select(UserSession).where(UserSession.key_hash == sessions.key_hash(before))) is None
     assert sent_to_login(replay(client, before))
+
+
+def test_a_cadres_cookie_outlives_the_browser_until_the_absolute_limit_and_an_office_ones_does_not(app, world):
+    app.config["CADRE_SESSION_MAX_HOURS"] = 72
+    cadre = app.test_client().post("/login", data={"username": world.cadre1.username, "password": PASSWORD})
+    office = app.test_client().post("/login", data={"username": world.dispatcher.username, "password": PASSWORD})
+
+    expires = cadre.headers["Set-Cookie"].split("Expires=")[1].split(";")[0]
+    assert parsedate_to_datetime(expires) > utcnow() + timedelta(hours=71)
+    assert "Expires" not in office.headers["Set-Cookie"]
+
+
+def test_a_session_whose_row_went_during_the_request_is_not_brought_back_nor_its_cookie_deleted(client, world):
+    """A concurrent request of a login made meanwhile may carry the new key: deleting "the" cookie would end it."""
+    cookie = log_in(client, world.cadre1)
+    own = rows_of(world.cadre1)[0]
+
+    answer = client.post(f"/account/sessions/{own.id}/end")  # its own row, deleted by the view; then a flash
+
+    assert answer.status_code == 302 and "session=" not in answer.headers.get("Set-Cookie", "")
+    assert rows_of(world.cadre1) == []
+    assert sent_to_login(replay(client, cookie))
 
 
 def test_page_views_of_a_visitor_with_an_empty_session_write_no_row(client, world):
