@@ -239,7 +239,7 @@ def _accept_step(user: User, step: int, origin: Origin, now: datetime) -> str:
 
 def _new_recovery_codes(user: User) -> list[str]:
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    codes = ["".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_LENGTH)) for _ in range(10)]
+    codes = ["".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_LENGTH)) for _ in range(RECOVERY_CODES)]
     for code in codes:
         db.session.add(RecoveryCode(user_id=user.id, code_hash=generate_password_hash(code, RECOVERY_HASH)))
     return [f"{c[:5]}-{c[5:]}" for c in codes]
