@@ -138,8 +138,10 @@ def test_last_seen_is_written_at_most_once_a_minute(client, world):
 def test_flashes_and_the_locale_live_in_the_row(client, world):
     log_in(client, world.cadre1)
     client.get("/lang/zh_CN")
-    data = rows_of(world.cadre1)[0].data
-    assert "zh_CN" in str(data)
+    assert "zh_CN" in str(rows_of(world.cadre1)[0].data)
+
+    client.post("/account/sessions/end-others")  # flashes how many ended, shown on the next page
+    assert "Sessions ended elsewhere: 0." in client.get("/account/sessions").get_data(as_text=True)
 
 
 # --- ending sessions -------------------------------------------------------------------------------------
