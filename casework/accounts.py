@@ -45,7 +45,8 @@ class LoginLocked(WorkflowError):
 
 
 def check_login(username: str | None, password: str | None, origin: Origin, now: datetime) -> User:
-    """The user whose password this is, the login recorded; else LoginRefused (the failure recorded, and
+    """The user whose password this is (the login itself is recorded by record_login once any second
+    factor is done too); else LoginRefused (the failure recorded, and
     a lock begun when it reaches a limit: then LoginLocked), or LoginLocked while a lock holds (checked
     before the password, so the right password is refused too). An unknown or inactive username costs the
     same hash check as a real one (passwords.verify)."""
@@ -58,8 +59,12 @@ def check_login(username: str | None, password: str | None, origin: Origin, now:
     if not passwords.verify(user, password or ""):
         until = throttle.note_failure(username, origin, now, user=user if user and user.active else None)
         raise LoginLocked(until) if until is not None else LoginRefused()
-    audit.record(audit.LOGIN, origin, user=user)
     return user
+
+
+def record_login(user: User, origin: Origin) -> None:
+    """The login is complete (the password, and the second factor when there is one): in the audit."""
+    audit.record(audit.LOGIN, origin, user=user)
 
 
 def must_change_password(user: User) -> bool:

@@ -91,7 +91,7 @@ def test_a_recovery_code_logs_in_once_then_is_refused(world, auth, client):
     _, codes = enrolled(world.cadre1)
     auth.login(world.cadre1)
     assert code_step(client, codes[0]).status_code == 302
-    assert kinds(world.cadre1)[-1] == audit.RECOVERY_USED
+    assert kinds(world.cadre1)[-2:] == [audit.RECOVERY_USED, audit.LOGIN]
     auth.logout()
     auth.login(world.cadre1)
     assert code_step(client, codes[0]).status_code == 401
@@ -181,3 +181,13 @@ def test_whatever_is_typed_at_the_code_step_is_refused_with_a_message_never_a_5x
     new_request()
     r = client.post("/login/code", data={"code": typed.encode("utf-8", "surrogatepass")})
     assert r.status_code in (401, 429) and 'class="error-msg"' in r.get_data(as_text=True)
+
+
+def test_the_login_is_recorded_only_once_the_code_is_right(world, auth, client):
+    app, _ = enrolled(world.cadre1)
+    auth.login(world.cadre1)
+    wrong = f"{(int(app.now()) + 500_000) % 1_000_000:06d}"
+    code_step(client, wrong)
+    assert audit.LOGIN not in kinds(world.cadre1)
+    code_step(client, app.now())
+    assert kinds(world.cadre1).count(audit.LOGIN) == 1

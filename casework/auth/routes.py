@@ -56,10 +56,12 @@ def login():
         db.session.commit()  # the failure (and a lock begun) stays recorded
         form.password.errors.append(exc.text())
         return render_template("auth/login.html", form=form), exc.status
-    db.session.commit()
     second_step = two_factor.begin_login(user, form.next.data)  # a code, or the setup, comes first
     if second_step is not None:
+        db.session.commit()
         return second_step
+    accounts.record_login(user, origin())
+    db.session.commit()
     login_user(user)
     return redirect(safe_next(form.next.data) or home_url(user))
 

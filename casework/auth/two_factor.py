@@ -16,7 +16,7 @@ from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import StringField
 
-from .. import second_factor, web
+from .. import accounts, second_factor, web
 from ..extensions import db
 from ..ids import row_id
 from ..models import User
@@ -66,7 +66,9 @@ def pending_user() -> User | None:
 
 
 def _finish_login(user: User) -> str:
-    """The second factor is done (its audit entry written and committed): log the user in; where to go."""
+    """The second factor is done: the login recorded and committed, the user logged in; where to go."""
+    accounts.record_login(user, web.origin())
+    db.session.commit()
     next_ = routes.safe_next(session.pop(PENDING, {}).get("next"))
     login_user(user)
     return next_ or routes.home_url(user)
@@ -88,7 +90,6 @@ def login_code():
     if form.validate():
         try:
             second_factor.verify_at_login(user, form.code.data or "", web.origin())
-            db.session.commit()
             return redirect(_finish_login(user))
         except WorkflowError as exc:
             db.session.commit()  # the failure stays recorded (and a lock begun): throttling counts it
