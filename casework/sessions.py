@@ -232,9 +232,10 @@ class ServerSessionInterface(SessionInterface):
             return
         try:
             key = _write(session, write)
-        except SQLAlchemyError:
-            db.session.rollback()
-            if write == "touch":  # last seen is written on a later page view instead
+        except SQLAlchemyError as exc:
+            discard_changes()
+            if write in ("touch", "data"):  # the page is answered already; a new key is never left unsaved
+                current_app.logger.warning("session not saved (%s): %s", write, exc)
                 return
             raise
         if key != session.key:
