@@ -396,3 +396,15 @@ def test_a_session_change_that_waits_past_the_lock_timeout_still_answers_the_pag
     finally:
         other.leave()
     assert answer.status_code == 302
+
+
+def test_a_password_changed_on_the_password_page_ends_the_other_sessions_and_keeps_this_one(app, world):
+    here, elsewhere = app.test_client(), app.test_client()
+    kept, stolen = log_in(here, world.cadre1), log_in(elsewhere, world.cadre1)
+
+    form = {"current": PASSWORD, "new": NEW_PASSWORD, "repeated": NEW_PASSWORD}
+    answer = here.post("/password", data=form)
+    assert answer.status_code == 302, answer.get_data(as_text=True)[:800]
+
+    assert sent_to_login(replay(elsewhere, stolen))
+    assert replay(here, kept).status_code == 200
