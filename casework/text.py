@@ -11,8 +11,9 @@ a cell that starts with = + - @ (or a tab or CR before them) as a formula (OWASP
 
 import re
 
-# C0 controls but tab (09) and newline (0A); DEL; lone surrogates, which no UTF-8 encoder accepts.
-_UNSTORABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
+# C0 controls but tab (09) and newline (0A); DEL; lone surrogates, which no UTF-8 encoder accepts; U+FFFE and
+# U+FFFF, which XML (so XLSX and DOCX) does not allow.
+_UNSTORABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 

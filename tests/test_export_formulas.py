@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from docx import Document
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
@@ -206,6 +207,27 @@ def test_a_control_character_stored_before_cleaning_does_not_stop_the_export(wor
     assert formulas(path) == []
     assert "'=2+2" in column_a(path, CATEGORY_SHEET)
     assert "旧村" in column_a(path, f"工单-按{d.ORDER_DIM_NAMES['village']}")
+
+
+def test_a_noncharacter_stored_before_cleaning_does_not_stop_the_xlsx(world, make, runner, tmp_path):
+    """U+FFFE and U+FFFF are valid text but not valid XML: a stored one used to make the sheet unwritable."""
+    make.order(make.village("东\uffff村"), category="道\ufffe路", received_at=NOVEMBER)
+
+    path = export(runner, tmp_path, "xlsx")
+
+    assert "道路" in column_a(path, CATEGORY_SHEET)
+    assert "东村" in column_a(path, f"工单-按{d.ORDER_DIM_NAMES['village']}")
+
+
+def test_a_noncharacter_stored_before_cleaning_does_not_stop_the_yearly_docx(world, make, runner, tmp_path):
+    make.order(make.village("东\uffff村"), category="道\ufffe路", received_at=NOVEMBER)
+    path = tmp_path / "y.docx"
+
+    result = runner.invoke(args=["yearly-summary", "2026", "--format", "docx", "-o", str(path)])
+
+    assert result.exit_code == 0, result.output
+    cells = {c.text for t in Document(str(path)).tables for row in t.rows for c in row.cells}
+    assert "东村" in cells
 
 
 # --- the replies CSV -----------------------------------------------------------------------------

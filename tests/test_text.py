@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from casework.text import clean, clean_or_none, spreadsheet_safe
 
-CONTROLS = [chr(c) for c in range(0x20) if chr(c) not in "\t\n"] + ["\x7f", "\ud800", "\udfff"]
+CONTROLS = [chr(c) for c in range(0x20) if chr(c) not in "\t\n"] + ["\x7f", "\ud800", "\udfff", "\ufffe", "\uffff"]
 
 
 def test_clean_removes_nul_and_control_characters_but_keeps_tab_and_newline():
@@ -64,3 +64,8 @@ def test_full_width_equals_is_not_a_formula_start():
     # Excel does not evaluate a cell that starts with U+FF1D; the text stays as the platform wrote it.
     assert spreadsheet_safe("＝1+1") == "＝1+1"
     assert unicodedata.normalize("NFKC", "＝") == "="
+
+
+def test_clean_removes_the_two_noncharacters_xml_does_not_allow():
+    # XLSX and DOCX are XML: a U+FFFF in a category or a name would make the file unwritable or damaged.
+    assert clean("道\ufffe路\uffff") == "道路"

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from openpyxl.utils import get_column_letter
 
 from .. import spreadsheets
+from ..text import clean
 from . import definitions as d
 from . import figures as fg
 from .monthly import ORDER_LIST_COLUMNS, MonthlyFigures, month_orders
@@ -95,9 +96,11 @@ def _period_line(fig: MonthlyFigures) -> str:
 
 
 def _text(value) -> str:
+    """A DOCX table cell: a rate as its text; a name from the data cleaned of what XML cannot hold (a value
+    stored before intake cleaned it would otherwise make the document unwritable)."""
     if isinstance(value, fg.Rate):
         return value.text
-    return "" if value is None else str(value)
+    return "" if value is None else clean(str(value))
 
 
 def _csv_value(value):
