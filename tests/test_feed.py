@@ -1,7 +1,10 @@
 """The HTTP feed over real HTTP against the fake platform: paging, cursor, duplicates, every failure."""
 
+import json
 import logging
 import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from sqlalchemy import event, func, select
@@ -207,3 +210,43 @@ def test_without_a_feed_url_the_run_reads_the_inbox_only(app, world):
     run = intake_run("manual")
 
     assert (run.status, run.source, run.fetched) == ("ok", "inbox", 0)
+
+
+def test_a_cursor_the_database_cannot_store_is_refused_as_a_bad_next(answering_with):
+    # Saved after its page is committed, a NUL in it (PostgreSQL) or a lone surrogate (any UTF-8 store) would
+    # fail every run at the same place: the platform's fault, named as such, before anything is imported.
+    for cursor in ("a\u0000b", "\ud800", "x\x1by"):
+        client = answering_with({"tickets": [], "next": cursor})
+        with pytest.raises(feed.FeedError) as refused:
+            feed.fetch_page(client, "", 10)
+        assert refused.value.message == feed.BAD_NEXT
+
+
+@pytest.fixture
+def answering_with():
+    """A local server answering one fixed JSON body to every request; gives a client of it."""
+    servers = []
+
+    def serve(body: dict) -> feed.FeedClient:
+        data = json.dumps(body).encode("utf-8", "surrogatepass")
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - the name http.server calls
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return feed.FeedClient(f"http://127.0.0.1:{server.server_port}", None, 5.0)
+
+    yield serve
+    for server in servers:
+        server.shutdown()
+        server.server_close()

@@ -17,6 +17,7 @@ from flask import current_app
 
 from ..extensions import db
 from ..models import IntakeRun, IntakeState, utcnow
+from ..text import clean
 from ..workflow import N_
 from .ingest import IngestResult, ingest
 from .messages import IntakeProblem
@@ -110,9 +111,17 @@ def fetch_page(client: FeedClient, since: str, limit: int) -> Page:
     if not isinstance(tickets, list) or not all(isinstance(t, dict) for t in tickets):
         raise FeedError(NOT_A_PAGE, request=TICKETS)
     cursor = body.get("next")
-    if cursor is not None and (isinstance(cursor, bool) or not isinstance(cursor, str | int)):
+    if cursor is not None and not _storable_cursor(cursor):
         raise FeedError(BAD_NEXT, request=TICKETS)
     return Page(tickets, None if cursor is None else str(cursor))
+
+
+def _storable_cursor(cursor) -> bool:
+    """A string or a number that can be stored and sent back exactly as given: a cursor holding what the
+    database refuses (NUL, a lone surrogate) or a control character would fail every run at the same page."""
+    if isinstance(cursor, bool) or not isinstance(cursor, str | int):
+        return False
+    return clean(str(cursor)) == str(cursor)
 
 
 def ticket_row(ticket: dict) -> dict:
