@@ -172,7 +172,13 @@ class Rules:
         self.due_soon_days = int(config["DUE_SOON_WORKING_DAYS"])
         self.ack_due_soon = timedelta(minutes=float(config["ACK_DUE_SOON_MINUTES"]))
         self._config = config
-        self.calendar = self._calendar(EnteredDays())
+        self._shared = self._calendar(EnteredDays())
+
+    @property
+    def calendar(self) -> WorkCalendar:
+        """The calendar this app context counts by: the one every thread of the process shares (the committed
+        entries), or, once a schedule was entered in this context, the one with it (entered_schedules_changed)."""
+        return g.get(_ENTERED) or self._shared
 
     def _calendar(self, entered: EnteredDays) -> WorkCalendar:
         zone, config = ZoneInfo(self._config["TIMEZONE"]), self._config
@@ -181,15 +187,19 @@ class Rules:
     def follow_entered_schedules(self) -> None:
         """Rebuild the calendar when the entered schedules changed since it was built (their newest id): asked
         once per app context (a request, a job, a command), so every worker follows an entry made in another."""
-        if g.get(_CHECKED):
+        if g.get(_CHECKED) or g.get(_ENTERED):  # an entry of this context's may be uncommitted: never shared
             return
         g.setdefault(_CHECKED, True)
         with db.session.no_autoflush:
             version = db.session.scalar(select(func.max(HolidaySchedule.id)))
-        if version != self.calendar.entered.version:
-            warned = self.calendar.warned_years
-            self.calendar = self._calendar(_load_entered(version))
-            self.calendar.warned_years = warned  # the fallback is logged once per year and process
+        if version != self._shared.entered.version:
+            self._shared = self.with_entered(version)
+
+    def with_entered(self, version: int | None) -> WorkCalendar:
+        """A new calendar of the entries as this session sees them up to `version` (the newest id)."""
+        calendar = self._calendar(_load_entered(version))
+        calendar.warned_years = self._shared.warned_years  # the fallback is logged once per year and process
+        return calendar
 
     def ack_rule(self, urgency: str | None) -> Rule:
         return self.ack_by_urgency.get(urgency or "", self.ack_default)
@@ -202,6 +212,7 @@ class Rules:
 
 
 _CHECKED = "casework_calendar_checked"
+_ENTERED = "casework_calendar_entered"
 
 
 def _load_entered(version: int | None) -> EnteredDays:
@@ -229,9 +240,16 @@ def rules() -> Rules:
     return ext["casework.deadlines"]
 
 
-def entered_schedules_changed() -> None:
-    """Called once a schedule is entered: this app context's next deadline follows it (others at their start)."""
-    g.pop(_CHECKED, None)
+def entered_schedules_changed() -> WorkCalendar:
+    """Called once a schedule is entered (flushed, not committed): this app context counts by the calendar with
+    it from now on, and gets it back. The calendar the process shares is left alone, since the entry may yet be
+    rolled back: every app context that starts after it is committed follows it (follow_entered_schedules)."""
+    r = rules()
+    with db.session.no_autoflush:
+        version = db.session.scalar(select(func.max(HolidaySchedule.id)))
+    calendar = r.with_entered(version)
+    setattr(g, _ENTERED, calendar)
+    return calendar
 
 
 def calendar() -> WorkCalendar:

@@ -296,8 +296,9 @@ def entries(year: int) -> list[HolidaySchedule]:
 
 def enter_schedule(actor: User | None, schedule: Schedule, *, source: str, at=None) -> Entered:
     """Put `schedule` in force for its year, as a new entry by `actor` (None: the command line), unless it is
-    the one already in force. Deadlines follow it from now on, in this process at once and in others at their
-    next request; the open cases whose deadlines it moves are recounted (recount_open_cases)."""
+    the one already in force. Deadlines follow it from now on in this app context, and in every other (of this
+    process and others) that starts once it is committed; the open cases whose deadlines it moves are
+    recounted (recount_open_cases)."""
     if actor is not None and not perm.can_manage(actor):
         raise Forbidden(N_("Only administrators enter the holiday calendar."))
     if source not in SCHEDULE_SOURCES:
@@ -317,8 +318,8 @@ def enter_schedule(actor: User | None, schedule: Schedule, *, source: str, at=No
     before = deadlines.calendar()
     db.session.add(entry)
     db.session.flush()
-    deadlines.entered_schedules_changed()
-    recounted = recount_open_cases(schedule.year, before, deadlines.calendar(), at=entry.entered_at)
+    after = deadlines.entered_schedules_changed()  # this context's only: the entry is not committed yet
+    recounted = recount_open_cases(schedule.year, before, after, at=entry.entered_at)
     return Entered(entry, changed=True, recounted=recounted)
 
 
