@@ -260,11 +260,17 @@ class ServerSessionInterface(SessionInterface):
         )
 
 
+def regenerate() -> None:
+    """The current request's session gets a new key when saved (its data kept, its old row deleted), so that
+    a key known before opens nothing: at a login, when a login's second factor begins, at a new password."""
+    if has_request_context() and isinstance(current_session._get_current_object(), ServerSession):
+        current_session.rotate = True
+
+
 @user_logged_in.connect
 def _rotate_at_login(_app, **_extra) -> None:
     """Every login gives the session a new key (session fixation), also when the same person logs in again."""
-    if isinstance(current_session._get_current_object(), ServerSession):
-        current_session.rotate = True
+    regenerate()
 
 
 def _what_to_write(session: ServerSession) -> str | None:

@@ -62,6 +62,7 @@ def login():
         return second_step
     accounts.record_login(user, origin())
     db.session.commit()
+    session.pop(two_factor.PENDING, None)  # another user's login half done in this browser ends here
     login_user(user)
     return redirect(safe_next(form.next.data) or home_url(user))
 
@@ -103,6 +104,7 @@ def change_password():
 def logout():
     audit.record(audit.LOGOUT, origin(), user=current_user)
     db.session.commit()
+    session.pop(two_factor.PENDING, None)
     logout_user()  # a change of user: the session's row is deleted when saved, so its key opens nothing
     return redirect(url_for("auth.login"))
 

@@ -16,7 +16,7 @@ from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import StringField
 
-from .. import accounts, second_factor, web
+from .. import accounts, second_factor, sessions, web
 from ..extensions import db
 from ..ids import row_id
 from ..models import User
@@ -48,6 +48,7 @@ def begin_login(user: User, next_: str | None):
     if step == "enrol" and second_factor.enrolment(user) is None:
         second_factor.start(user)
         db.session.commit()
+    sessions.regenerate()  # a key planted before the password (session fixation) cannot go on to the code
     session[PENDING] = {"user": user.id, "until": time.time() + PENDING_MINUTES * 60, "next": next_ or ""}
     return redirect(url_for("two_factor.login_code" if step == "code" else "two_factor.login_setup"))
 

@@ -1,0 +1,67 @@
+"""The security review of issue 9 (accounts): each finding pinned by the reviewer's reproduction."""
+
+import pytest
+
+from casework.auth.two_factor import PENDING
+from casework.extensions import db
+from tests.conftest import PASSWORD
+from tests.test_case_views import new_request
+from tests.test_two_factor import enrolled
+
+
+@pytest.fixture
+def required(app):
+    app.config["TWO_FACTOR_REQUIRED_ROLES"] = "admin"
+
+
+def planted(app, victim_client):
+    """An attacker's client carrying the victim's pre-login cookie (the attacker planted it: GET /lang/en)."""
+    victim_client.get("/lang/en")
+    cookie = victim_client.get_cookie("session").value
+    attacker = app.test_client()
+    attacker.set_cookie("session", cookie)
+    return attacker, cookie
+
+
+def sent_to_login(answer) -> bool:
+    return answer.status_code == 302 and "/login" in answer.headers["Location"]
+
+
+# --- 1. session fixation at the second factor ----------------------------------------------------------
+
+
+def test_a_planted_cookie_cannot_reach_the_code_step_after_the_victims_password(app, world, client):
+    enrolled(world.cadre1)
+    attacker, cookie = planted(app, client)
+    answer = client.post("/login", data={"username": world.cadre1.username, "password": PASSWORD})
+    assert answer.status_code == 302 and answer.headers["Location"] == "/login/code"
+    assert client.get_cookie("session").value != cookie
+    new_request()
+    assert sent_to_login(attacker.get("/login/code"))
+    new_request()
+    assert client.get("/login/code").status_code == 200  # the victim goes on
+
+
+def test_a_planted_cookie_cannot_reach_the_forced_setup_after_the_victims_password(app, world, client, required):
+    attacker, _ = planted(app, client)
+    answer = client.post("/login", data={"username": world.admin.username, "password": PASSWORD})
+    assert answer.status_code == 302 and answer.headers["Location"] == "/login/setup"
+    new_request()
+    assert sent_to_login(attacker.get("/login/setup"))
+    new_request()
+    assert client.get("/login/setup").status_code == 200
+
+
+def test_a_pending_login_is_dropped_at_a_normal_login_and_at_logout(app, world, client):
+    enrolled(world.cadre1)
+    client.post("/login", data={"username": world.cadre1.username, "password": PASSWORD})
+    new_request()
+    client.post("/login", data={"username": world.dispatcher.username, "password": PASSWORD})
+    with client.session_transaction() as session:
+        assert PENDING not in session
+        session[PENDING] = {"user": world.cadre1.id, "until": 9e18, "next": ""}
+    new_request()
+    client.post("/logout")
+    with client.session_transaction() as session:
+        assert PENDING not in session
+    db.session.rollback()
