@@ -240,6 +240,12 @@ def rules() -> Rules:
     return ext["casework.deadlines"]
 
 
+def check_entered_schedules_again() -> None:
+    """The next deadline of this app context checks the entered schedules again (one query): a long intake run
+    asks before each batch, so the orders it imports after an entry was committed mid-run follow that entry."""
+    g.pop(_CHECKED, None)
+
+
 def entered_schedules_changed() -> WorkCalendar:
     """Called once a schedule is entered (flushed, not committed): this app context counts by the calendar with
     it from now on, and gets it back. The calendar the process shares is left alone, since the entry may yet be

@@ -116,6 +116,7 @@ def ingest(
     result = IngestResult()
     seen: set[str] = set()
     for batch in _batches(rows, BATCH):
+        deadlines.check_entered_schedules_again()  # a schedule committed mid-run counts from the next batch
         part = _ingest_batch(batch, normalizer, run, source, seen)
         _absorb(result, part)
         if on_batch is not None:
