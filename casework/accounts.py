@@ -15,7 +15,7 @@ from . import audit, passwords, sessions, throttle
 from . import permissions as perm
 from .audit import Origin
 from .extensions import db
-from .models import AuthEvent, User
+from .models import AuthEvent, User, utcnow
 from .workflow import N_, Forbidden, InvalidInput, WorkflowError
 
 
@@ -72,11 +72,27 @@ def must_change_password(user: User) -> bool:
     return bool(user.must_change_password) and not user.demo
 
 
-def change_own_password(user: User, current: str, new: str, repeated: str, origin: Origin) -> None:
+def change_own_password(
+    user: User, current: str, new: str, repeated: str, origin: Origin, now: datetime | None = None
+) -> None:
     """The user's new password, when `current` is theirs, `new` meets the policy and `repeated` matches it;
-    recorded, the forced change done, and (server-side sessions) their other sessions ended."""
-    if not passwords.verify(user, current or ""):
-        raise InvalidInput(N_("This is not your current password."), "current")
+    recorded, the forced change done, and (server-side sessions) their other sessions ended.
+
+    The current password is checked under the login's throttle: a wrong one is a failed login ("current
+    password" in the audit) and counts towards the lock; while a lock holds (LoginLocked, on the field
+    `current`) it is not checked at all. The caller commits after a refusal too, so the failure stays."""
+    now = now or utcnow()
+    username = throttle.typed(user.username)
+    throttle.hold(username, origin)
+    until = throttle.locked_until(username, origin, now)
+    if until is None and not passwords.verify(user, current or ""):
+        until = throttle.note_failure(username, origin, now, user=user, detail="current password")
+        if until is None:
+            raise InvalidInput(N_("This is not your current password."), "current")
+    if until is not None:
+        locked = LoginLocked(until)
+        locked.field = "current"
+        raise locked
     new = passwords.check_policy(new, user.username, field="new")
     if new != repeated:
         raise InvalidInput(N_("The two new passwords differ."), "repeated")

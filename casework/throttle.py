@@ -75,9 +75,10 @@ def locked_until(username: str, origin: Origin, now: datetime) -> datetime | Non
     return max(ends) if ends else None
 
 
-def note_failure(username: str, origin: Origin, now: datetime, user=None) -> datetime | None:
-    """Record a failed login; when it reaches a limit, record the lock too. The lock's end, if one began."""
-    _at(now, audit.record(audit.FAILURE, origin, user=user, username=username, detail="password"))
+def note_failure(username: str, origin: Origin, now: datetime, user=None, detail: str = "password") -> datetime | None:
+    """Record a failed login (or a wrong "current password" on the password page: `detail`); when it reaches
+    a limit, record the lock too. The lock's end, if one began."""
+    _at(now, audit.record(audit.FAILURE, origin, user=user, username=username, detail=detail))
     return lock_if_reached(username, origin, now, user=user)
 
 

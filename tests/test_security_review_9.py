@@ -65,3 +65,33 @@ def test_a_pending_login_is_dropped_at_a_normal_login_and_at_logout(app, world, 
     with client.session_transaction() as session:
         assert PENDING not in session
     db.session.rollback()
+
+
+# --- 2. the password page's current-password check is throttled and audited ---------------------------
+
+
+def test_wrong_current_passwords_are_recorded_and_locked_like_logins(app, world, client):
+    from sqlalchemy import select
+
+    from casework import audit
+    from casework.models import AuthEvent
+    from tests.test_case_views import login_as
+
+    login_as(client, world.cadre1)
+    change = {"current": "not-it", "new": "Zq8-walnut-harbour", "repeated": "Zq8-walnut-harbour"}
+    limit = app.config["LOGIN_MAX_FAILURES"]
+    answers = []
+    for _ in range(limit):
+        new_request()
+        answers.append(client.post("/password", data=change).status_code)
+    assert answers[:-1] == [422] * (limit - 1) and answers[-1] == 429
+    new_request()
+    right = client.post("/password", data={**change, "current": PASSWORD})  # the right one too, while locked
+    assert right.status_code == 429 and "Too many failed logins" in right.get_data(as_text=True)
+    db.session.expire_all()
+    events = db.session.execute(
+        select(AuthEvent.kind, AuthEvent.detail).where(AuthEvent.username == world.cadre1.username)
+    ).all()
+    assert events.count((audit.FAILURE, "current password")) == limit
+    assert (audit.LOCKED, "username") in events
+    assert world.cadre1.check_password(PASSWORD)  # unchanged

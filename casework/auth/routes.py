@@ -91,7 +91,7 @@ def change_password():
         accounts.change_own_password(current_user, *fields, origin())
         db.session.commit()
     except WorkflowError as exc:
-        db.session.rollback()
+        db.session.commit()  # a wrong current password (and a lock begun) stays recorded; a refusal writes nothing else
         field = getattr(form, exc.field or "new", form.new)
         field.errors = [*field.errors, exc.text()]  # no validate() ran: errors is still a tuple
         return render_template("auth/password.html", form=form, forced=forced), exc.status
