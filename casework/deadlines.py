@@ -88,8 +88,11 @@ class WorkCalendar:
         self._after: dict[tuple[date, int], date] = {}
         self.warned_years: set[int] = set()
 
-    def is_workday(self, day: date) -> bool:
-        """A working day by the overrides, the entered schedule, the package, or weekends for unknown years."""
+    def is_workday(self, day: date, *, warn: bool = True) -> bool:
+        """A working day by the overrides, the entered schedule, the package, or weekends for unknown years
+        (logged once per year; not with `warn` False, for a day no deadline is counted through)."""
+        if not warn and day not in self._known:
+            return self._lookup(day, warn=False)
         if day not in self._known:
             self._known[day] = self._lookup(day)
         return self._known[day]
@@ -98,7 +101,7 @@ class WorkCalendar:
         """Whether `year`'s official schedule is known: entered by an administrator or in the package."""
         return year in self.entered.years or package_knows(year)
 
-    def _lookup(self, day: date) -> bool:
+    def _lookup(self, day: date, warn: bool = True) -> bool:
         if day in self._workdays:
             return True
         if day in self._holidays:
@@ -110,7 +113,7 @@ class WorkCalendar:
         try:
             return chinese_calendar.is_workday(day)
         except NotImplementedError:
-            if day.year not in self.warned_years:
+            if warn and day.year not in self.warned_years:
                 self.warned_years.add(day.year)
                 log.warning(
                     "the holiday schedule of %s is known neither to chinesecalendar nor to the calendar page: "

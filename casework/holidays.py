@@ -389,20 +389,31 @@ def recount_open_cases(year: int, before: WorkCalendar, after: WorkCalendar, *, 
     changed since) is left as it is, and so is a deadline already past. Each change is a system event in the
     case's history with the previous times (statistics read a due time as it stood, stats.figures.due_as_of).
     Returns how many cases changed."""
-    first, last = _reach(year)
-    since, until = before.end_of(first - timedelta(days=1)), before.end_of(last)
+    moved = _changed_days(year, before, after)
+    if not moved:
+        return 0
+    # A changed day D moves a deadline only when the count went through it: received before D, due on or after
+    since, until = before.end_of(moved[0] - timedelta(days=1)), before.end_of(moved[-1])
     awaiting = and_(Case.state == "received", Case.acknowledged_at.is_(None), Case.ack_due_at > at)
     query = (
         select(Case)
         .where(Case.state.in_(("received", "assigned")), Case.received_at <= until)
         .where(or_(and_(Case.due_at > at, Case.due_at > since), and_(awaiting, Case.ack_due_at > since)))
         .order_by(Case.id)
+        .execution_options(yield_per=500)
     )
     changed = 0
-    for case in db.session.scalars(query).all():
+    for case in db.session.scalars(query):
         changed += _recount(case, before, after, at, year)
     db.session.flush()
     return changed
+
+
+def _changed_days(year: int, before: WorkCalendar, after: WorkCalendar) -> list[date]:
+    """The days `year`'s schedule may name (_reach) that `after` works and `before` does not, or the reverse."""
+    first, last = _reach(year)
+    days = (first + timedelta(days=i) for i in range((last - first).days + 1))
+    return [day for day in days if before.is_workday(day, warn=False) != after.is_workday(day, warn=False)]
 
 
 def _extensions(case: Case) -> list[int]:
@@ -431,7 +442,7 @@ def _recounted_due(case: Case, before: WorkCalendar, after: WorkCalendar, at: da
     """The due time by `after`, when `before` gave the one the case has and it is still ahead."""
     if case.due_at is None or case.due_at <= at:
         return case.due_at
-    extensions = _extensions(case)
+    extensions = _extensions(case) if case.extension_count else []
     return _due_by(after, case, extensions) if _due_by(before, case, extensions) == case.due_at else case.due_at
 
 
