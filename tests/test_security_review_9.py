@@ -95,3 +95,18 @@ def test_wrong_current_passwords_are_recorded_and_locked_like_logins(app, world,
     assert events.count((audit.FAILURE, "current password")) == limit
     assert (audit.LOCKED, "username") in events
     assert world.cadre1.check_password(PASSWORD)  # unchanged
+
+
+# --- 3. the audit page's dates at the ends of the calendar ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query", [{"from": "0001-01-01"}, {"to": "9999-12-31"}, {"from": "0001-01-01", "to": "0001-01-01"}]
+)
+def test_dates_at_the_ends_of_the_calendar_are_refused_at_their_field_not_a_500(world, client, query):
+    from tests.test_case_views import login_as
+
+    login_as(client, world.admin)
+    answer = client.get("/admin/audit", query_string=query)
+    assert answer.status_code == 422
+    assert "Write the date as YYYY-MM-DD." in answer.get_data(as_text=True)

@@ -265,12 +265,12 @@ def _local_day_start(value: str | None, field: str, errors: dict, days: int = 0)
     """The UTC instant the local day begins (plus `days`); a date that cannot be read is noted at its field."""
     if not value:
         return None
-    try:
+    try:  # the calendar's first and last days overflow too, once moved a day or to UTC
         day = date.fromisoformat(value.strip()) + timedelta(days=days)
+        return datetime.combine(day, time(), ZoneInfo(current_app.config["TIMEZONE"])).astimezone(UTC)
     except (ValueError, OverflowError):
         errors[field] = _(BAD_DATE)
         return None
-    return datetime.combine(day, time(), ZoneInfo(current_app.config["TIMEZONE"])).astimezone(UTC)
 
 
 def _audit_filter(args) -> tuple[accounts.AuditFilter, dict]:
