@@ -272,20 +272,24 @@ def deadlines_for(
     *,
     category: str | None = None,
     deadline: datetime | None = None,
+    calendar: WorkCalendar | None = None,
 ) -> tuple[datetime, datetime]:
     """(ack_due_at, due_at) for an order received at `received_at`; a platform `deadline` wins for due_at.
+    Counted by `calendar` (the recount's before and after), else this app context's.
 
     The acknowledgement deadline never falls after the due time.
     """
     r = rules()
-    due_at = deadline or r.calendar.apply(r.due_rule(request_type, category), received_at)
-    ack_due_at = r.calendar.apply(r.ack_rule(urgency), received_at)
+    calendar = calendar or r.calendar
+    due_at = deadline or calendar.apply(r.due_rule(request_type, category), received_at)
+    ack_due_at = calendar.apply(r.ack_rule(urgency), received_at)
     return min(ack_due_at, due_at), due_at
 
 
-def extended_due(due_at: datetime, working_days: int) -> datetime:
-    """The due time after an extension (延期) of `working_days` working days."""
-    return calendar().shift(due_at, working_days)
+def extended_due(due_at: datetime, working_days: int, *, calendar: WorkCalendar | None = None) -> datetime:
+    """The due time after an extension (延期) of `working_days` working days, counted by `calendar` (else this
+    app context's)."""
+    return (calendar or rules().calendar).shift(due_at, working_days)
 
 
 def due_state(case, now: datetime | None = None) -> str:

@@ -428,14 +428,20 @@ def _extensions(case: Case) -> list[int]:
 
 def _due_by(calendar: WorkCalendar, case: Case, extensions: list[int]) -> datetime:
     """The due time the rules give `case` by `calendar`, extensions included."""
-    due = calendar.apply(deadlines.rules().due_rule(case.request_type, case.category), case.received_at)
+    _, due = deadlines.deadlines_for(
+        case.request_type, case.urgency, case.received_at, category=case.category, calendar=calendar
+    )
     for working_days in extensions:
-        due = calendar.shift(due, working_days)
+        due = deadlines.extended_due(due, working_days, calendar=calendar)
     return due
 
 
 def _ack_by(calendar: WorkCalendar, case: Case, due_at: datetime) -> datetime:
-    return min(calendar.apply(deadlines.rules().ack_rule(case.urgency), case.received_at), due_at)
+    """The acknowledgement deadline the rules give `case` by `calendar`, never after `due_at`."""
+    ack, _ = deadlines.deadlines_for(
+        case.request_type, case.urgency, case.received_at, category=case.category, deadline=due_at, calendar=calendar
+    )
+    return ack
 
 
 def _recounted_due(case: Case, before: WorkCalendar, after: WorkCalendar, at: datetime) -> datetime | None:

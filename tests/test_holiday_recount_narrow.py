@@ -3,9 +3,10 @@ has some: an administrator's POST holds SQLite's write lock while it runs."""
 
 from sqlalchemy import event
 
+from casework import deadlines
 from casework.extensions import db
 from casework.models import Case
-from tests.test_holiday_calendar import SCHEDULE_2027, end_of, local
+from tests.test_holiday_calendar import SCHEDULE_2027, SHANGHAI, end_of, local
 from tests.test_holiday_recount import enter_2027, order
 
 ARBOR_DAY = {
@@ -40,3 +41,16 @@ def test_a_correction_reads_only_the_cases_its_changed_days_can_move(world):
     assert db.session.get(Case, near_id).due_at == end_of(2027, 3, 9)
     assert others.isdisjoint(loaded)
     assert not [s for s in statements if "extension_requests" in s]  # none of them has an extension
+
+
+def test_deadlines_and_extensions_are_counted_by_the_calendar_given(app):
+    days = deadlines.schedule_days(SCHEDULE_2027["holidays"], SCHEDULE_2027["workdays"])
+    entered = deadlines.WorkCalendar(SHANGHAI, entered=deadlines.EnteredDays(frozenset({2027}), days))
+    received = local(2027, 2, 4, 10, 0)
+    assert deadlines.deadlines_for("求助", "一般", received)[1] == end_of(2027, 2, 11)  # this context's: weekends
+    assert deadlines.deadlines_for("求助", "一般", received, calendar=entered) == (
+        end_of(2027, 2, 14),
+        end_of(2027, 2, 18),
+    )
+    assert deadlines.extended_due(end_of(2027, 2, 4), 1) == end_of(2027, 2, 5)
+    assert deadlines.extended_due(end_of(2027, 2, 4), 1, calendar=entered) == end_of(2027, 2, 14)
