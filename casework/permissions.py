@@ -115,3 +115,9 @@ def can_export_stats(user) -> bool:
 
 def can_manage(user) -> bool:
     return is_admin(user)
+
+
+def can_see_calendar_reminder(user) -> bool:
+    """The reminder that next year's holiday schedule is still to be entered: administrators, who enter it, and
+    dispatchers, whose deadlines it moves."""
+    return can_manage(user) or is_dispatcher(user)

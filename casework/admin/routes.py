@@ -43,8 +43,8 @@ def calendar_reminder_processor():
 
 
 def calendar_reminder(user) -> int | None:
-    """The year to remind `user` of (holidays.reminder_year), for admins and dispatchers only."""
-    if not (perm.can_manage(user) or perm.is_dispatcher(user)):
+    """The year to remind `user` of (holidays.reminder_year), for those who see the reminder only."""
+    if not perm.can_see_calendar_reminder(user):
         return None
     return holidays.reminder_year(utcnow())
 
