@@ -110,3 +110,44 @@ def test_dates_at_the_ends_of_the_calendar_are_refused_at_their_field_not_a_500(
     answer = client.get("/admin/audit", query_string=query)
     assert answer.status_code == 422
     assert "Write the date as YYYY-MM-DD." in answer.get_data(as_text=True)
+
+
+# --- 4. an address lock can be lifted --------------------------------------------------------------------
+
+
+def test_an_admin_lifts_an_address_lock_from_the_audit_page(app, world, auth, client):
+    """A township office behind one NAT address: wrong passwords of several people lock the address."""
+    from sqlalchemy import select
+
+    from casework import audit
+    from casework.models import AuthEvent
+    from tests.test_case_views import login_as
+
+    app.config["LOGIN_MAX_IP_FAILURES"] = 3
+    statuses = [auth.login(name, "wrong-password").status_code for name in ("nobody", "cadre2", "leader")]
+    assert statuses[-1] == 429
+    new_request()
+    assert auth.login(world.dispatcher).status_code == 429  # the whole office is out
+
+    admin = app.test_client()
+    login_as(admin, world.admin)
+    page = admin.get("/admin/audit").get_data(as_text=True)
+    assert "Locked after too many failed logins" in page
+    locks = page.split("Locked after too many failed logins")[1].split('class="filters"')[0]
+    assert 'name="ip" value="127.0.0.1"' in locks and "Lift the lock" in locks
+    new_request()
+    lifted = admin.post("/admin/audit/unlock", data={"ip": "127.0.0.1"}, follow_redirects=True)
+    assert "The lock on 127.0.0.1 is lifted." in lifted.get_data(as_text=True)
+    unlocks = db.session.execute(
+        select(AuthEvent.ip, AuthEvent.detail, AuthEvent.actor_id).where(AuthEvent.kind == audit.UNLOCK)
+    ).all()
+    assert unlocks == [("127.0.0.1", "ip", world.admin.id)]
+    new_request()
+    assert "Locked after too many failed logins" not in admin.get("/admin/audit").get_data(as_text=True)
+
+    new_request()
+    assert auth.login(world.dispatcher).status_code == 302
+    new_request()
+    auth.logout()
+    new_request()
+    assert auth.login("nobody", "wrong-password").status_code == 401  # the failures before the lift no longer count

@@ -311,14 +311,14 @@ def audit_log():
 @bp.post("/audit/unlock")
 def unlock():
     form = forms.UnlockForm()
-    try:
-        throttle.lift(current_user, form.username.data, web.origin())
+    try:  # a username, or an address (the audit page's address locks post `ip`)
+        lifted = throttle.lift(current_user, form.username.data, web.origin(), ip=request.form.get("ip"))
         db.session.commit()
     except workflow.WorkflowError as exc:
         db.session.rollback()
         flash(exc.text(), "error")
         return redirect(url_for("admin.audit_log"))
-    flash(_("The lock on %(username)s is lifted.", username=throttle.typed(form.username.data)), "success")
+    flash(_("The lock on %(username)s is lifted.", username=lifted), "success")
     return redirect(url_for("admin.audit_log"))
 
 
