@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 import click
 from flask import current_app
 from sqlalchemy import JSON, DateTime, func, insert, select, text
-from werkzeug.security import generate_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import workflow as wf
 from .extensions import db
@@ -344,6 +344,8 @@ def demo_data_command(orders: int | None, if_empty: bool, months: int, seed: int
     if not database_is_empty():
         if if_empty:
             click.echo("The database already holds data; the demo township is not loaded again.")
+            if marked := mark_demo_accounts(logins):
+                click.echo("Marked as demo accounts (loaded before they were marked): " + ", ".join(marked))
             click.echo(logins.read_text() if logins.exists() else "(no demo logins file: " + str(logins) + ")")
             return
         if orders is None:
@@ -385,6 +387,43 @@ def default_logins_file() -> Path:
     if url.render_as_string() == Config.SQLALCHEMY_DATABASE_URI or not (url.drivername == "sqlite" and url.database):
         return Path(current_app.instance_path) / "demo-logins.txt"
     return Path(f"{url.database}.demo-logins.txt")
+
+
+def listed_logins(path: Path) -> dict[str, str]:
+    """The usernames and passwords a logins file written by write_logins lists (none if there is no file)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()[2:]
+    except (OSError, UnicodeDecodeError):
+        return {}
+    listed = {}
+    for line in lines:
+        parts = line.split()
+        if len(parts) >= 2:
+            listed[parts[0]] = parts[1]
+    return listed
+
+
+def mark_demo_accounts(logins: Path) -> list[str]:
+    """Demo accounts loaded before migration 0012 have demo=False: the tour's admin would be forced into
+    the second-factor setup. Mark as demo the users the logins file lists whose stored hash still matches
+    the listed password (an account whose password was changed since is left as it is). Commits; the
+    usernames marked."""
+    listed = listed_logins(logins)
+    if not listed:
+        return []
+    users = db.session.scalars(select(User).where(User.username.in_(listed), User.demo.is_(False)))
+    marked = [user for user in users if _matches(user.password_hash, listed[user.username])]
+    for user in marked:
+        user.demo = True
+    db.session.commit()
+    return sorted(user.username for user in marked)
+
+
+def _matches(password_hash: str | None, password: str) -> bool:
+    try:
+        return bool(password_hash) and check_password_hash(password_hash, password)
+    except ValueError:  # a hash in a form werkzeug does not know: not the listed password
+        return False
 
 
 def write_logins(path: Path, passwords: list[tuple[User, str]]) -> None:
