@@ -76,7 +76,7 @@ def change_own_password(
     user: User, current: str, new: str, repeated: str, origin: Origin, now: datetime | None = None
 ) -> None:
     """The user's new password, when `current` is theirs, `new` meets the policy and `repeated` matches it;
-    recorded, the forced change done, and (server-side sessions) their other sessions ended.
+    recorded, the forced change done, their other sessions ended and this one given a new key.
 
     The current password is checked under the login's throttle: a wrong one is a failed login ("current
     password" in the audit) and counts towards the lock; while a lock holds (LoginLocked, on the field
@@ -102,6 +102,7 @@ def change_own_password(
     user.must_change_password = False
     audit.record(audit.PASSWORD, origin, user=user)
     sessions.end_other_sessions(user, keep_current=True, origin=origin, reason="password changed")
+    sessions.regenerate()  # the session it was changed in goes on under a new key: one known before opens nothing
     db.session.flush()
 
 

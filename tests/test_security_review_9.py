@@ -174,3 +174,27 @@ def test_if_empty_marks_the_listed_demo_logins_whose_password_matches_as_demo(ap
     db.session.expire_all()
     assert admin.demo and not changed.demo and not other.demo
     assert runner.invoke(args=["demo-data", "--if-empty", "--logins-file", str(logins)]).exit_code == 0
+
+
+# --- 6. a new password gives the session it was changed in a new key --------------------------------------
+
+
+def test_a_password_changed_by_the_user_gives_this_session_a_new_key_and_keeps_its_data(app, world, client):
+    client.post("/login", data={"username": world.cadre1.username, "password": PASSWORD})
+    new_request()
+    client.get("/lang/en")
+    before = client.get_cookie("session").value
+    new_request()
+    new = "Zq8-walnut-harbour"
+    answer = client.post("/password", data={"current": PASSWORD, "new": new, "repeated": new})
+    assert answer.status_code == 302
+    after = client.get_cookie("session").value
+    assert after != before
+    new_request()
+    assert client.get("/my").status_code == 200  # the new key opens the session, still logged in
+    with client.session_transaction() as session:
+        assert session.get("locale") == "en"  # its data kept
+    thief = app.test_client()
+    thief.set_cookie("session", before)
+    new_request()
+    assert sent_to_login(thief.get("/my"))

@@ -406,5 +406,7 @@ def test_a_password_changed_on_the_password_page_ends_the_other_sessions_and_kee
     answer = here.post("/password", data=form)
     assert answer.status_code == 302, answer.get_data(as_text=True)[:800]
 
+    renewed = here.get_cookie("session").value  # the session stays, under a new key (security review, issue 9)
+    assert renewed != kept
     assert sent_to_login(replay(elsewhere, stolen))
-    assert replay(here, kept).status_code == 200
+    assert replay(here, renewed).status_code == 200
