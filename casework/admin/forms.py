@@ -80,9 +80,10 @@ class CalendarImportForm(FlaskForm):
 
 
 class UnlockForm(FlaskForm):
-    """Lift the lock on a username after too many failed logins (casework.throttle)."""
+    """Lift the lock on a username, or on an address, after too many failed logins (casework.throttle)."""
 
     username = StringField(_l("Username"))
+    ip = StringField(_l("Address (IP)"))
 
 
 class TwoFactorResetForm(FlaskForm):

@@ -312,7 +312,7 @@ def audit_log():
 def unlock():
     form = forms.UnlockForm()
     try:  # a username, or an address (the audit page's address locks post `ip`)
-        lifted = throttle.lift(current_user, form.username.data, web.origin(), ip=request.form.get("ip"))
+        lifted = throttle.lift(current_user, form.username.data, web.origin(), ip=form.ip.data)
         db.session.commit()
     except workflow.WorkflowError as exc:
         db.session.rollback()
