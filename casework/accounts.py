@@ -16,7 +16,7 @@ from . import permissions as perm
 from .audit import Origin
 from .extensions import db
 from .models import AuthEvent, User, utcnow
-from .workflow import N_, Forbidden, InvalidInput, WorkflowError
+from .refusals import N_, Forbidden, InvalidInput, WorkflowError
 
 
 class LoginRefused(WorkflowError):

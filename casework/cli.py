@@ -8,7 +8,7 @@ from sqlalchemy import select
 from . import holidays, people
 from .extensions import db
 from .models import ROLES, Village
-from .workflow import WorkflowError
+from .refusals import WorkflowError
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 

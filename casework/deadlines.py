@@ -22,6 +22,7 @@ import chinese_calendar
 from flask import current_app, g
 from sqlalchemy import func, select
 
+from .clock import local_zone
 from .extensions import db
 from .models import HolidaySchedule, utcnow
 
@@ -184,7 +185,7 @@ class Rules:
         return g.get(_ENTERED) or self._shared
 
     def _calendar(self, entered: EnteredDays) -> WorkCalendar:
-        zone, config = ZoneInfo(self._config["TIMEZONE"]), self._config
+        zone, config = local_zone(self._config), self._config
         return WorkCalendar(zone, config["CALENDAR_EXTRA_HOLIDAYS"], config["CALENDAR_EXTRA_WORKDAYS"], entered)
 
     def follow_entered_schedules(self) -> None:

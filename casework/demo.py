@@ -28,6 +28,7 @@ from sqlalchemy import JSON, DateTime, func, insert, select, text
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import workflow as wf
+from .clock import local_zone
 from .extensions import db
 from .models import Case, CaseEvent, District, Reply, User, Village, utcnow
 
@@ -882,7 +883,7 @@ def load_township(seed: int, now: datetime, months: int = MONTHS) -> list[tuple[
     """The township and `months` months of cases up to `now`; returns the logins. The caller commits."""
     town = create_township()
     rng = random.Random(seed)
-    story = Story(town, rng, now, ZoneInfo(current_app.config["TIMEZONE"]))
+    story = Story(town, rng, now, local_zone())
     start = _months_before(now, months)
     for received, kind in _arrivals(rng, start, now, story.zone):
         village = rng.choice(story.village_list)
@@ -1041,7 +1042,7 @@ class BulkOrders:
         self.rng = random.Random(seed ^ 0x5EED)
         self.now = now.astimezone(UTC).replace(tzinfo=None)  # naive UTC, as stored
         self.start = _months_before(now, MONTHS).astimezone(UTC).replace(tzinfo=None)
-        self.zone = ZoneInfo(current_app.config["TIMEZONE"])
+        self.zone = local_zone()
         self.to_db = _datetime_to_db(dialect)
         self.json = JSON().dialect_impl(dialect).bind_processor(dialect) or json.dumps
         self.next_case_id = (db.session.scalar(select(func.max(Case.id))) or 0) + 1

@@ -1,15 +1,15 @@
 """How things look on screen: local time, masked phones, labels, time left. Registered on Jinja."""
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import get_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 
 from . import deadlines, permissions, queue, workflow
+from .clock import localtime
 from .disputes import labels as dispute_labels
 from .models import Case, utcnow
+from .workflow import ACTION_LABELS
 
 STATE_LABELS = {"received": _l("Received"), "assigned": _l("Assigned"), "resolved": _l("Resolved")}
 KIND_LABELS = {"order": _l("Hotline order"), "dispute": _l("Dispute")}
@@ -41,41 +41,12 @@ SATISFACTION_LABELS = {
     "basic": _l("Basically satisfied"),
     "unsatisfied": _l("Not satisfied"),
 }
-ACTION_LABELS = {
-    "receive": _l("Received from the platform"),
-    "register": _l("Registered"),
-    "assign": _l("Assign"),
-    "reassign": _l("Reassign"),
-    "return": _l("Return"),
-    "resolve": _l("Resolve"),
-    "reopen": _l("Reopen"),
-    "escalate": _l("Escalate"),
-    "callback": _l("Callback"),
-    "convert": _l("Convert to dispute"),
-    "note": _l("Note"),
-    "request_extension": _l("Ask for an extension"),
-    "grant_extension": _l("Grant the extension"),
-    "refuse_extension": _l("Refuse the extension"),
-    "recount_deadline": _l("Deadline recounted after the holiday calendar changed"),
-}
 ROLE_LABELS = {
     "admin": _l("Administrator"),
     "dispatcher": _l("Dispatcher"),
     "cadre": _l("Village cadre"),
     "leader": _l("Leader"),
 }
-
-
-def local_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["TIMEZONE"])
-
-
-def localtime(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A stored UTC instant as the township reads it (Asia/Shanghai by default); also one the history keeps as
-    ISO 8601 text (a recounted deadline's previous_due_at)."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return "" if value is None else value.astimezone(local_zone()).strftime(fmt)
 
 
 def mask_phone(phone: str | None) -> str:

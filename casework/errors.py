@@ -1,6 +1,7 @@
 """Error pages: every refusal is a 4xx with a clear message in the reader's language, never a 500 for bad input."""
 
 from functools import partial
+from urllib.parse import urlsplit
 
 from flask import current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -14,7 +15,8 @@ from wtforms.fields import SelectFieldBase
 from wtforms.fields.core import UnboundField
 
 from .extensions import db, discard_changes, lock_timed_out, login_manager
-from .workflow import N_, WorkflowError
+from .refusals import N_, WorkflowError
+from .web import safe_next
 
 NOT_KEPT = {"csrf_token", "password", "next"}
 # Our own words for every status handled: Werkzeug's descriptions are English whatever the reader reads.
@@ -153,10 +155,6 @@ def _our_forms(blueprint: str | None) -> list[type[Form]]:
 
 
 def _same_site_path(url: str | None) -> str | None:
-    from urllib.parse import urlsplit
-
-    from .auth.routes import safe_next
-
     if not url:
         return None
     parts = urlsplit(url)

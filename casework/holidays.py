@@ -18,21 +18,20 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from json.decoder import JSONObject
 from json.scanner import py_make_scanner
-from zoneinfo import ZoneInfo
 
 import chinese_calendar
-from flask import current_app
 from flask_babel import gettext
 from sqlalchemy import and_, or_, select
 
 from . import deadlines
 from . import permissions as perm
+from .clock import local_zone
 from .deadlines import WorkCalendar
 from .extensions import db
 from .models import Case, CaseEvent, ExtensionRequest, HolidaySchedule, User, utcnow
 from .models.calendar import RECOUNT, SCHEDULE_SOURCES
+from .refusals import N_, Forbidden, InvalidInput
 from .text import clean
-from .workflow import N_, Forbidden, InvalidInput
 
 log = logging.getLogger(__name__)
 HOLIDAY_NAMES = ("元旦", "春节", "清明节", "劳动节", "端午节", "中秋节", "国庆节")
@@ -536,7 +535,7 @@ def reminder_year(now: datetime) -> int | None:
     """Next year, from 1 December (local time), while it is known neither to the package nor to an entry: its
     deadlines are counted by weekends only until someone enters it. None otherwise. The log says so once per
     process."""
-    today = now.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
+    today = now.astimezone(local_zone()).date()
     if today.month < REMINDER_MONTH or deadlines.calendar().knows(today.year + 1):
         return None
     if today.year + 1 not in _reminded:

@@ -29,6 +29,7 @@ from apscheduler.triggers.cron import CronTrigger
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from .clock import local_zone
 from .extensions import db
 from .intake.run import intake_run, running_run, slot_taken
 from .models import IntakeRun
@@ -64,7 +65,7 @@ def poll_times(app: Flask) -> list[time]:
 
 
 def zone(app: Flask) -> ZoneInfo:
-    return ZoneInfo(app.config["TIMEZONE"])
+    return local_zone(app.config)
 
 
 def job_id(at: time) -> str:

@@ -16,7 +16,7 @@ from flask import current_app
 from werkzeug import security
 
 from .models import User
-from .workflow import N_, InvalidInput
+from .refusals import N_, InvalidInput
 
 DEFAULT_MIN_LENGTH = 10
 

@@ -3,7 +3,7 @@
 Every service takes the acting user first. `actor=None` means the command line (`flask users
 create` and friends): whoever runs commands on the server already holds the database, so the
 command line may do what an administrator may. Any other actor must pass `permissions.can_manage`,
-else `workflow.Forbidden`. Bad input raises `workflow.InvalidInput` naming the form field. Services
+else `refusals.Forbidden`. Bad input raises `refusals.InvalidInput` naming the form field. Services
 flush but never commit; the caller commits once. Nobody is ever deleted: people are deactivated.
 
 Default cadres and mediators follow the people they name. When a cadre stops serving a village (the
@@ -26,7 +26,7 @@ from . import permissions as perm
 from .audit import Origin
 from .extensions import db, savepoint
 from .models import ROLES, Case, District, User, Village
-from .workflow import N_, Forbidden, InvalidInput
+from .refusals import N_, Forbidden, InvalidInput
 
 MEDIATOR_ROLES = ("cadre", "dispatcher")
 ALIAS_SEPARATORS = re.compile(r"[,，、;；]")

@@ -18,8 +18,8 @@ from sqlalchemy.orm import joinedload
 from . import permissions
 from .extensions import db
 from .ids import MAX_ID
-from .intake.normalize import fold
 from .models import STATES, Case, UTCDateTime, utcnow
+from .text import fold
 
 # An order waiting for its first dispatch against a deadline (deadlines.awaiting_acknowledgement, in SQL).
 AWAITING_ACK = and_(Case.state == "received", Case.acknowledged_at.is_(None), Case.ack_due_at.is_not(None))

@@ -33,7 +33,7 @@ from .accounts import LoginLocked
 from .audit import Origin
 from .extensions import db
 from .models import AuthEvent, RecoveryCode, User, utcnow
-from .workflow import N_, Forbidden, InvalidInput, WorkflowError
+from .refusals import N_, Forbidden, InvalidInput, WorkflowError
 
 STEP_SECONDS = 30
 WINDOW = 1  # steps accepted on either side of the current one

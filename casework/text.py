@@ -10,11 +10,14 @@ a cell that starts with = + - @ (or a tab or CR before them) as a formula (OWASP
 """
 
 import re
+import unicodedata
 
 # C0 controls but tab (09) and newline (0A); DEL; lone surrogates, which no UTF-8 encoder accepts; U+FFFE and
 # U+FFFF, which XML (so XLSX and DOCX) does not allow.
 _UNSTORABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_SPACES = re.compile(r"\s+")
+_BLANKS = re.compile(r"\s\s|[^\S ]")  # two blanks in a row, or a tab, newline …
 
 
 def clean(value: str) -> str:
@@ -27,6 +30,17 @@ def clean(value: str) -> str:
 def clean_or_none(value):
     """`clean` for a value that may be None or not text (numbers, dates pass unchanged)."""
     return clean(value) if isinstance(value, str) else value
+
+
+def fold(value) -> str:
+    """A short field (an order number, a name, a village) as it is compared and stored: cleaned, NFKC
+    (full-width to half-width), trimmed, runs of blanks made one space."""
+    if value is None:
+        return ""
+    text = clean(str(value))
+    if not unicodedata.is_normalized("NFKC", text):  # most fields already are: skip the copy
+        text = unicodedata.normalize("NFKC", text)
+    return _SPACES.sub(" ", text).strip() if _BLANKS.search(text) else text.strip()
 
 
 def spreadsheet_safe(value):

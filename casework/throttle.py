@@ -26,8 +26,8 @@ from . import permissions as perm
 from .audit import Origin
 from .extensions import db
 from .models import AuthEvent
+from .refusals import N_, Forbidden, InvalidInput
 from .text import clean
-from .workflow import N_, Forbidden, InvalidInput
 
 ADVISORY_CLASS = 9  # the first key of this module's advisory locks (issue 9), apart from any other's
 # What counts as a failed login: a wrong password, and a wrong second-factor code (casework.second_factor).

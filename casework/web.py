@@ -1,4 +1,4 @@
-"""Web glue: what every request gets before a view sees it.
+"""Web glue: what every request gets before a view sees it, and what every view does the same way.
 
 Every form field and query parameter is cleaned once, here, exactly as intake cleans what the platform
 sends (casework.text.clean): a NUL that PostgreSQL refuses, a control character, a carriage return.
@@ -12,13 +12,20 @@ kept by a browser or a proxy: case pages and downloads carry callers' names and 
 Behind nginx, ProxyFix believes the X-Forwarded-* headers of CASEWORK_PROXY_HOPS proxies, and no more.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from urllib.parse import urlsplit
 
-from flask import Flask, Request, Response, request
+from flask import Flask, Request, Response, abort, flash, redirect, request, url_for
+from flask_login import current_user
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import permissions as perm
 from .audit import Origin
+from .extensions import db
+from .ids import row_id
+from .models import Case
+from .refusals import WorkflowError
 from .text import clean_or_none
 
 
@@ -91,3 +98,89 @@ def origin() -> Origin:
     """Where this request comes from, for the login audit (request.remote_addr is the client's address once
     ProxyFix trusts the proxy in front, see docs/deployment.md)."""
     return Origin.of(request.remote_addr, request.user_agent.string)
+
+
+HOME_BY_ROLE = {"dispatcher": "cases.queue", "cadre": "cases.mine", "leader": "stats.dashboard", "admin": "admin.users"}
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a path on this site: no scheme, no host, no '//' or backslash tricks, no control character."""
+    if not target:
+        return None
+    target = target.strip()
+    if not target.isprintable():  # a line break cannot go in a Location header; browsers drop tabs from URLs
+        return None
+    parts = urlsplit(target.replace("\\", "/"))
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return None
+    return target
+
+
+def home_url(user) -> str:
+    return url_for(HOME_BY_ROLE.get(user.role, "cases.mine"))
+
+
+# --- what views share: a row from the URL, a refusal on its form, the one commit of a request ---------
+
+
+def row_or_none(model, value):
+    """The row of `model` an id from the URL or a form names, or None: an impossible id never reaches the database."""
+    return db.session.get(model, id_) if (id_ := row_id(value)) else None
+
+
+def row_or_404(model, value):
+    """As row_or_none, but a missing row is the 404 page."""
+    row = row_or_none(model, value)
+    if row is None:
+        abort(404)
+    return row
+
+
+def visible_case_or_404(case_id) -> Case:
+    """The case, if the logged-in user may see it; else 404, so that nobody learns which numbers exist."""
+    case = row_or_none(Case, case_id)
+    if case is None or not perm.can_view(current_user, case):
+        abort(404)
+    return case
+
+
+def attach_refusal(form, exc: WorkflowError) -> None:
+    """A service's refusal shown where the user looks: at the field it names, else at the top of the form."""
+    field = _field_named(form, exc.field) if exc.field else None
+    if field is not None and hasattr(field, "errors"):
+        field.errors = [*field.errors, exc.text()]
+    else:
+        form.form_errors.append(exc.text())
+
+
+def _field_named(form, name: str):
+    """The form's field of that name, also a field of a row in a list of rows (holidays-3-first); or None."""
+    for field in form:
+        if field.name == name or field.short_name == name:
+            return field
+        for row in getattr(field, "entries", ()):
+            for leaf in getattr(row, "form", [row]):
+                if leaf.name == name:
+                    return leaf
+    return None
+
+
+def submit(form, render: Callable, action: Callable, done: str | Callable[[], str]):
+    """A form's request, whole: GET shows the form. POST parses it, calls one service (`action(form)`, which
+    returns the messages to flash as (category, text) pairs), commits once and redirects to `done` (or where
+    it says once the service has run); refused input is shown again at its field with the typing kept, at
+    the refusal's status (4xx). The only commit and rollback of a form's request."""
+    if request.method == "GET":
+        return render(form, 200)
+    if not form.validate():
+        return render(form, 422)
+    try:
+        messages = action(form)
+        db.session.commit()
+    except WorkflowError as exc:
+        db.session.rollback()
+        attach_refusal(form, exc)
+        return render(form, exc.status)
+    for category, message in messages or ():
+        flash(message, category)
+    return redirect(done() if callable(done) else done)

@@ -10,11 +10,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import deadlines
+from . import deadlines, replies
 from . import permissions as perm
 from .extensions import db, savepoint
 from .models import (
@@ -31,82 +32,21 @@ from .models import (
     user_villages,
     utcnow,
 )
-
-
-def N_(message: str) -> str:
-    """Marks a message for the catalog; it is translated when shown, in the reader's language."""
-    return message
-
-
-class WorkflowError(Exception):
-    """A refused action; `status` is the HTTP status a view answers with."""
-
-    status = 409
-
-    def __init__(self, message: str, field: str | None = None, **params):
-        super().__init__(message % params if params else message)
-        self.message = message  # English msgid, translated when shown
-        self.field = field
-        self.params = params
-
-    def text(self) -> str:
-        """The message in the reader's language."""
-        from flask_babel import gettext
-
-        return gettext(self.message, **self.params)
-
-
-class NotAllowed(WorkflowError):
-    """The action does not apply to this kind of case in its current state."""
-
-
-NOT_POSSIBLE = N_("The action “%(action)s” is not possible for this case in its current state.")
-
-
-class ActionNotPossible(NotAllowed):
-    """The action is not in the table for this case's kind and state: named in words, never by its code."""
-
-    def __init__(self, action: str):
-        super().__init__(NOT_POSSIBLE, action=action)
-        self.action = action
-
-    def text(self) -> str:
-        """The message in the reader's language, the action by its label (display.ACTION_LABELS)."""
-        from flask_babel import gettext
-
-        from .display import ACTION_LABELS  # display reads this module: imported when needed, not at load
-
-        return gettext(self.message, action=ACTION_LABELS.get(self.action, self.action))
-
-
-class Forbidden(WorkflowError):
-    status = 403
-
-
-class InvalidInput(WorkflowError):
-    status = 422
-
-
-class StaleCase(WorkflowError):
-    """Someone else changed the case since the actor loaded it."""
-
-
-class AlreadyDone(WorkflowError):
-    """The actor's own earlier submission already did this (already_done): nothing to do again."""
-
-
-class AlreadySubmitted(WorkflowError):
-    """The same form (its one-time submission key) already registered `case`: a double tap, not a new dispute."""
-
-    def __init__(self, case: Case):
-        super().__init__(ALREADY_SUBMITTED, number=case.number)
-        self.case = case
-
+from .refusals import (
+    N_,
+    STALE,
+    ActionNotPossible,
+    AlreadyDone,
+    AlreadySubmitted,
+    Forbidden,
+    InvalidInput,
+    NotAllowed,
+    StaleCase,
+    WorkflowError,
+)
 
 BAD_RECEIVED_AT = N_("The received time must be a real moment and not in the future.")
 EARLIEST_RECEIVED = datetime(1990, 1, 1, tzinfo=UTC)
-ALREADY_SUBMITTED = N_("This form was already sent: it registered dispute %(number)s. Nothing was registered again.")
-STALE = N_("This case was changed by someone else meanwhile. Here it is as it is now; check it and try again.")
 BOTH = frozenset({"order", "dispute"})
 ORDER = frozenset({"order"})
 DISPUTE = frozenset({"dispute"})
@@ -205,6 +145,24 @@ TRANSITIONS: tuple[Transition, ...] = (
     ),
 )
 ACTIONS = tuple(t.action for t in TRANSITIONS)
+# The actions, and the other events of a case's history, in words.
+ACTION_LABELS = {
+    "receive": _l("Received from the platform"),
+    "register": _l("Registered"),
+    "assign": _l("Assign"),
+    "reassign": _l("Reassign"),
+    "return": _l("Return"),
+    "resolve": _l("Resolve"),
+    "reopen": _l("Reopen"),
+    "escalate": _l("Escalate"),
+    "callback": _l("Callback"),
+    "convert": _l("Convert to dispute"),
+    "note": _l("Note"),
+    "request_extension": _l("Ask for an extension"),
+    "grant_extension": _l("Grant the extension"),
+    "refuse_extension": _l("Refuse the extension"),
+    "recount_deadline": _l("Deadline recounted after the holiday calendar changed"),
+}
 
 
 def _applies(t: Transition, action: str, case: Case) -> bool:
@@ -221,7 +179,7 @@ def _not_allowed(action: str, case: Case) -> NotAllowed:
     why = next((t.why_not for t in TRANSITIONS if _applies(t, action, case) and t.why_not), None)
     if why:
         return NotAllowed(why)
-    return ActionNotPossible(action)
+    return ActionNotPossible(action, ACTION_LABELS.get(action))
 
 
 # What a refused submission says when it repeats the actor's own last action on the case (a double tap).
@@ -639,9 +597,7 @@ def resolve(
         _set_outcome(case, outcome, agreement_terms, performance_deadline, failure_route, at)
     case.result = result
     case.resolved_at = at
-    from .intake.outbox import enqueue_reply  # a hotline order's reply to the platform, same transaction
-
-    enqueue_reply(case, actor)
+    replies.enqueue_reply(case, actor)  # a hotline order's reply to the platform, same transaction
     return _apply(t, case, actor, case.result, at, outcome=case.outcome, on_behalf=_on_behalf(case, actor))
 
 
@@ -679,9 +635,7 @@ def reopen(
     """重办: a resolved case goes back to its cadre (e.g. the caller was not satisfied); counted."""
     t = _check("reopen", case, actor, expected_version)
     reason = _required(reason, "reason", N_("Say why the case is reopened."))
-    from .intake.outbox import withdraw_unsent  # the old result must not reach the platform
-
-    withdrawn = withdraw_unsent(case) if case.is_order else 0
+    withdrawn = replies.withdraw_unsent(case) if case.is_order else 0  # the old result must not reach the platform
     previous_result = case.result
     case.reopen_count += 1
     case.result = case.resolved_at = case.outcome = None

@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 from casework import people
 from casework.extensions import db
 from casework.models import District, User, Village
-from casework.workflow import Forbidden, InvalidInput
+from casework.refusals import Forbidden, InvalidInput
 
 GOOD_PW = "long-enough"
 

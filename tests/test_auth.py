@@ -5,8 +5,8 @@ import re
 import pytest
 
 from casework import create_app
-from casework.auth.routes import safe_next
 from casework.extensions import db
+from casework.web import safe_next
 from tests.conftest import PASSWORD
 from tests.test_case_views import new_request
 

@@ -10,7 +10,7 @@ import time
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
-from casework import workflow
+from casework import refusals, workflow
 from casework.extensions import db
 from casework.models import Case, CaseEvent, User
 from tests.conftest import PG_URL
@@ -124,7 +124,7 @@ def test_acting_on_a_version_someone_else_already_committed_raises_stale_case(wo
     seen_by_cadre = cadre.do(opens(contested, world.cadre1.id))
     dispatcher.do(lambda: reassigns(world)(seen_by_dispatcher))
     dispatcher.do(commit)
-    with pytest.raises(workflow.StaleCase):
+    with pytest.raises(refusals.StaleCase):
         cadre.do(lambda: resolves(world)(seen_by_cadre))
     case, actions = final(contested)
     assert (case.state, case.assignee_id, case.version, actions) == ("assigned", world.cadre1b.id, 2, ["reassign"])
@@ -188,7 +188,7 @@ def both_act_at_once(world, case_id, people, first: str, watch_lock_on: str | No
     try:
         Person.outcome(pending)
         return {"second": "won"}
-    except workflow.StaleCase:
+    except refusals.StaleCase:
         return {"second": "stale"}
 
 
@@ -248,7 +248,7 @@ def test_two_conversions_of_one_order_at_once_make_one_dispute(world, contested,
         return act
 
     first.do(converts(first))
-    with pytest.raises(workflow.StaleCase):
+    with pytest.raises(refusals.StaleCase):
         second.do(converts(second))
     assert final(contested)[1] == ["convert"]
     assert db.session.scalar(select(func.count()).select_from(Case).where(Case.kind == "dispute")) == 1

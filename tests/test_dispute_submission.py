@@ -6,7 +6,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from casework import workflow
+from casework import refusals, workflow
 from casework.extensions import db
 from casework.models import Case, CaseEvent, User, Village
 from tests.conftest import PG_URL
@@ -81,7 +81,7 @@ def test_a_conversion_sent_twice_names_its_dispute_rather_than_a_conflict(world,
     [dispute] = order.derived
     assert r.status_code == 409
     assert f'it registered dispute <a href="/cases/{dispute.id}">{dispute.number}</a>' in page
-    assert workflow.STALE not in page and "两户因排水沟堵塞发生争执（由工单转来）" in page
+    assert refusals.STALE not in page and "两户因排水沟堵塞发生争执（由工单转来）" in page
     actions = db.session.scalars(select(CaseEvent.action).where(CaseEvent.case_id == order.id))
     assert list(actions) == ["convert"]
 
@@ -122,7 +122,7 @@ def test_two_submits_of_one_form_at_the_same_moment_register_one_dispute(ids, pe
     if PG_URL:  # the unique key makes the second insert wait for the first transaction
         assert _blocked_on_a_lock(PG_URL, second), "the second submit never waited on the first"
     first.do(db.session.commit)
-    with pytest.raises(workflow.AlreadySubmitted) as refused:
+    with pytest.raises(refusals.AlreadySubmitted) as refused:
         Person.outcome(pending)
     assert refused.value.params == {"number": number}
     assert dispute_count() == 1

@@ -5,11 +5,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from casework import workflow
+from casework import refusals, workflow
 from casework.disputes import forms
 from casework.extensions import db
 from casework.models import Case, utcnow
-from casework.workflow import STALE
+from casework.refusals import STALE
 from tests.test_workflow import case_in
 
 
@@ -367,7 +367,7 @@ def settles(case: Case, world, deadline: date):
 
 def test_an_agreement_due_before_the_local_day_of_resolution_is_refused(world, make):
     case = case_in(make, world, "dispute", "assigned")
-    with pytest.raises(workflow.InvalidInput) as refused:
+    with pytest.raises(refusals.InvalidInput) as refused:
         settles(case, world, date(2026, 11, 29))
     assert (refused.value.field, refused.value.params) == ("performance_deadline", {"day": "2026-11-30"})
     assert (case.state, case.outcome) == ("assigned", None)

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from casework import workflow
+from casework import refusals, workflow
 from casework.extensions import db
 from tests.test_case_views import login_as, page
 
@@ -30,7 +30,7 @@ def dispute(make, world, tier="village", village=None, assignee=None):
 
 
 def refused(call, *args, **kwargs) -> str:
-    with pytest.raises(workflow.InvalidInput) as info:
+    with pytest.raises(refusals.InvalidInput) as info:
         call(*args, **kwargs)
     assert info.value.field == "assignee"
     db.session.rollback()

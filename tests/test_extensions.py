@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from casework import deadlines, workflow
+from casework import deadlines, refusals, workflow
 from casework.extensions import db
 from casework.models import ExtensionRequest, utcnow
 
@@ -73,7 +73,7 @@ def test_an_extension_into_2027_counts_weekdays_there(world, make):
 
 def test_refusing_keeps_the_deadline_and_needs_a_reason(order, world, due):
     ask(order, world)
-    with pytest.raises(workflow.InvalidInput):
+    with pytest.raises(refusals.InvalidInput):
         workflow.refuse_extension(order, world.dispatcher, reason=" ")
     workflow.refuse_extension(order, world.dispatcher, reason="期限内可办结")
     db.session.commit()
@@ -84,44 +84,44 @@ def test_refusing_keeps_the_deadline_and_needs_a_reason(order, world, due):
 
 @pytest.mark.parametrize("days", [0, 4, None, "abc"])
 def test_the_number_of_days_is_checked(order, world, days):
-    with pytest.raises(workflow.InvalidInput) as info:
+    with pytest.raises(refusals.InvalidInput) as info:
         workflow.request_extension(order, world.cadre1, reason="x", working_days=days)
     assert info.value.field == "working_days"
 
 
 def test_a_reason_is_required(order, world):
-    with pytest.raises(workflow.InvalidInput) as info:
+    with pytest.raises(refusals.InvalidInput) as info:
         workflow.request_extension(order, world.cadre1, reason="", working_days=1)
     assert info.value.field == "reason"
 
 
 def test_only_the_assigned_cadre_may_ask(order, world):
     for other in (world.cadre1b, world.dispatcher, world.leader):
-        with pytest.raises(workflow.Forbidden):
+        with pytest.raises(refusals.Forbidden):
             workflow.request_extension(order, other, reason="x", working_days=1)
 
 
 def test_only_a_dispatcher_decides(order, world):
     ask(order, world)
-    with pytest.raises(workflow.Forbidden):
+    with pytest.raises(refusals.Forbidden):
         workflow.grant_extension(order, world.cadre1)
 
 
 def test_no_request_after_the_deadline(world, make):
     late = make.order(world.v1, state="assigned", assignee=world.cadre1, due_at=datetime(2026, 1, 1, tzinfo=UTC))
-    with pytest.raises(workflow.NotAllowed, match="deadline has passed"):
+    with pytest.raises(refusals.NotAllowed, match="deadline has passed"):
         workflow.request_extension(late, world.cadre1, reason="x", working_days=1)
     assert "request_extension" not in workflow.allowed_actions(world.cadre1, late)
 
 
 def test_one_request_waits_at_a_time(order, world):
     ask(order, world)
-    with pytest.raises(workflow.NotAllowed, match="already waiting"):
+    with pytest.raises(refusals.NotAllowed, match="already waiting"):
         workflow.request_extension(order, world.cadre1, reason="again", working_days=1)
 
 
 def test_nothing_to_decide_without_a_waiting_request(order, world):
-    with pytest.raises(workflow.NotAllowed, match="No extension request"):
+    with pytest.raises(refusals.NotAllowed, match="No extension request"):
         workflow.grant_extension(order, world.dispatcher)
 
 
@@ -132,7 +132,7 @@ def test_the_number_of_extensions_is_limited_by_configuration(app, order, world)
         workflow.grant_extension(order, world.dispatcher)
         db.session.commit()
     assert order.extension_count == 2
-    with pytest.raises(workflow.NotAllowed, match="most extensions allowed"):
+    with pytest.raises(refusals.NotAllowed, match="most extensions allowed"):
         workflow.request_extension(order, world.cadre1, reason="x", working_days=1)
     assert "request_extension" not in workflow.allowed_actions(world.cadre1, order)
 
@@ -193,7 +193,7 @@ def test_a_request_recorded_afterwards_is_judged_at_its_own_moment(world, make):
     asked_at = datetime(2025, 3, 7, 9, 0, tzinfo=SHANGHAI).astimezone(UTC)
     event = workflow.request_extension(order, world.cadre1, reason="等待材料", working_days=2, at=asked_at)
     assert event.at == asked_at
-    with pytest.raises(workflow.WorkflowError):
+    with pytest.raises(refusals.WorkflowError):
         workflow.request_extension(order, world.cadre1, reason="再次", working_days=1)  # now: long past due
 
 
@@ -234,10 +234,10 @@ def test_a_lapsed_request_cannot_be_decided_afterwards(order, world, action, due
     leave_the_cadre(action, order, world)
     db.session.commit()
     assert not {"grant_extension", "refuse_extension"} & set(workflow.allowed_actions(world.dispatcher, order))
-    with pytest.raises(workflow.NotAllowed, match="lapsed") as refused:
+    with pytest.raises(refusals.NotAllowed, match="lapsed") as refused:
         workflow.grant_extension(order, world.dispatcher)
     assert refused.value.status == 409
-    with pytest.raises(workflow.NotAllowed, match="lapsed"):
+    with pytest.raises(refusals.NotAllowed, match="lapsed"):
         workflow.refuse_extension(order, world.dispatcher, reason="不同意")
     assert order.due_at == due and order.extension_count == 0
 
@@ -283,7 +283,7 @@ def test_escalating_a_dispute_lapses_its_waiting_request(world, make, due):
 
 def test_a_refused_reassignment_leaves_the_request_waiting(order, world):
     ask(order, world)
-    with pytest.raises(workflow.InvalidInput):
+    with pytest.raises(refusals.InvalidInput):
         workflow.reassign(order, world.dispatcher, assignee=world.cadre3)  # serves another village
     db.session.commit()
     assert len(pending(order)) == 1

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from casework import workflow
+from casework import refusals, workflow
 from casework.extensions import db
 from casework.models import Case, CaseEvent, HistoryIsAppendOnly
 from tests.test_workflow import case_in, perform
@@ -64,7 +64,7 @@ def test_the_event_is_in_the_same_transaction_as_the_change(world, make):
 
 def test_a_refused_action_writes_no_event(world, make):
     case = case_in(make, world, "order", "assigned")
-    with pytest.raises(workflow.InvalidInput):
+    with pytest.raises(refusals.InvalidInput):
         workflow.resolve(case, world.cadre1, result=" ")
     db.session.commit()
     assert events(case) == []

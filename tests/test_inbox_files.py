@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from casework.display import localtime
+from casework.clock import localtime
 from casework.extensions import db
 from casework.intake.inbox import import_inbox, stored_name
 from casework.intake.run import intake_run

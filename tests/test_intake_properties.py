@@ -27,12 +27,11 @@ from casework.intake.normalize import (
     Problem,
     VillageFinder,
     caller_phone,
-    fold,
     fold_text,
     parse_time,
 )
 from casework.models import Case, RejectedRow
-from casework.text import clean
+from casework.text import clean, fold
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)

@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import event, insert, select
 
-from casework import workflow
+from casework import refusals, workflow
 from casework.extensions import db
 from casework.intake import outbox
 from casework.intake.fake_platform import FakePlatform, serving
@@ -74,7 +74,7 @@ def test_a_dispatcher_resolving_on_behalf_names_the_cadre_as_handler(make, world
 def test_a_refused_resolution_queues_nothing(make, world):
     order = assigned_order(make, world)
 
-    with pytest.raises(workflow.InvalidInput):
+    with pytest.raises(refusals.InvalidInput):
         workflow.resolve(order, world.cadre1, result="  ")
     db.session.rollback()
 
@@ -251,7 +251,7 @@ def test_only_dispatchers_download_and_confirm(make, world, auth, client):
         assert client.post("/replies/confirm", data={"reply_ids": [reply_id]}).status_code == 403
         auth.logout()
     assert replies()[0].sent_at is None
-    with pytest.raises(workflow.Forbidden):
+    with pytest.raises(refusals.Forbidden):
         outbox.mark_sent_by_hand([reply_id], world.cadre1)
 
 

@@ -8,7 +8,7 @@ from casework import audit, people
 from casework.extensions import db
 from casework.models import AuthEvent, User
 from casework.passwords import COMMON, check_policy
-from casework.workflow import InvalidInput
+from casework.refusals import InvalidInput
 from tests.conftest import PASSWORD
 from tests.test_case_views import login_as, new_request
 

@@ -137,13 +137,13 @@ def test_can_see_caller(world, make, role, may):
 
 
 def test_a_cadre_made_leader_no_longer_acts_on_the_cases_they_held(world, make):
-    from casework import workflow
+    from casework import refusals, workflow
 
     case = make.order(world.v1, state="assigned", assignee=world.cadre1)
     world.cadre1.role = "leader"
     db.session.commit()
     assert workflow.allowed_actions(world.cadre1, case) == []
-    with pytest.raises(workflow.Forbidden):
+    with pytest.raises(refusals.Forbidden):
         workflow.resolve(case, world.cadre1, result="已处理")
 
 

@@ -5,12 +5,12 @@ import re
 import pytest
 from sqlalchemy import select, update
 
-from casework.display import localtime
+from casework.clock import localtime
 from casework.extensions import db
 from casework.intake import rejected
 from casework.intake.ingest import ingest
 from casework.models import Case, CaseEvent, RejectedRow, utcnow
-from casework.workflow import NotAllowed
+from casework.refusals import NotAllowed
 
 
 def bad_row(**kw) -> dict:

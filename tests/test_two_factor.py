@@ -12,8 +12,8 @@ from casework import audit, second_factor
 from casework.audit import Origin
 from casework.extensions import db
 from casework.models import AuthEvent, RecoveryCode, utcnow
+from casework.refusals import Forbidden, InvalidInput
 from casework.second_factor import WrongCode
-from casework.workflow import Forbidden, InvalidInput
 from config import Config
 from tests.test_case_views import login_as
 

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from casework import workflow
+from casework import refusals, workflow
 from casework.extensions import db
 from casework.models import Case, CaseEvent
 
@@ -107,7 +107,7 @@ def outcome_of_service(action: str, case: Case, actor, world) -> str:
     try:
         perform(action, case, actor, world)
         db.session.commit()
-    except (workflow.NotAllowed, workflow.Forbidden):
+    except (refusals.NotAllowed, refusals.Forbidden):
         db.session.rollback()
         return "refused" if event_count() == before else "refused but wrote an event"
     return "done" if event_count(case) == 1 else f"done with {event_count(case)} events"
@@ -172,7 +172,7 @@ def test_escalation_climbs_one_tier_at_a_time_and_stops_at_the_centre(world, mak
     assert case.tier == "district"
     workflow.escalate(case, world.cadre2, assignee=world.dispatcher)
     assert case.tier == "centre"
-    with pytest.raises(workflow.NotAllowed) as refused:
+    with pytest.raises(refusals.NotAllowed) as refused:
         workflow.escalate(case, world.dispatcher, assignee=world.cadre3)
     assert "centre" in refused.value.message
     assert "escalate" not in workflow.allowed_actions(world.dispatcher, case)
@@ -183,7 +183,7 @@ def test_callback_is_recorded_once(world, make):
     workflow.record_callback(case, world.dispatcher, solved=False, satisfaction="basic")
     db.session.commit()
     assert (case.callback_solved, case.callback_satisfaction) == (False, "basic")
-    with pytest.raises(workflow.NotAllowed) as refused:
+    with pytest.raises(refusals.NotAllowed) as refused:
         workflow.record_callback(case, world.dispatcher, solved=True, satisfaction="satisfied")
     assert "already" in refused.value.message
     assert "callback" not in workflow.allowed_actions(world.dispatcher, case)
@@ -214,7 +214,7 @@ def test_dispute_numbers_follow_each_other_within_a_year(world, make):
 
 
 def test_a_cadre_may_not_register_a_dispute_in_a_village_they_do_not_serve(world):
-    with pytest.raises(workflow.Forbidden):
+    with pytest.raises(refusals.Forbidden):
         workflow.register_dispute(
             world.cadre3, village=world.v1, category="邻里纠纷", source="排查", content="a", parties=[{"name": "甲"}]
         )
@@ -225,7 +225,7 @@ def test_inactive_dispatcher_may_do_nothing(world, make):
     db.session.commit()
     case = case_in(make, world, "order", "received")
     assert workflow.allowed_actions(world.dispatcher, case) == []
-    with pytest.raises(workflow.Forbidden):
+    with pytest.raises(refusals.Forbidden):
         workflow.assign(case, world.dispatcher, assignee=world.cadre1)
 
 
@@ -255,7 +255,7 @@ def test_missing_input_is_refused_naming_the_field_and_changes_nothing(
 ):
     case = case_in(make, world, kind, state)
     snapshot = (case.state, case.assignee_id, case.result, case.outcome, case.version)
-    with pytest.raises(workflow.InvalidInput) as refused:
+    with pytest.raises(refusals.InvalidInput) as refused:
         perform(action, case, user_for(world, role), world, **bad)
     assert refused.value.field == field and refused.value.status == 422
     db.session.commit()  # even a caller that commits after a refusal keeps the case as it was
@@ -267,7 +267,7 @@ def test_missing_input_is_refused_naming_the_field_and_changes_nothing(
 @pytest.mark.parametrize("assignee", ["cadre2", "leader", "dispatcher"])
 def test_assign_refuses_anyone_not_serving_the_village(world, make, assignee):
     case = case_in(make, world, "order", "received")
-    with pytest.raises(workflow.InvalidInput) as refused:
+    with pytest.raises(refusals.InvalidInput) as refused:
         workflow.assign(case, world.dispatcher, assignee=getattr(world, assignee))
     assert refused.value.field == "assignee"
 
@@ -275,13 +275,13 @@ def test_assign_refuses_anyone_not_serving_the_village(world, make, assignee):
 def test_assign_refuses_an_inactive_cadre(world, make):
     world.cadre1.active = False
     db.session.commit()
-    with pytest.raises(workflow.InvalidInput):
+    with pytest.raises(refusals.InvalidInput):
         workflow.assign(case_in(make, world, "order", "received"), world.dispatcher, assignee=world.cadre1)
 
 
 def test_assign_refused_for_a_bad_cadre_leaves_the_village_unchanged(world, make):
     case = make.order(None)
-    with pytest.raises(workflow.InvalidInput):
+    with pytest.raises(refusals.InvalidInput):
         workflow.assign(case, world.dispatcher, assignee=world.cadre3, village=world.v2)
     db.session.commit()
     db.session.refresh(case)
@@ -289,14 +289,14 @@ def test_assign_refused_for_a_bad_cadre_leaves_the_village_unchanged(world, make
 
 
 def test_assign_without_a_village_asks_for_one(world, make):
-    with pytest.raises(workflow.InvalidInput) as refused:
+    with pytest.raises(refusals.InvalidInput) as refused:
         workflow.assign(make.order(None), world.dispatcher, assignee=world.cadre1)
     assert refused.value.field == "village"
 
 
 def test_reassign_to_the_same_cadre_is_refused(world, make):
     case = case_in(make, world, "order", "assigned")
-    with pytest.raises(workflow.InvalidInput):
+    with pytest.raises(refusals.InvalidInput):
         workflow.reassign(case, world.dispatcher, assignee=world.cadre1)
 
 
@@ -327,18 +327,18 @@ def test_failed_mediation_keeps_the_route_told(world, make):
 def test_escalation_needs_an_active_mediator(world, make):
     world.cadre2.active = False
     db.session.commit()
-    with pytest.raises(workflow.InvalidInput):
+    with pytest.raises(refusals.InvalidInput):
         workflow.escalate(case_in(make, world, "dispute", "assigned"), world.cadre1, assignee=world.cadre2)
 
 
 def test_escalation_refuses_a_leader_as_mediator(world, make):
-    with pytest.raises(workflow.InvalidInput):
+    with pytest.raises(refusals.InvalidInput):
         workflow.escalate(case_in(make, world, "dispute", "assigned"), world.cadre1, assignee=world.leader)
 
 
 def test_a_stale_expected_version_is_refused_before_anything_changes(world, make):
     case = case_in(make, world, "order", "assigned")
-    with pytest.raises(workflow.StaleCase) as refused:
+    with pytest.raises(refusals.StaleCase) as refused:
         workflow.resolve(case, world.cadre1, result="已修好", expected_version=case.version + 1)
     assert refused.value.status == 409
     db.session.commit()
@@ -355,7 +355,7 @@ def test_a_stale_expected_version_is_refused_before_anything_changes(world, make
 )
 def test_an_order_missing_a_field_is_refused_in_words_not_with_the_fields_key(app, missing, message):
     fields = {"number": "GD2026999999", "received_at": datetime(2026, 10, 10, tzinfo=UTC), "content": "路灯不亮"}
-    with pytest.raises(workflow.InvalidInput) as refused:
+    with pytest.raises(refusals.InvalidInput) as refused:
         workflow.receive_order(None, **(fields | {missing: ""}))
     assert refused.value.field == missing
     with app.test_request_context():

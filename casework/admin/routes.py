@@ -3,7 +3,6 @@
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -13,9 +12,10 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import accounts, audit, deadlines, holidays, people, second_factor, sessions, throttle, web, workflow
+from .. import accounts, audit, deadlines, holidays, people, refusals, second_factor, sessions, throttle, web
 from .. import permissions as perm
 from ..account.forms import EndSessionsForm
+from ..clock import local_zone
 from ..extensions import db
 from ..ids import row_id, row_ids
 from ..models import District, User, Village, utcnow
@@ -23,7 +23,7 @@ from . import forms
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 NONE = (0, "—")
-NOT_LISTED = workflow.N_("This choice is not in the list; choose again.")
+NOT_LISTED = refusals.N_("This choice is not in the list; choose again.")
 
 
 @bp.before_request
@@ -59,48 +59,8 @@ def _chosen(model, id_: int | None, field: str):
         return None
     row = db.session.get(model, id_) if row_id(id_) else None
     if row is None:
-        raise workflow.InvalidInput(NOT_LISTED, field)
+        raise refusals.InvalidInput(NOT_LISTED, field)
     return row
-
-
-def _submit(form, render: Callable, action: Callable, done: str | Callable[[], str]):
-    """GET shows the form. POST parses it, calls one service, commits once and redirects (to `done`, or
-    where it says once the service has run) with its messages; refused input is shown again at its field
-    with the typing kept (4xx)."""
-    if request.method == "GET":
-        return render(form, 200)
-    if not form.validate():
-        return render(form, 422)
-    try:
-        messages = action(form)
-        db.session.commit()
-    except workflow.WorkflowError as exc:
-        db.session.rollback()
-        _attach_error(form, exc)
-        return render(form, exc.status)
-    for category, message in messages:
-        flash(message, category)
-    return redirect(done() if callable(done) else done)
-
-
-def _attach_error(form, exc: workflow.WorkflowError) -> None:
-    field = _field_named(form, exc.field) if exc.field else None
-    if field is not None and hasattr(field, "errors"):
-        field.errors = [*field.errors, exc.text()]
-    else:
-        form.form_errors.append(exc.text())
-
-
-def _field_named(form, name: str):
-    """The form's field of that name, also a field of a row in a list of rows (holidays-3-first); or None."""
-    for field in form:
-        if field.name == name:
-            return field
-        for row in getattr(field, "entries", ()):
-            for leaf in getattr(row, "form", [row]):
-                if leaf.name == name:
-                    return leaf
-    return None
 
 
 # --- users -------------------------------------------------------------------------------------
@@ -122,7 +82,7 @@ def _chosen_villages(form) -> list[Village]:
     ids = row_ids(ticked)
     villages = list(db.session.scalars(select(Village).where(Village.id.in_(ids)).order_by(Village.name)))
     if len(villages) != len(ticked):
-        raise workflow.InvalidInput(NOT_LISTED, "villages")
+        raise refusals.InvalidInput(NOT_LISTED, "villages")
     return villages
 
 
@@ -149,7 +109,7 @@ def new_user():
         return [("success", _("Created %(name)s (%(username)s).", name=user.name, username=user.username))]
 
     form = _with_villages(forms.UserCreateForm(role="cadre"))
-    return _submit(form, render, create, url_for("admin.users"))
+    return web.submit(form, render, create, url_for("admin.users"))
 
 
 def _render_user(user: User, form=None, password_form=None, status: int = 200):
@@ -177,7 +137,7 @@ def edit_user(user_id: int):
         return [("success", _("Saved %(name)s.", name=user.name)), *_vacated_messages(user, vacated)]
 
     form = _with_villages(forms.UserEditForm()) if request.method == "POST" else None
-    return _submit(form, lambda f, status: _render_user(user, f, None, status), update, url_for("admin.users"))
+    return web.submit(form, lambda f, status: _render_user(user, f, None, status), update, url_for("admin.users"))
 
 
 def _vacated_messages(user: User, vacated: people.Vacated) -> list[tuple[str, str]]:
@@ -208,7 +168,7 @@ def reset_password(user_id: int):
         return [("success", _("New password set for %(name)s.", name=user.name))]
 
     render = lambda f, status: _render_user(user, None, f, status)
-    return _submit(forms.PasswordForm(), render, reset, url_for("admin.edit_user", user_id=user.id))
+    return web.submit(forms.PasswordForm(), render, reset, url_for("admin.edit_user", user_id=user.id))
 
 
 @bp.post("/users/<int:user_id>/sessions/end")
@@ -224,7 +184,7 @@ def sign_out_everywhere(user_id: int):
         return [("success", message)]
 
     render = lambda f, status: _render_user(user, None, None, status)
-    return _submit(EndSessionsForm(), render, sign_out, url_for("admin.edit_user", user_id=user.id))
+    return web.submit(EndSessionsForm(), render, sign_out, url_for("admin.edit_user", user_id=user.id))
 
 
 @bp.post("/users/<int:user_id>/two-factor/reset")
@@ -238,7 +198,7 @@ def reset_two_factor(user_id: int):
         return [("success", _("The second factor of %(name)s is reset.", name=user.name))]
 
     render = lambda f, status: _render_user(user, None, None, status)
-    return _submit(forms.TwoFactorResetForm(), render, reset, url_for("admin.edit_user", user_id=user.id))
+    return web.submit(forms.TwoFactorResetForm(), render, reset, url_for("admin.edit_user", user_id=user.id))
 
 
 # --- the login audit (登录日志) ---------------------------------------------------------------------
@@ -258,7 +218,7 @@ AUTH_EVENT_LABELS = {
     audit.TOTP_FAILURE: _l("Wrong two-factor code"),
     audit.TOTP_ACCEPTED: _l("Two-factor code accepted"),
 }
-BAD_DATE = workflow.N_("Write the date as YYYY-MM-DD.")
+BAD_DATE = refusals.N_("Write the date as YYYY-MM-DD.")
 
 
 def _local_day_start(value: str | None, field: str, errors: dict, days: int = 0) -> datetime | None:
@@ -267,7 +227,7 @@ def _local_day_start(value: str | None, field: str, errors: dict, days: int = 0)
         return None
     try:  # the calendar's first and last days overflow too, once moved a day or to UTC
         day = date.fromisoformat(value.strip()) + timedelta(days=days)
-        return datetime.combine(day, time(), ZoneInfo(current_app.config["TIMEZONE"])).astimezone(UTC)
+        return datetime.combine(day, time(), local_zone()).astimezone(UTC)
     except (ValueError, OverflowError):
         errors[field] = _(BAD_DATE)
         return None
@@ -314,7 +274,7 @@ def unlock():
     try:  # a username, or an address (the audit page's address locks post `ip`)
         lifted = throttle.lift(current_user, form.username.data, web.origin(), ip=form.ip.data)
         db.session.commit()
-    except workflow.WorkflowError as exc:
+    except refusals.WorkflowError as exc:
         db.session.rollback()
         flash(exc.text(), "error")
         return redirect(url_for("admin.audit_log"))
@@ -369,7 +329,7 @@ def new_village():
         )
         return [("success", _("Created the village %(name)s.", name=village.name))]
 
-    return _submit(_village_form(None), _render_village(None), create, url_for("admin.villages"))
+    return web.submit(_village_form(None), _render_village(None), create, url_for("admin.villages"))
 
 
 @bp.route("/villages/<int:village_id>", methods=["GET", "POST"])
@@ -387,7 +347,7 @@ def edit_village(village_id: int):
         )
         return [("success", _("Saved the village %(name)s.", name=village.name))]
 
-    return _submit(_village_form(village), _render_village(village), update, url_for("admin.villages"))
+    return web.submit(_village_form(village), _render_village(village), update, url_for("admin.villages"))
 
 
 # --- districts ---------------------------------------------------------------------------------
@@ -430,7 +390,7 @@ def new_district():
         )
         return [("success", _("Created the district %(name)s.", name=district.name))]
 
-    return _submit(_district_form(None), _render_district(None), create, url_for("admin.districts"))
+    return web.submit(_district_form(None), _render_district(None), create, url_for("admin.districts"))
 
 
 @bp.route("/districts/<int:district_id>", methods=["GET", "POST"])
@@ -443,7 +403,7 @@ def edit_district(district_id: int):
         )
         return [("success", _("Saved the district %(name)s.", name=district.name))]
 
-    return _submit(_district_form(district), _render_district(district), update, url_for("admin.districts"))
+    return web.submit(_district_form(district), _render_district(district), update, url_for("admin.districts"))
 
 
 # --- the holiday calendar (节假日安排) ------------------------------------------------------------------------
@@ -539,7 +499,7 @@ def calendar_import(year: int):
 
     def enter(form):
         if not form.file.data:
-            raise workflow.InvalidInput(workflow.N_("Choose a JSON file to import."), "file")
+            raise refusals.InvalidInput(refusals.N_("Choose a JSON file to import."), "file")
         raw = form.file.data.read(holidays.FILE_LIMIT + 1)
         return holidays.import_schedule(current_user, raw, source="file")
 
@@ -555,7 +515,7 @@ def _submit_schedule(form, render: Callable, enter: Callable):
         entered.append(enter(f))
         return _entered_messages(entered[0])
 
-    return _submit(form, render, action, lambda: url_for("admin.calendar_year", year=entered[0].entry.year))
+    return web.submit(form, render, action, lambda: url_for("admin.calendar_year", year=entered[0].entry.year))
 
 
 @bp.get("/calendar/<int:year>.json")

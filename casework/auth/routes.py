@@ -1,39 +1,18 @@
 """Log in and out; `next` may only point inside this site."""
 
-from urllib.parse import urlsplit
-
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import accounts, audit
 from ..extensions import db
 from ..models import utcnow
-from ..web import origin
-from ..workflow import WorkflowError
+from ..refusals import WorkflowError
+from ..web import home_url, origin, safe_next
 from . import two_factor
 from .forms import LoginForm, PasswordChangeForm
 
 bp = Blueprint("auth", __name__)
-
-HOME_BY_ROLE = {"dispatcher": "cases.queue", "cadre": "cases.mine", "leader": "stats.dashboard", "admin": "admin.users"}
-
-
-def safe_next(target: str | None) -> str | None:
-    """Only a path on this site: no scheme, no host, no '//' or backslash tricks, no control character."""
-    if not target:
-        return None
-    target = target.strip()
-    if not target.isprintable():  # a line break cannot go in a Location header; browsers drop tabs from URLs
-        return None
-    parts = urlsplit(target.replace("\\", "/"))
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith(("//", "/\\")):
-        return None
-    return target
-
-
-def home_url(user) -> str:
-    return url_for(HOME_BY_ROLE.get(user.role, "cases.mine"))
 
 
 @bp.route("/")
@@ -111,8 +90,6 @@ def logout():
 
 @bp.get("/lang/<code>")
 def set_language(code: str):
-    from flask import current_app
-
     if code in current_app.config["LANGUAGES"]:
         session["locale"] = code
     return redirect(safe_next(request.args.get("next")) or url_for("auth.index"))

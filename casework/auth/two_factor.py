@@ -20,8 +20,7 @@ from .. import accounts, second_factor, sessions, web
 from ..extensions import db
 from ..ids import row_id
 from ..models import User
-from ..workflow import WorkflowError
-from . import routes  # its names are read when a view runs: routes imports this module too
+from ..refusals import WorkflowError
 
 bp = Blueprint("two_factor", __name__)
 PENDING = "pending_login"
@@ -70,9 +69,9 @@ def _finish_login(user: User) -> str:
     """The second factor is done: the login recorded and committed, the user logged in; where to go."""
     accounts.record_login(user, web.origin())
     db.session.commit()
-    next_ = routes.safe_next(session.pop(PENDING, {}).get("next"))
+    next_ = web.safe_next(session.pop(PENDING, {}).get("next"))
     login_user(user)
-    return next_ or routes.home_url(user)
+    return next_ or web.home_url(user)
 
 
 def _back_to_login():

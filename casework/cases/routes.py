@@ -8,12 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .. import permissions as perm
-from .. import queue, workflow
-from ..display import ACTION_LABELS
+from .. import queue, refusals, workflow
 from ..extensions import db
 from ..ids import row_id, row_ids
 from ..intake.forms import ExtensionForm
 from ..models import Case, User, Village
+from ..workflow import ACTION_LABELS
 from . import forms
 
 bp = Blueprint("cases", __name__)
@@ -324,12 +324,12 @@ def act(case_id: int, action: str):
         with workflow.conflicts_are_stale():  # a conflict met by a lazy load or at commit is told as one
             ACTION_SERVICES[action](case, form)
             db.session.commit()
-    except workflow.WorkflowError as exc:
+    except refusals.WorkflowError as exc:
         db.session.rollback()
         case = visible_case_or_404(case_id)
-        if isinstance(exc, workflow.Forbidden):  # not theirs to do: say so, offer no form
+        if isinstance(exc, refusals.Forbidden):  # not theirs to do: say so, offer no form
             return render_case(case, status=exc.status, refusal=exc.text())
-        if isinstance(exc, workflow.StaleCase) and (done := _already_done(case, action)):
+        if isinstance(exc, refusals.StaleCase) and (done := _already_done(case, action)):
             return done  # their own first tap did it: the case as it is now, no form again
         _attach_error(form, exc)
         return render_case(case, {action: form}, exc.status)
@@ -352,7 +352,7 @@ def _already_done(case: Case, action: str):
     return redirect(_after_action(case))
 
 
-def _attach_error(form, exc: workflow.WorkflowError) -> None:
+def _attach_error(form, exc: refusals.WorkflowError) -> None:
     field = getattr(form, exc.field, None) if exc.field else None
     if field is not None:
         field.errors = [*field.errors, exc.text()]

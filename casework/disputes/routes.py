@@ -1,7 +1,6 @@
 """Registering dispute cases, and converting a hotline order into one. Thin: parse, call, commit."""
 
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -9,8 +8,9 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from .. import permissions as perm
-from .. import workflow
+from .. import refusals, workflow
 from ..cases.routes import visible_case_or_404
+from ..clock import local_zone
 from ..extensions import db
 from ..ids import row_id
 from ..models import Case, Village
@@ -19,7 +19,7 @@ from .labels import SOURCE_LABELS, label
 
 bp = Blueprint("disputes", __name__, url_prefix="/disputes")
 
-UNKNOWN_VILLAGE = workflow.N_("Choose a village from the list.")
+UNKNOWN_VILLAGE = refusals.N_("Choose a village from the list.")
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -37,7 +37,7 @@ def new():
     try:
         case = workflow.register_dispute(current_user, source=form.source.data, **_fields(form))
         db.session.commit()
-    except workflow.WorkflowError as exc:
+    except refusals.WorkflowError as exc:
         db.session.rollback()
         return _render(form, refusal=exc, status=exc.status)
     flash(_("Dispute %(number)s registered.", number=case.number), "success")
@@ -58,10 +58,10 @@ def convert(case_id: int):
     try:
         case = workflow.convert_to_dispute(order, current_user, expected_version=form.version.data, **_fields(form))
         db.session.commit()
-    except workflow.WorkflowError as exc:
+    except refusals.WorkflowError as exc:
         db.session.rollback()
         order = _convertible_order(case_id)
-        if isinstance(exc, workflow.StaleCase):  # the page now shows the order as it is: the next submit is for that
+        if isinstance(exc, refusals.StaleCase):  # the page now shows the order as it is: the next submit is for that
             form.version.data, form.version.raw_data = order.version, [str(order.version)]
         return _render(form, order, refusal=exc, status=exc.status)
     flash(_("Dispute %(number)s registered from order %(order)s.", number=case.number, order=order.number), "success")
@@ -108,7 +108,7 @@ def _chosen_village(village_id: int | None) -> Village | None:
         return None
     village = db.session.get(Village, village_id) if row_id(village_id) else None
     if village is None:
-        raise workflow.InvalidInput(UNKNOWN_VILLAGE, "village")
+        raise refusals.InvalidInput(UNKNOWN_VILLAGE, "village")
     return village
 
 
@@ -117,9 +117,9 @@ def _utc(local: datetime | None) -> datetime | None:
     if local is None:
         return None
     try:
-        return local.replace(tzinfo=ZoneInfo(current_app.config["TIMEZONE"])).astimezone(UTC)
+        return local.replace(tzinfo=local_zone()).astimezone(UTC)
     except OverflowError as exc:
-        raise workflow.InvalidInput(workflow.BAD_RECEIVED_AT, "received_at") from exc
+        raise refusals.InvalidInput(workflow.BAD_RECEIVED_AT, "received_at") from exc
 
 
 # --- what the form offers ----------------------------------------------------------------------
@@ -157,13 +157,13 @@ def _fill_choices(form: forms.DisputeForm) -> None:
         form.source.choices = [(s, label(SOURCE_LABELS, s)) for s in current_app.config["DISPUTE_SOURCES"]]
 
 
-def _render(form, order: Case | None = None, refusal: workflow.WorkflowError | None = None, status: int = 200):
+def _render(form, order: Case | None = None, refusal: refusals.WorkflowError | None = None, status: int = 200):
     """The form with every typed value; a refusal's message goes next to its field, or above the form.
 
     A form sent before is shown with the dispute it registered (`already`), linked where the user may see it."""
     general = list(form.submission_key.errors) + list(form.form_errors)  # hidden fields' errors, said above
     party_errors = [e for e in form.parties.errors if isinstance(e, str)]  # the list's own, beside its rows'
-    already = refusal if isinstance(refusal, workflow.AlreadySubmitted) else None
+    already = refusal if isinstance(refusal, refusals.AlreadySubmitted) else None
     if refusal is not None and already is None:
         field = getattr(form, refusal.field, None) if refusal.field else None
         if refusal.field == "parties":

@@ -17,8 +17,8 @@ from flask import current_app
 
 from ..extensions import db
 from ..models import IntakeRun, IntakeState, utcnow
+from ..refusals import N_
 from ..text import clean
-from ..workflow import N_
 from .ingest import IngestResult, ingest
 from .messages import IntakeProblem
 from .normalize import FIELDS

@@ -33,14 +33,13 @@ from flask import current_app
 from flask_babel import gettext, ngettext
 from sqlalchemy import select
 
-from ..display import localtime
+from ..clock import localtime
 from ..extensions import db
 from ..models import IntakeRun, ProcessedFile, utcnow
-from ..text import clean
-from ..workflow import N_
+from ..refusals import N_
+from ..text import clean, fold
 from .ingest import IngestResult, RefusedFile, ingest
 from .messages import IntakeProblem, in_default_locale, in_locale
-from .normalize import fold
 
 log = logging.getLogger(__name__)
 

@@ -26,8 +26,8 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from .. import deadlines
 from ..extensions import db, savepoint
 from ..models import Case, CaseEvent, IntakeRun, RejectedRow, UTCDateTime, utcnow
+from ..refusals import N_
 from ..text import clean
-from ..workflow import N_
 from .normalize import FIELDS, Normalizer, Problem
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from flask import current_app
 from flask_babel import force_locale, gettext
 
-from ..workflow import N_
+from ..refusals import N_
 
 # A run's error has a line for each step that failed, named as the runs page has always shown it.
 STEP_ERRORS = {"inbox": N_("inbox: %(error)s"), "feed": N_("feed: %(error)s"), "replies": N_("replies: %(error)s")}

@@ -13,7 +13,6 @@ value stored is cut to its column's length, except the order number, which is re
 """
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -21,10 +20,11 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import select
 
+from ..clock import local_zone
 from ..extensions import db
 from ..models import Case, Village, utcnow
-from ..text import clean
-from ..workflow import N_
+from ..refusals import N_
+from ..text import clean, fold
 
 FIELDS = (
     "order_no",
@@ -64,8 +64,6 @@ _DATE = re.compile(
     r"(?:[\sT]*(\d{1,2})\s*[:：时点]\s*(?:(\d{1,2})\s*[:：分]?\s*(?:(\d{1,2})(?:\.\d+)?\s*秒?)?)?)?\s*$"
 )
 _WIDE_ALNUM = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F) if chr(c - 0xFEE0).isalnum()} | {0x3000: 0x20}
-_SPACES = re.compile(r"\s+")
-_BLANKS = re.compile(r"\s\s|[^\S ]")  # two blanks in a row, or a tab, newline …
 _PHONE_SEPARATORS = re.compile(r"[\s\-()（）]")
 _PHONE_LISTS = re.compile(r"[,;/、，；]")
 _EXTENSION = re.compile(r"转|分机|ext\.?|#", re.IGNORECASE)
@@ -87,16 +85,6 @@ class Problem:
 
     field: str
     message: str
-
-
-def fold(value) -> str:
-    """A short field, cleaned: NFKC (full-width to half-width), trimmed, runs of blanks made one space."""
-    if value is None:
-        return ""
-    text = clean(str(value))
-    if not unicodedata.is_normalized("NFKC", text):  # most fields already are: skip the copy
-        text = unicodedata.normalize("NFKC", text)
-    return _SPACES.sub(" ", text).strip() if _BLANKS.search(text) else text.strip()
 
 
 def fold_text(value) -> str:
@@ -222,7 +210,7 @@ class Normalizer:
     @classmethod
     def for_app(cls) -> "Normalizer":
         cfg = current_app.config
-        return cls(VillageFinder.from_db(), ZoneInfo(cfg["TIMEZONE"]), cfg["REQUEST_TYPES"], cfg["URGENCIES"], utcnow())
+        return cls(VillageFinder.from_db(), local_zone(), cfg["REQUEST_TYPES"], cfg["URGENCIES"], utcnow())
 
     def row(self, raw: dict) -> tuple[dict | None, list[Problem]]:
         """The case fields of a good row (number, received_at, … village_id, deadline), or its problems."""

@@ -12,15 +12,14 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 
 from .. import permissions as perm
-from ..display import local_zone
 from ..extensions import db
 from ..ids import row_ids
-from ..models import Case, IntakeRun, Reply, User, utcnow
+from ..models import IntakeRun, Reply, User, utcnow
+from ..refusals import N_, Forbidden
 from ..spreadsheets import csv_writer
-from ..workflow import N_, Forbidden
 from . import feed
 
 log = logging.getLogger(__name__)
@@ -52,27 +51,6 @@ class RepliesNotDelivered(feed.FeedError):
             self.params["num"],
             error=self.last.render(),
         )
-
-
-def withdraw_unsent(case: Case) -> int:
-    """A reopened order's reply that has not left yet is withdrawn: its result no longer stands, and
-    the next resolution writes the reply to send. One already sent stays as it was (the platform keeps
-    one reply per order, so the next one replaces it there). Returns how many were withdrawn."""
-    statement = delete(Reply).where(Reply.case_id == case.id, Reply.sent_at.is_(None))
-    return db.session.execute(statement.execution_options(synchronize_session=False)).rowcount
-
-
-def enqueue_reply(case: Case, actor: User) -> Reply | None:
-    """For a hotline order being resolved: its reply (result, resolved time, handler) goes into the
-    outbox in the caller's transaction. Disputes have no platform to answer: None. Never commits."""
-    if not case.is_order:
-        return None
-    handler = case.assignee.name if case.assignee else actor.name
-    resolved_at = case.resolved_at.astimezone(local_zone())
-    payload = {"result": case.result, "resolved_at": resolved_at.isoformat(timespec="seconds"), "handler": handler}
-    reply = Reply(case=case, order_no=case.number, payload=payload)
-    db.session.add(reply)
-    return reply
 
 
 def idempotency_key(reply: Reply) -> str:

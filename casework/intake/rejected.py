@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 from .. import permissions as perm
 from ..extensions import db, savepoint
 from ..models import RejectedRow, User, utcnow
-from ..workflow import N_, Forbidden, InvalidInput, NotAllowed
+from ..refusals import N_, Forbidden, InvalidInput, NotAllowed
 from .ingest import CONTENT_ERRORS, insert_orders, known_numbers, refused_by_database
 from .normalize import FIELDS, Normalizer, Problem
 

@@ -8,7 +8,7 @@ from .. import ids
 from .. import permissions as perm
 from ..extensions import db
 from ..models import RejectedRow
-from ..workflow import WorkflowError
+from ..refusals import WorkflowError
 from . import inbox, rejected
 from .forms import FIELD_LABELS, DismissForm, RejectedRowForm
 from .normalize import FIELDS

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 
+from ..clock import zone_name
 from .exporters import MONTHLY_FORMATS, write_monthly
 from .monthly import monthly_figures
 from .periods import Month, current_month
@@ -37,7 +38,7 @@ def archive_path(folder: Path, month: Month, fmt: str) -> Path:
 def due_month(now: datetime) -> Month | None:
     """The month whose files are due at `now`: last month, once this month's export day and time have
     come; None before that."""
-    tz = current_app.config["TIMEZONE"]
+    tz = zone_name()
     local = now.astimezone(ZoneInfo(tz))
     day = int(current_app.config["MONTHLY_EXPORT_DAY"])
     at = time.fromisoformat(current_app.config["MONTHLY_EXPORT_TIME"])

@@ -3,9 +3,9 @@
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from flask import current_app
 from sqlalchemy import func, select
 
+from ..clock import zone_name
 from ..extensions import db
 from ..models import Case, Village
 from . import figures as fg
@@ -28,7 +28,7 @@ def month_overview(month: Month, now: datetime) -> tuple[fg.Counts, fg.Counts]:
     """A month's hotline and dispute totals (kept once the month is closed); a running month up to now."""
 
     def compute() -> dict:
-        start, end = month.bounds(current_app.config["TIMEZONE"])
+        start, end = month.bounds(zone_name())
         o_rows = order_rows([start, end], (), cutoff=min(end, now), now=now)
         d_rows = fg.fetch(fg.dispute_query([start, end], ()))
         orders = fg.total_of(o_rows, fg.ORDER_COUNTS, fg.ORDER_RATES)
@@ -42,7 +42,7 @@ def month_flows(month: Month, now: datetime) -> fg.Counts:
     """A month's hotline flows (no open-past-due stock), for the 12-month trend."""
 
     def compute() -> dict:
-        edges = list(month.bounds(current_app.config["TIMEZONE"]))
+        edges = list(month.bounds(zone_name()))
         return fg.total_of(fg.fetch(fg.order_flow_query(edges, (), now)), fg.ORDER_COUNTS, fg.ORDER_RATES).values
 
     return _counts(snapshots.kept("dashboard-flows", month, now, compute), fg.ORDER_RATES)
@@ -70,7 +70,7 @@ def overdue_by_village(now: datetime, limit: int = 10) -> list[tuple[str, int]]:
 def dashboard(now: datetime | None = None) -> Dashboard:
     """Everything the leaders' landing page shows, counted in SQL."""
     now = now or datetime.now(UTC)
-    tz = current_app.config["TIMEZONE"]
+    tz = zone_name()
     this = current_month(tz, now)
     months = [this, this.shift(-1), this.shift(-12)]
     overviews = [month_overview(m, now) for m in months]

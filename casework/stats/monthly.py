@@ -8,6 +8,7 @@ from flask import current_app
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import aliased
 
+from ..clock import zone_name
 from ..extensions import db
 from ..models import Case, CaseEvent, User, Village
 from . import figures as fg
@@ -47,7 +48,7 @@ def monthly_figures(month: Month, now: datetime | None = None) -> MonthlyFigures
 
     While the month runs (before `now`, default the current time, passes its end) the open-past-due
     stock is taken at `now`."""
-    tz = current_app.config["TIMEZONE"]
+    tz = zone_name()
     start, end = month.bounds(tz)
     now = now or datetime.now(UTC)
     o_rows = order_rows([start, end], ORDER_DIMS, cutoff=min(end, now), now=now)
@@ -95,7 +96,7 @@ def month_orders(month: Month, batch: int = 2000) -> Iterator[tuple]:
     Streamed from a server-side cursor in batches: a month of any size never sits in memory.
     State and cadre are taken from the history before the month's end; the database writes the
     times as local text, so each row comes back as the plain values the exports write."""
-    tz = current_app.config["TIMEZONE"]
+    tz = zone_name()
     start, end = month.bounds(tz)
     stmt = _month_orders_query(start, end, tz).execution_options(stream_results=True, yield_per=batch)
     states = STATE_NAMES

@@ -3,11 +3,12 @@
 import tempfile
 from datetime import UTC, datetime
 
-from flask import Blueprint, abort, current_app, render_template, request, send_file
+from flask import Blueprint, abort, render_template, request, send_file
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import permissions as perm
+from ..clock import zone_name
 from . import charts, exporters
 from . import labels as lb
 from .dashboard import dashboard as dashboard_data
@@ -73,7 +74,7 @@ def _year_or_400(text: str) -> int:
 
 
 def _this_month():
-    return current_month(current_app.config["TIMEZONE"], datetime.now(UTC))
+    return current_month(zone_name(), datetime.now(UTC))
 
 
 @bp.get("/", endpoint="dashboard")

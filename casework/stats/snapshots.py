@@ -16,10 +16,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from flask import current_app
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
+from ..clock import zone_name
 from ..extensions import db
 from ..models import Case, StatsSnapshot
 from .periods import Month
@@ -30,13 +30,13 @@ RULES = hashlib.sha256(b"".join((Path(__file__).parent / n).read_bytes() for n i
 
 
 def is_closed(month: Month, now: datetime) -> bool:
-    _, end = month.bounds(current_app.config["TIMEZONE"])
+    _, end = month.bounds(zone_name())
     return now >= end + CLOSED_AFTER
 
 
 def fingerprint(month: Month) -> str:
     """How many cases were received in the month and the highest id among them (an index range scan)."""
-    start, end = month.bounds(current_app.config["TIMEZONE"])
+    start, end = month.bounds(zone_name())
     stmt = select(func.count(), func.max(Case.id)).where(Case.received_at >= start, Case.received_at < end)
     count, highest = db.session.execute(stmt).one()
     return f"{count}:{highest or 0}"
@@ -47,7 +47,7 @@ def kept(what: str, month: Month, now: datetime, compute: Callable[[], dict]) ->
     closed and its cases are those they were counted from, else counted now (and kept when closed)."""
     if not is_closed(month, now):
         return compute()
-    key = dict(what=what, period=str(month), timezone=current_app.config["TIMEZONE"], rules=RULES)
+    key = dict(what=what, period=str(month), timezone=zone_name(), rules=RULES)
     current = fingerprint(month)
     snapshot = db.session.scalar(select(StatsSnapshot).filter_by(**key))
     if snapshot is not None and snapshot.fingerprint == current:

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 from flask import current_app
 
+from ..clock import zone_name
 from . import figures as fg
 from .periods import Month, local_midnight, year_months
 
@@ -77,7 +78,7 @@ def yearly_summary(year: int, now: datetime | None = None) -> YearlySummary:
 
     A case resolved in two different months counts once in the year's total and once in each month."""
     now = now or datetime.now(UTC)
-    tz = current_app.config["TIMEZONE"]
+    tz = zone_name()
     edges = year_edges(year, tz)
     whole = [edges[0], edges[-1]]
     rows = fg.fetch(fg.order_year_query(edges, YEAR_ORDER_DIMS, now))  # the year and its months, one pass
