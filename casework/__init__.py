@@ -3,13 +3,27 @@
 import secrets
 from pathlib import Path
 
-from flask import Flask, request, session
+from flask import Flask, current_app, request, session
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from config import INSTANCE_DIR, Config
 
+from . import cli, display, errors, jobs, models, sessions, web
+from .account.routes import bp as account_bp
+from .admin.routes import bp as admin_bp
+from .auth.routes import bp as auth_bp
+from .auth.two_factor import bp as two_factor_bp
+from .cases.routes import bp as cases_bp
+from .disputes.routes import bp as disputes_bp
 from .extensions import babel, csrf, db, init_database, login_manager, migrate
+from .ids import row_id
+from .intake.routes import bp as intake_bp
+from .runs.routes import bp as runs_bp
+from .stats.routes import bp as stats_bp
+
+# Every page of Casework, by feature (DESIGN.md: one package per feature with its routes and forms).
+BLUEPRINTS = (auth_bp, cases_bp, disputes_bp, admin_bp, runs_bp, stats_bp, intake_bp, account_bp, two_factor_bp)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -23,8 +37,6 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
     _init_extensions(app)
     _register_blueprints(app)
-    from . import cli, display, errors, jobs, web
-
     web.init_app(app)  # every form field and query parameter cleaned as intake cleans
     display.init_app(app)
     errors.init_app(app)
@@ -43,8 +55,6 @@ def _instance_secret(instance: Path) -> str:
 
 
 def _init_extensions(app: Flask) -> None:
-    from . import models  # noqa: F401  (register the mappers before anything queries)
-
     db.init_app(app)
     init_database(app)  # how long to wait for a lock, and SQLite's write lock taken when a request may write
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"), render_as_batch=True)
@@ -53,22 +63,15 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
-
-    from . import sessions
-
     sessions.install(app)  # the cookie carries a random key; the session is a row of user_sessions
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        from .ids import row_id
-
         user = db.session.get(models.User, row_id(user_id) or 0)
         return user if user is not None and user.active else None
 
 
 def _select_locale() -> str:
-    from flask import current_app
-
     chosen = session.get("locale") or request.args.get("lang")
     languages = current_app.config["LANGUAGES"]
     return chosen if chosen in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
@@ -88,23 +91,5 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .admin.routes import bp as admin_bp
-    from .auth.routes import bp as auth_bp
-    from .cases.routes import bp as cases_bp
-    from .disputes.routes import bp as disputes_bp
-    from .runs.routes import bp as runs_bp
-
-    for bp in (auth_bp, cases_bp, disputes_bp, admin_bp, runs_bp):
-        app.register_blueprint(bp)
-    from .stats.routes import bp as stats_bp  # statistics (issue 4)
-
-    app.register_blueprint(stats_bp)
-    from .intake.routes import bp as intake_bp  # rejected rows (issue 3)
-
-    app.register_blueprint(intake_bp)
-    from .account.routes import bp as account_bp  # my sessions (issue 9)
-
-    app.register_blueprint(account_bp)
-    from .auth.two_factor import bp as two_factor_bp  # the second factor (issue 9)
-
-    app.register_blueprint(two_factor_bp)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
