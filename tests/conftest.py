@@ -1,4 +1,5 @@
-"""Fixtures in the style of Flask's tutorial: app, client, runner, auth, and factories.
+"""Fixtures in the style of Flask's tutorial: app, client, runner, auth, and factories; and the ones several
+test files share (the Chinese app, people acting at once). Plain helpers are in helpers.py.
 
 The schema comes from the real migrations, applied once per run:
 - SQLite (default): migrated into a template file, copied afresh for every test.
@@ -10,8 +11,11 @@ import os
 import shutil
 from datetime import UTC, datetime, timedelta
 from itertools import count
+from pathlib import Path
 
 import pytest
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from flask_migrate import upgrade
 from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
@@ -20,6 +24,7 @@ from werkzeug.security import generate_password_hash
 from casework import create_app
 from casework.extensions import db
 from casework.models import Case, District, User, Village
+from tests.helpers import PASSWORD, TRANSLATIONS, Person, forget_loaded_catalogs
 
 PG_URL = os.environ.get("CASEWORK_TEST_DATABASE_URL")
 
@@ -30,7 +35,6 @@ _QUIET = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 settings.register_profile("ci", max_examples=40, deadline=None, suppress_health_check=_QUIET, derandomize=True)
 settings.register_profile("thorough", max_examples=1000, deadline=None, suppress_health_check=_QUIET)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
-PASSWORD = "secret-pw"
 
 
 def _config(url: str, tmp) -> dict:
@@ -213,3 +217,55 @@ class World:
 @pytest.fixture
 def world(make) -> World:
     return World(make)
+
+
+@pytest.fixture
+def english(client):
+    """Messages in English, so that the assertions read the msgids whatever the zh_CN catalog says."""
+    client.get("/lang/en")
+
+
+@pytest.fixture(scope="session")
+def compiled_catalogs(tmp_path_factory) -> Path:
+    """The .po files compiled into a fresh directory, so a stale or missing .mo cannot hide a mistake."""
+    out = tmp_path_factory.mktemp("translations")
+    for po in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
+        mo = out / po.relative_to(TRANSLATIONS).with_suffix(".mo")
+        mo.parent.mkdir(parents=True)
+        with po.open("rb") as src:
+            catalog = read_po(src)
+        with mo.open("wb") as dst:
+            write_mo(dst, catalog)
+    return out
+
+
+@pytest.fixture
+def zh_app(app, compiled_catalogs):
+    """The app as shipped, in Chinese, over catalogs compiled afresh from the .po files, on the same database."""
+    config = {**app.config, "BABEL_DEFAULT_LOCALE": "zh_CN", "BABEL_TRANSLATION_DIRECTORIES": str(compiled_catalogs)}
+    chinese = create_app(config)
+    forget_loaded_catalogs()
+    yield chinese
+    forget_loaded_catalogs()
+    with chinese.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def chinese_client(zh_app):
+    """A client of the app as shipped: Chinese unless the user picks English."""
+    return zh_app.test_client()
+
+
+@pytest.fixture
+def people(app):
+    """Makes Persons (each at their own screen) and sends them away at the end of the test."""
+    made: list[Person] = []
+
+    def person() -> Person:
+        made.append(Person(app))
+        return made[-1]
+
+    yield person
+    for p in made:
+        p.leave()

@@ -16,7 +16,7 @@ from urllib.request import HTTPCookieProcessor, HTTPRedirectHandler, Request, bu
 from sqlalchemy import create_engine, make_url, text
 from werkzeug.serving import make_server
 
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 
 class _NoRedirect(HTTPRedirectHandler):

@@ -7,7 +7,7 @@ import pytest
 from casework import create_app
 from casework.extensions import db
 from casework.web import safe_next
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 from tests.test_case_views import new_request
 
 

@@ -13,7 +13,7 @@ from casework.intake.inbox import import_inbox
 from casework.intake.ingest import ingest
 from casework.intake.normalize import BAD_PHONE, caller_phone
 from casework.models import Case, RejectedRow
-from tests.test_inbox import HEADER, write_csv
+from tests.helpers import HEADER, write_csv
 
 
 @pytest.mark.parametrize(

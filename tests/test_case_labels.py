@@ -2,14 +2,12 @@
 the records' words stay stored as they are; the English screens show them in English."""
 
 import pytest
-from test_i18n import compiled_catalogs  # noqa: F401 - fixtures of the Chinese app
-from test_stats_labels import zh_app  # noqa: F401
 
 from casework import display
 
 
 @pytest.mark.parametrize("labels", [display.REQUEST_TYPE_LABELS, display.URGENCY_LABELS])
-def test_in_chinese_each_label_is_the_stored_word(zh_app, labels):  # noqa: F811
+def test_in_chinese_each_label_is_the_stored_word(zh_app, labels):
     with zh_app.test_request_context():
         assert {value: str(label) for value, label in labels.items()} == {value: value for value in labels}
 

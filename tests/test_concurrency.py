@@ -3,73 +3,15 @@
 Each person works in their own app context, hence their own session and database connection.
 """
 
-import queue
-import threading
-import time
-
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
 from casework import refusals, workflow
 from casework.extensions import db
 from casework.models import Case, CaseEvent, User
 from tests.conftest import PG_URL
+from tests.helpers import Person, blocked_on_a_lock
 from tests.test_workflow import case_in
-
-
-class Person:
-    """Someone at their own screen: a thread with its own app context, so its own session and connection."""
-
-    def __init__(self, app):
-        self._jobs: queue.Queue = queue.Queue()
-        self._thread = threading.Thread(target=self._work, args=(app,), daemon=True)
-        self._thread.start()
-
-    def _work(self, app) -> None:
-        with app.app_context():
-            while (job := self._jobs.get()) is not None:
-                fn, answer = job
-                try:
-                    answer.put((True, fn()))
-                except Exception as exc:  # noqa: BLE001 - handed back to the test
-                    db.session.rollback()
-                    answer.put((False, exc))
-
-    def start(self, fn) -> queue.Queue:
-        """Begin `fn` without waiting for it (it may block on a lock)."""
-        answer: queue.Queue = queue.Queue()
-        self._jobs.put((fn, answer))
-        return answer
-
-    @staticmethod
-    def outcome(answer: queue.Queue):
-        ok, value = answer.get(timeout=30)
-        if not ok:
-            raise value
-        return value
-
-    def do(self, fn):
-        return self.outcome(self.start(fn))
-
-    def is_alive(self) -> bool:
-        return self._thread.is_alive()
-
-    def leave(self) -> None:
-        self._jobs.put(None)
-        self._thread.join(30)
-
-
-@pytest.fixture
-def people(app):
-    made: list[Person] = []
-
-    def person() -> Person:
-        made.append(Person(app))
-        return made[-1]
-
-    yield person
-    for p in made:
-        p.leave()
 
 
 def opens(case_id: int, user_id: int):
@@ -147,25 +89,6 @@ def test_two_notes_at_once_are_both_kept(world, contested, people):
     assert final(contested)[1] == ["note", "note"]
 
 
-def _blocked_on_a_lock(url: str, person: Person, limit_s: float = 10) -> bool:
-    """True once a connection waits on a row lock (the second writer); False if it never does."""
-    engine = create_engine(url)
-    query = text(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-    )
-    try:
-        with engine.connect() as conn:
-            deadline = time.monotonic() + limit_s
-            while time.monotonic() < deadline and person.is_alive():
-                if conn.execute(query).scalar():
-                    return True
-                conn.rollback()  # pg_stat_activity is read once per transaction: look afresh next time
-                time.sleep(0.01)
-            return False
-    finally:
-        engine.dispose()
-
-
 def both_act_at_once(world, case_id, people, first: str, watch_lock_on: str | None = None) -> dict:
     """Both load version 1; the first writes (holding the row); the second writes while it does; both commit."""
     dispatcher, cadre = people(), people()
@@ -183,7 +106,7 @@ def both_act_at_once(world, case_id, people, first: str, watch_lock_on: str | No
 
     pending = two.start(second_acts_and_commits)
     if watch_lock_on:
-        assert _blocked_on_a_lock(watch_lock_on, two), "the second writer never reached the row lock"
+        assert blocked_on_a_lock(watch_lock_on, two), "the second writer never reached the row lock"
     one.do(commit)
     try:
         Person.outcome(pending)

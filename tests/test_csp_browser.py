@@ -15,9 +15,8 @@ from flask import request
 
 from casework.extensions import db
 from casework.models import RejectedRow
-from tests.conftest import PASSWORD
+from tests.helpers import CHROMIUM, PASSWORD, needs_chromium
 from tests.live import LiveServer
-from tests.test_phone_layout import CHROMIUM, needs_chromium
 
 VIOLATION = "Content Security Policy"
 LOGIN_AND_GO = """<!doctype html><form method="post" action="{url}/login">

@@ -10,7 +10,8 @@ from sqlalchemy import make_url
 
 from casework import create_app
 from casework.extensions import db
-from tests.conftest import PASSWORD, PG_URL
+from tests.conftest import PG_URL
+from tests.helpers import PASSWORD
 
 UNAVAILABLE = "暂时无法连接数据库"
 

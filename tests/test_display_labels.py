@@ -8,17 +8,15 @@ from casework import display
 from casework.models import utcnow
 from casework.stats.figures import TIER_NAMES
 from tests.test_case_views import login_as
-from tests.test_i18n import compiled_catalogs  # noqa: F401 - a fixture zh_app uses
-from tests.test_stats_labels import zh_app  # noqa: F401 - the app as shipped, in Chinese
 
 
-def test_in_chinese_the_tiers_are_named_as_the_exports_name_them(zh_app):  # noqa: F811
+def test_in_chinese_the_tiers_are_named_as_the_exports_name_them(zh_app):
     with zh_app.test_request_context():
         assert {k: str(v) for k, v in display.TIER_LABELS.items()} == TIER_NAMES
 
 
 @pytest.mark.parametrize("tier", ["village", "district", "centre"])
-def test_a_disputes_page_names_its_tier_in_the_domains_words(zh_app, world, make, tier):  # noqa: F811
+def test_a_disputes_page_names_its_tier_in_the_domains_words(zh_app, world, make, tier):
     dispute = make.order(world.v1, kind="dispute", number="JF2026-00009", tier=tier, category="邻里纠纷")
     client = zh_app.test_client()
     with zh_app.app_context():
@@ -28,7 +26,7 @@ def test_a_disputes_page_names_its_tier_in_the_domains_words(zh_app, world, make
     assert "村调委会" not in page
 
 
-def test_in_chinese_the_queue_says_how_long_an_acknowledgement_is_overdue(zh_app, world, make):  # noqa: F811
+def test_in_chinese_the_queue_says_how_long_an_acknowledgement_is_overdue(zh_app, world, make):
     make.order(world.v1, number="GD2026000777", ack_due_at=utcnow() - timedelta(hours=1, minutes=5, seconds=1))
     client = zh_app.test_client()
     with zh_app.app_context():
@@ -37,7 +35,7 @@ def test_in_chinese_the_queue_says_how_long_an_acknowledgement_is_overdue(zh_app
     assert "签收超时1小时 5分钟" in page and "签收超时</label>" in page.replace(" ", "")
 
 
-def test_in_chinese_an_order_reopened_three_times_is_a_problem_order(zh_app, world, make):  # noqa: F811
+def test_in_chinese_an_order_reopened_three_times_is_a_problem_order(zh_app, world, make):
     case = make.order(world.v1, number="GD2026000778", state="assigned", assignee=world.cadre1, reopen_count=3)
     client = zh_app.test_client()
     with zh_app.app_context():
@@ -45,7 +43,7 @@ def test_in_chinese_an_order_reopened_three_times_is_a_problem_order(zh_app, wor
     assert 'title="已重办3次">问题工单</span>' in client.get(f"/cases/{case.id}").get_data(as_text=True)
 
 
-def test_in_chinese_refusals_name_the_action_in_words_and_a_second_tap_is_told_it_is_done(zh_app, world, make):  # noqa: F811
+def test_in_chinese_refusals_name_the_action_in_words_and_a_second_tap_is_told_it_is_done(zh_app, world, make):
     case = make.order(world.v1, state="assigned", assignee=world.cadre1)
     client = zh_app.test_client()
     with zh_app.app_context():

@@ -10,8 +10,7 @@ from casework import refusals, workflow
 from casework.extensions import db
 from casework.models import Case, CaseEvent, User, Village
 from tests.conftest import PG_URL
-from tests.test_concurrency import Person, _blocked_on_a_lock, people  # noqa: F401 - `people` is a fixture
-from tests.test_disputes import convert_form, dispute_form, english  # noqa: F401 - `english` is a fixture
+from tests.helpers import Person, blocked_on_a_lock, convert_form, dispute_form
 
 KEY = re.compile(r'name="submission_key" type="hidden" value="([^"]+)"')
 
@@ -30,7 +29,7 @@ def test_every_opening_of_the_form_carries_its_own_key(world, auth, client):
     assert first != second and len(first) >= 20
 
 
-def test_a_form_sent_twice_registers_one_dispute_and_names_it_to_the_second(world, auth, client, english):  # noqa: F811
+def test_a_form_sent_twice_registers_one_dispute_and_names_it_to_the_second(world, auth, client, english):
     auth.login(world.dispatcher)
     key = key_of(client.get("/disputes/new").get_data(as_text=True))
     data = dispute_form(world.v1, submission_key=key, content="两户因排水沟堵塞发生争执，第二次提交")
@@ -62,7 +61,7 @@ def test_two_forms_register_two_disputes(world, auth, client):
     assert dispute_count() == 2
 
 
-def test_a_damaged_key_is_refused_with_a_message_not_a_500(world, auth, client, english):  # noqa: F811
+def test_a_damaged_key_is_refused_with_a_message_not_a_500(world, auth, client, english):
     auth.login(world.dispatcher)
     r = client.post("/disputes/new", data=dispute_form(world.v1, submission_key="k" * 41))
     assert r.status_code == 422
@@ -70,7 +69,7 @@ def test_a_damaged_key_is_refused_with_a_message_not_a_500(world, auth, client, 
     assert dispute_count() == 0
 
 
-def test_a_conversion_sent_twice_names_its_dispute_rather_than_a_conflict(world, auth, client, make, english):  # noqa: F811
+def test_a_conversion_sent_twice_names_its_dispute_rather_than_a_conflict(world, auth, client, make, english):
     order = make.order(world.v1)
     auth.login(world.dispatcher)
     key = key_of(client.get(f"/disputes/from-order/{order.id}").get_data(as_text=True))
@@ -115,12 +114,12 @@ def registers(ids: dict, key: str, commit: bool = False):
     return act
 
 
-def test_two_submits_of_one_form_at_the_same_moment_register_one_dispute(ids, people):  # noqa: F811
+def test_two_submits_of_one_form_at_the_same_moment_register_one_dispute(ids, people):
     first, second = people(), people()
     number = first.do(registers(ids, "same-form"))  # inserted, not yet committed
     pending = second.start(registers(ids, "same-form", commit=True))
     if PG_URL:  # the unique key makes the second insert wait for the first transaction
-        assert _blocked_on_a_lock(PG_URL, second), "the second submit never waited on the first"
+        assert blocked_on_a_lock(PG_URL, second), "the second submit never waited on the first"
     first.do(db.session.commit)
     with pytest.raises(refusals.AlreadySubmitted) as refused:
         Person.outcome(pending)

@@ -10,43 +10,12 @@ from casework.disputes import forms
 from casework.extensions import db
 from casework.models import Case, utcnow
 from casework.refusals import STALE
+from tests.helpers import convert_form, dispute_form
 from tests.test_workflow import case_in
-
-
-@pytest.fixture
-def english(client):
-    """Messages in English, so that the assertions read the msgids whatever the zh_CN catalog says."""
-    client.get("/lang/en")
-
-
-def dispute_form(where, **overrides) -> dict:
-    data = {
-        "village": where.id if where else 0,
-        "category": "邻里纠纷",
-        "source": "来访",
-        "received_at": "",
-        "address": "东风村三组",
-        "content": "两户因排水沟堵塞发生争执",
-        "parties-0-name": "王大山",
-        "parties-0-contact": "13900001111",
-        "parties-0-role": "申请人",
-        "parties-1-name": "李小河",
-        "parties-1-contact": "",
-        "parties-1-role": "被申请人",
-    }
-    data.update(overrides)
-    return data
 
 
 def disputes() -> list[Case]:
     return list(db.session.scalars(select(Case).where(Case.kind == "dispute").order_by(Case.id)))
-
-
-def convert_form(order, **overrides) -> dict:
-    data = dispute_form(order.village, version=order.version, content="两户因排水沟堵塞发生争执（由工单转来）")
-    del data["source"]
-    data.update(overrides)
-    return data
 
 
 # --- new dispute -------------------------------------------------------------------------------

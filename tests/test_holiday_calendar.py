@@ -1,52 +1,22 @@
 """The holiday calendar an administrator enters (节假日安排): deadlines into a year the package does not know.
 
-SCHEDULE_2027 is a plausible 2027 schedule, not the State Council's (its notice was not at hand): the Spring
-Festival (初一 is Saturday 2027-02-06) off from Friday 02-05 to Saturday 02-13 with Sunday 02-14 and Saturday
-02-20 worked, and the other holidays laid out as the notices of recent years lay them out.
+SCHEDULE_2027 (in helpers.py) is a plausible 2027 schedule, not the State Council's.
 """
 
 import logging
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 import pytest
 
 from casework import create_app, deadlines, holidays
 from casework.extensions import db
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-SCHEDULE_2027 = {
-    "year": 2027,
-    "holidays": [
-        {"name": "元旦", "from": "2027-01-01", "to": "2027-01-03"},
-        {"name": "春节", "from": "2027-02-05", "to": "2027-02-13"},
-        {"name": "清明节", "from": "2027-04-03", "to": "2027-04-05"},
-        {"name": "劳动节", "from": "2027-05-01", "to": "2027-05-05"},
-        {"name": "端午节", "from": "2027-06-09", "to": "2027-06-09"},
-        {"name": "中秋节", "from": "2027-09-15", "to": "2027-09-15"},
-        {"name": "国庆节", "from": "2027-10-01", "to": "2027-10-07"},
-    ],
-    "workdays": ["2027-02-14", "2027-02-20", "2027-05-08", "2027-09-26", "2027-10-09"],
-}
-
-
-def local(*args) -> datetime:
-    return datetime(*args, tzinfo=SHANGHAI)
-
-
-def end_of(y, m, d) -> datetime:
-    return local(y, m, d, 23, 59, 59).astimezone(UTC)
+from tests.helpers import SCHEDULE_2027, due_of, end_of, local
 
 
 def enter(actor, data=SCHEDULE_2027, source="page"):
     entered = holidays.enter_schedule(actor, holidays.read_schedule(data), source=source)
     db.session.commit()
     return entered
-
-
-def due_of(received: datetime, request_type="求助") -> datetime:
-    return deadlines.deadlines_for(request_type, "一般", received)[1]
 
 
 def test_an_order_before_the_spring_festival_is_due_after_it_counting_the_make_up_day(world):

@@ -6,7 +6,7 @@ import pytest
 
 from casework import holidays
 from casework.models import HolidaySchedule
-from tests.test_holiday_calendar import SCHEDULE_2027, due_of, end_of, local
+from tests.helpers import SCHEDULE_2027, due_of, end_of, local
 
 
 def schedule_text(**changes) -> str:

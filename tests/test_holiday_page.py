@@ -14,9 +14,7 @@ from casework import holidays
 from casework.admin import routes as admin_routes
 from casework.extensions import db
 from casework.text import clean
-from tests.conftest import PASSWORD
-from tests.test_holiday_calendar import SCHEDULE_2027, due_of, end_of, local
-from tests.test_i18n import chinese_client, compiled_catalogs  # noqa: F401 - fixtures of the Chinese app
+from tests.helpers import PASSWORD, SCHEDULE_2027, due_of, end_of, local
 
 
 def form_of(schedule: dict) -> dict:
@@ -189,7 +187,7 @@ def test_a_year_the_package_knows_needs_no_reminder(app):
     assert holidays.reminder_year(datetime(2025, 12, 5, tzinfo=UTC)) is None  # 2026 is in chinesecalendar
 
 
-def test_in_chinese_the_reminder_reads_as_the_issue_words_it(world, chinese_client, on):  # noqa: F811
+def test_in_chinese_the_reminder_reads_as_the_issue_words_it(world, chinese_client, on):
     on(DECEMBER_5)
     chinese_client.post("/login", data={"username": "dispatcher", "password": PASSWORD})
     page = chinese_client.get(chinese_client.get("/").headers["Location"]).get_data(as_text=True)

@@ -1,40 +1,15 @@
 """Open cases follow the calendar: entering or changing a year's schedule recounts the deadlines that reach it."""
 
-from datetime import UTC, datetime
+from datetime import UTC
 
 from sqlalchemy import select
 
-from casework import deadlines, holidays
 from casework import workflow as wf
 from casework.extensions import db
 from casework.models import Case, CaseEvent
 from casework.models.calendar import RECOUNT
 from casework.stats.figures import due_as_of
-from tests.test_holiday_calendar import SCHEDULE_2027, end_of, local
-
-
-def order(world, number: str, received: datetime, request_type="求助", **fields) -> Case:
-    ack, due = deadlines.deadlines_for(request_type, "一般", received, deadline=fields.pop("deadline", None))
-    case = wf.receive_order(
-        None,
-        number=number,
-        received_at=received,
-        content="路灯不亮",
-        village=world.v1,
-        category="道路",
-        request_type=request_type,
-        ack_due_at=ack,
-        due_at=due,
-        **fields,
-    )
-    db.session.commit()
-    return case
-
-
-def enter_2027(world, at: datetime, data=SCHEDULE_2027) -> holidays.Entered:
-    entered = holidays.enter_schedule(world.admin, holidays.read_schedule(data), source="page", at=at)
-    db.session.commit()
-    return entered
+from tests.helpers import SCHEDULE_2027, end_of, enter_2027, local, order
 
 
 def recounts(case: Case) -> list[CaseEvent]:

@@ -6,8 +6,7 @@ from sqlalchemy import event
 from casework import deadlines
 from casework.extensions import db
 from casework.models import Case
-from tests.test_holiday_calendar import SCHEDULE_2027, SHANGHAI, end_of, local
-from tests.test_holiday_recount import enter_2027, order
+from tests.helpers import SCHEDULE_2027, SHANGHAI, end_of, enter_2027, local, order
 
 ARBOR_DAY = {
     **SCHEDULE_2027,

@@ -9,8 +9,7 @@ from casework import deadlines, holidays
 from casework.extensions import db
 from casework.intake.ingest import ingest
 from casework.models import Case, HolidaySchedule
-from tests.test_holiday_calendar import SCHEDULE_2027, due_of, end_of, local
-from tests.test_ingest import row
+from tests.helpers import SCHEDULE_2027, due_of, end_of, local, row
 
 FEBRUARY_5 = date(2027, 2, 5)  # a Friday, the first day of 春节 in SCHEDULE_2027
 

@@ -11,17 +11,12 @@ import pytest
 from babel import Locale
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
-from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask_babel import get_domain
 from werkzeug.exceptions import default_exceptions
 
-from casework import create_app
-from casework.extensions import db
-from tests.conftest import PASSWORD
+from tests.helpers import TRANSLATIONS, login_through_form
 
 ROOT = Path(__file__).resolve().parent.parent
-TRANSLATIONS = ROOT / "casework" / "translations"
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "N_": None}  # as `make i18n` extracts
 PLACEHOLDER = re.compile(r"%\((\w+)\)[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrs]")
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -102,42 +97,6 @@ def test_chinese_translations_are_chinese_and_have_one_plural_form():
     assert not not_chinese, "translations with no Chinese in them:\n" + "\n".join(not_chinese)
 
 
-@pytest.fixture(scope="session")
-def compiled_catalogs(tmp_path_factory) -> Path:
-    """The .po files compiled into a fresh directory, so a stale or missing .mo cannot hide a mistake."""
-    out = tmp_path_factory.mktemp("translations")
-    for po in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
-        mo = out / po.relative_to(TRANSLATIONS).with_suffix(".mo")
-        mo.parent.mkdir(parents=True)
-        with po.open("rb") as src:
-            catalog = read_po(src)
-        with mo.open("wb") as dst:
-            write_mo(dst, catalog)
-    return out
-
-
-def _forget_loaded_catalogs() -> None:
-    """Flask-Babel caches loaded catalogs per locale in the one Babel object all test apps share."""
-    get_domain().cache.clear()
-
-
-@pytest.fixture
-def chinese_client(app, compiled_catalogs):
-    """A client of an app on the same test database, as shipped: Chinese unless the user picks English."""
-    config = {**app.config, "BABEL_DEFAULT_LOCALE": "zh_CN", "BABEL_TRANSLATION_DIRECTORIES": str(compiled_catalogs)}
-    zh_app = create_app(config)
-    _forget_loaded_catalogs()
-    yield zh_app.test_client()
-    _forget_loaded_catalogs()
-    with zh_app.app_context():
-        db.engine.dispose()
-
-
-def _login(client, username: str) -> None:
-    r = client.post("/login", data={"username": username, "password": PASSWORD})
-    assert r.status_code == 302
-
-
 def test_the_login_page_is_in_chinese_by_default(chinese_client):
     page = chinese_client.get("/login").get_data(as_text=True)
     assert '<html lang="zh-CN">' in page
@@ -147,7 +106,7 @@ def test_the_login_page_is_in_chinese_by_default(chinese_client):
 
 def test_the_dispatchers_queue_is_in_chinese(chinese_client, world, make):
     make.order(village=world.v1)
-    _login(chinese_client, "dispatcher")
+    login_through_form(chinese_client, "dispatcher")
     page = chinese_client.get("/queue").get_data(as_text=True)
     assert "工单列表" in page and "待派单" in page and "批量派单" in page and "派单员" in page
     assert "Queue" not in page and "Assign the ticked cases" not in page and "Dispatcher" not in page
@@ -155,7 +114,7 @@ def test_the_dispatchers_queue_is_in_chinese(chinese_client, world, make):
 
 def test_lang_en_switches_to_english(chinese_client, world, make):
     make.order(village=world.v1)
-    _login(chinese_client, "dispatcher")
+    login_through_form(chinese_client, "dispatcher")
     chinese_client.get("/lang/en")
     page = chinese_client.get("/queue").get_data(as_text=True)
     assert '<html lang="en">' in page
@@ -173,7 +132,7 @@ def test_lang_en_switches_to_english(chinese_client, world, make):
     ],
 )
 def test_error_pages_are_in_chinese(chinese_client, world, method, path, status, chinese):
-    _login(chinese_client, "cadre1")
+    login_through_form(chinese_client, "cadre1")
     big = {"data": {"content": "纠" * 200_000}, "content_type": "multipart/form-data"} if status == 413 else {}
     r = getattr(chinese_client, method)(path, **big)
     page = r.get_data(as_text=True)
@@ -192,17 +151,17 @@ def test_typing_kept_after_the_session_ended_is_labelled_in_chinese(chinese_clie
 
 def test_sentences_with_names_read_in_chinese_order(chinese_client, world, make):
     order = make.order(world.v1)
-    _login(chinese_client, "admin")
+    login_through_form(chinese_client, "admin")
     district = chinese_client.get(f"/admin/districts/{world.north.id}").get_data(as_text=True)
     assert "本片区的村：东风村、红旗村" in district
     chinese_client.post("/logout")
-    _login(chinese_client, "dispatcher")
+    login_through_form(chinese_client, "dispatcher")
     convert = chinese_client.get(f"/disputes/from-order/{order.id}").get_data(as_text=True)
     assert "来源：12345工单" in convert and "来源: " not in convert
 
 
 def test_admin_and_dispute_screens_use_the_domains_words(chinese_client, world):
-    _login(chinese_client, "admin")
+    login_through_form(chinese_client, "admin")
     users = chinese_client.get("/admin/users").get_data(as_text=True)
     assert "<th>包联村</th>" in users
     village = chinese_client.get(f"/admin/villages/{world.v1.id}").get_data(as_text=True)
@@ -210,6 +169,6 @@ def test_admin_and_dispute_screens_use_the_domains_words(chinese_client, world):
     assert "账号已启用" in village and "账号已启用" in district
     assert "在用" not in village + district  # accounts are 启用/停用 on these screens, never "in use"
     chinese_client.post("/logout")
-    _login(chinese_client, "dispatcher")
+    login_through_form(chinese_client, "dispatcher")
     parties = chinese_client.get("/disputes/new").get_data(as_text=True).split('id="parties"')[1]
     assert "身份" in parties and "角色" not in parties  # a party's standing, not a user's role

@@ -1,66 +1,15 @@
 """The inbox folder: real CSV and XLSX exports written here, imported, and moved where they belong."""
 
-import csv
-import io
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook
 from sqlalchemy import select
 
 from casework.extensions import db
 from casework.intake.inbox import import_inbox, read_rows
 from casework.models import Case, RejectedRow
-
-HEADER = [
-    "工单编号",
-    "来电时间",
-    "诉求内容",
-    "来电人",
-    "联系电话",
-    "诉求类型",
-    "问题分类",
-    "事发地址",
-    "所属村",
-    "紧急程度",
-]
-
-
-def rows(n: int = 3, start: int = 1) -> list[list]:
-    return [
-        [
-            f"GD{i:08d}",
-            "2026-03-05 08:30",
-            f"路灯不亮，{i}号",
-            "张三",
-            "13812345678",
-            "求助",
-            "道路",
-            "三组",
-            "东风村",
-            "一般",
-        ]
-        for i in range(start, start + n)
-    ]
-
-
-def write_csv(path: Path, header: list, body: list[list], encoding: str = "utf-8") -> Path:
-    text = io.StringIO()
-    csv.writer(text).writerows([header, *body])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(text.getvalue().encode(encoding))
-    return path
-
-
-def write_xlsx(path: Path, table: list[list]) -> Path:
-    book = Workbook()
-    sheet = book.active
-    for line in table:
-        sheet.append(line)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    book.save(path)
-    return path
+from tests.helpers import HEADER, rows, write_csv, write_xlsx
 
 
 @pytest.fixture

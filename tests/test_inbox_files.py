@@ -16,7 +16,7 @@ from casework.extensions import db
 from casework.intake.inbox import import_inbox, stored_name
 from casework.intake.run import intake_run
 from casework.models import Case, ProcessedFile, RejectedRow, utcnow
-from tests.test_inbox import HEADER, rows, write_csv
+from tests.helpers import HEADER, rows, write_csv
 
 LONG = "工单导出" + "x" * 234 + ".csv"  # 250 bytes: the name fits the folder, the name + ".error.txt" does not
 BAD_ROW = [["", "2026-03-05 08:30", "没有编号的一行"]]

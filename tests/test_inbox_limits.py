@@ -15,7 +15,7 @@ from casework.extensions import db
 from casework.intake.inbox import Unreadable, import_inbox, read_rows
 from casework.intake.run import intake_run
 from casework.models import Case, ProcessedFile
-from tests.test_inbox import HEADER, rows, write_csv, write_xlsx
+from tests.helpers import HEADER, rows, write_csv, write_xlsx
 
 SHEET = "xl/worksheets/sheet1.xml"
 NS = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'

@@ -24,7 +24,7 @@ from casework.intake.inbox import FileNotProcessed, Unreadable, read_rows
 from casework.intake.normalize import FIELDS
 from casework.intake.run import intake_run
 from casework.models import Case, ProcessedFile, RejectedRow
-from tests.test_inbox import HEADER
+from tests.helpers import HEADER
 
 FORMULAS = ["=1+1", '=HYPERLINK("http://evil.example","x")', "+1", "-3+3", "@SUM(1,2)", "\t=2+2", "\r=1"]
 CONTROLS = ["\x00", "a\x00b", "\x01\x1f\x7f", "\r\n", "\u2028", '"', ",", "\ud800"]

@@ -8,25 +8,7 @@ from sqlalchemy import event, func, select
 from casework.extensions import db
 from casework.intake.ingest import IngestResult, ingest
 from casework.models import Case, CaseEvent, IntakeRun, RejectedRow
-
-
-def row(n: int = 1, **kw) -> dict:
-    fields = {
-        "order_no": f"GD2026{n:07d}",
-        "received_at": "2026-03-05 08:30",
-        "content": f"路灯不亮，请尽快处理 {n}",
-        "caller_name": "张三",
-        "caller_phone": "138-1234-5678",
-        "request_type": "求助",
-        "category": "道路",
-        "address": "东风村三组",
-        "village": "",
-        "urgency": "一般",
-        "deadline": None,
-        "line": n + 1,
-    }
-    fields.update(kw)
-    return fields
+from tests.helpers import row
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from casework.intake.fake_platform import FakePlatform, generate_tickets, servin
 from casework.intake.messages import step_error
 from casework.intake.run import intake_run
 from casework.models import Reply
-from tests.test_i18n import _forget_loaded_catalogs, _login, compiled_catalogs  # noqa: F401 - a fixture
+from tests.helpers import forget_loaded_catalogs, login_through_form
 
 TOKEN = "messages-token"
 
@@ -29,7 +29,7 @@ def platform(app, world):
 
 
 @pytest.fixture
-def chinese(app, compiled_catalogs):  # noqa: F811
+def chinese(app, compiled_catalogs):
     """Enters the app as shipped, on the same database (its default locale zh_CN), with the feed as set now."""
 
     @contextmanager
@@ -37,14 +37,14 @@ def chinese(app, compiled_catalogs):  # noqa: F811
         zh_app = create_app(
             {**app.config, "BABEL_DEFAULT_LOCALE": "zh_CN", "BABEL_TRANSLATION_DIRECTORIES": str(compiled_catalogs)}
         )
-        _forget_loaded_catalogs()
+        forget_loaded_catalogs()
         try:
             with zh_app.app_context():
                 yield zh_app
                 db.session.remove()
                 db.engine.dispose()
         finally:
-            _forget_loaded_catalogs()
+            forget_loaded_catalogs()
 
     return enter
 
@@ -123,7 +123,7 @@ def test_the_replies_page_shows_the_error_in_chinese(app, make, world, chinese):
     with chinese() as zh_app:
         outbox.send_pending()
         client = zh_app.test_client()
-        _login(client, "dispatcher")
+        login_through_form(client, "dispatcher")
         page = client.get("/replies").get_data(as_text=True)
 
     assert "无法连接平台（POST /tickets/" in page

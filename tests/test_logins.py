@@ -14,7 +14,7 @@ from casework.audit import Origin
 from casework.extensions import db
 from casework.models import AuthEvent, utcnow
 from casework.models.accounts import AuditIsAppendOnly
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 from tests.live import LiveServer, at_once
 from tests.test_case_views import login_as
 

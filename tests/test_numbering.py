@@ -10,7 +10,6 @@ from casework import workflow
 from casework.extensions import db, savepoint
 from casework.models import Case, User, Village
 from tests.conftest import PG_URL
-from tests.test_concurrency import people  # noqa: F401 - the fixture
 
 PARTIES = [{"name": "甲"}, {"name": "乙"}]
 
@@ -42,7 +41,7 @@ def test_a_savepoint_after_reads_only_does_not_commit_on_its_own(world, make):
 
 
 @pytest.mark.skipif(not PG_URL, reason="needs PostgreSQL: set CASEWORK_TEST_DATABASE_URL")
-def test_two_disputes_registered_at_the_same_moment_get_two_numbers(world, people):  # noqa: F811
+def test_two_disputes_registered_at_the_same_moment_get_two_numbers(world, people):
     first, second = people(), people()
     village_id, dispatcher_id = world.v1.id, world.dispatcher.id
 

@@ -7,7 +7,6 @@ use; without it the layout tests cannot run (and say so), the markup tests still
 
 import json
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -15,10 +14,10 @@ import pytest
 
 from casework.extensions import db
 from casework.models import RejectedRow
+from tests.helpers import CHROMIUM, needs_chromium
 from tests.test_case_views import login_as
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 PHONE_WIDTH = 375
 UNBROKEN = "无法识别的字段内容" * 3 + "x" * 160  # a pasted field with no place to break a line
 
@@ -50,9 +49,6 @@ def laid_out_on_a_phone(html: str, tmp_path: Path) -> dict:
     found = re.search(r'<pre id="probe">(.*?)</pre>', dom.stdout, re.S)
     assert found and found.group(1), f"Chromium laid out nothing: {dom.stderr[-500:]}"
     return json.loads(found.group(1).replace("&gt;", ">").replace("&lt;", "<").replace("&amp;", "&"))
-
-
-needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium to lay the page out")
 
 
 @pytest.fixture

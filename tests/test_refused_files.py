@@ -11,8 +11,7 @@ from casework.extensions import db
 from casework.intake.inbox import FilesNotRead, import_inbox, refused_files
 from casework.intake.ingest import RefusedFile
 from casework.intake.run import intake_run
-from tests.test_i18n import _forget_loaded_catalogs, _login, compiled_catalogs  # noqa: F401 - a fixture
-from tests.test_inbox import HEADER, rows, write_csv, write_xlsx
+from tests.helpers import HEADER, forget_loaded_catalogs, login_through_form, rows, write_csv, write_xlsx
 
 
 @pytest.fixture
@@ -83,11 +82,11 @@ def test_the_rejected_rows_page_shows_the_refused_files_newest_first_with_what_t
     assert "Not a readable XLSX workbook (BadZipFile)" in files
 
 
-def test_the_refused_files_are_shown_in_chinese_to_a_chinese_reader(app, world, compiled_catalogs):  # noqa: F811
+def test_the_refused_files_are_shown_in_chinese_to_a_chinese_reader(app, world, compiled_catalogs):
     zh_app = create_app(
         {**app.config, "BABEL_DEFAULT_LOCALE": "zh_CN", "BABEL_TRANSLATION_DIRECTORIES": str(compiled_catalogs)}
     )
-    _forget_loaded_catalogs()
+    forget_loaded_catalogs()
     try:
         inbox = Path(app.config["INBOX_DIR"])
         inbox.mkdir(parents=True, exist_ok=True)
@@ -95,11 +94,11 @@ def test_the_refused_files_are_shown_in_chinese_to_a_chinese_reader(app, world, 
         with zh_app.app_context():
             import_inbox(None)
         client = zh_app.test_client()
-        _login(client, "dispatcher")
+        login_through_form(client, "dispatcher")
         page = client.get("/intake/rejected").get_data(as_text=True)
         english = client.get("/intake/rejected?lang=en").get_data(as_text=True)
     finally:
-        _forget_loaded_catalogs()
+        forget_loaded_catalogs()
         with zh_app.app_context():
             db.engine.dispose()
 

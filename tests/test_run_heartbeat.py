@@ -14,7 +14,7 @@ from casework.extensions import db
 from casework.intake import run as intake
 from casework.intake.fake_platform import FakePlatform, serving
 from casework.models import IntakeRun, utcnow
-from tests.test_inbox import HEADER, rows, write_csv
+from tests.helpers import HEADER, rows, write_csv
 
 TOKEN = "beat-token"
 

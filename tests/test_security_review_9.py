@@ -4,9 +4,8 @@ import pytest
 
 from casework.auth.two_factor import PENDING
 from casework.extensions import db
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD, enrolled
 from tests.test_case_views import new_request
-from tests.test_two_factor import enrolled
 
 
 @pytest.fixture

@@ -1,24 +1,7 @@
 """The statistics pages speak the reader's language; in Chinese their words are the exports' words."""
 
-import pytest
-from test_i18n import _forget_loaded_catalogs, compiled_catalogs  # noqa: F401 - a fixture used below
-
-from casework import create_app
-from casework.extensions import db
 from casework.stats import labels as lb
 from casework.stats.periods import Month
-
-
-@pytest.fixture
-def zh_app(app, compiled_catalogs):  # noqa: F811 - the fixture imported above
-    """The app as shipped, in Chinese, over catalogs compiled afresh from the .po files."""
-    config = {**app.config, "BABEL_DEFAULT_LOCALE": "zh_CN", "BABEL_TRANSLATION_DIRECTORIES": str(compiled_catalogs)}
-    chinese = create_app(config)
-    _forget_loaded_catalogs()
-    yield chinese
-    _forget_loaded_catalogs()
-    with chinese.app_context():
-        db.engine.dispose()
 
 
 def test_in_chinese_every_page_label_is_the_exports_word(zh_app):

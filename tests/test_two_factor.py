@@ -2,38 +2,23 @@
 codes used once, an admin's reset, roles that require it. Codes are computed with pyotp, as an app does."""
 
 import re
-from datetime import timedelta
 
 import pyotp
 import pytest
 from sqlalchemy import select
 
 from casework import audit, second_factor
-from casework.audit import Origin
 from casework.extensions import db
 from casework.models import AuthEvent, RecoveryCode, utcnow
 from casework.refusals import Forbidden, InvalidInput
 from casework.second_factor import WrongCode
 from config import Config
+from tests.helpers import HERE, STEP, enrolled
 from tests.test_case_views import login_as
-
-HERE = Origin.of("192.0.2.9", "pytest")
-STEP = timedelta(seconds=30)
 
 
 def kinds_of(user) -> list[str]:
     return list(db.session.scalars(select(AuthEvent.kind).where(AuthEvent.user_id == user.id).order_by(AuthEvent.id)))
-
-
-def enrolled(user, now=None) -> tuple[pyotp.TOTP, list[str]]:
-    """The user with a second factor, set up as the pages do; their app (a pyotp.TOTP) and recovery codes.
-    Enrolled with the code of two steps ago, so that the codes of now are still free to use."""
-    now = now or utcnow()
-    setup = second_factor.start(user)
-    app = pyotp.TOTP(setup.secret)
-    codes = second_factor.enrol(user, app.at(now - 2 * STEP), HERE, now=now - 2 * STEP)
-    db.session.commit()
-    return app, codes
 
 
 # --- enrolment ---------------------------------------------------------------------------------------

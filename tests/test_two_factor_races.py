@@ -6,8 +6,8 @@ from functools import partial
 
 import pytest
 
+from tests.helpers import enrolled
 from tests.live import LiveServer, at_once
-from tests.test_two_factor import enrolled
 
 ROUNDS = 8  # the code of now once, then recovery codes (each a new race for the same one-time code)
 USED = "used already"

@@ -31,10 +31,11 @@ from casework.admin import forms as admin_forms
 from casework.auth.forms import LoginForm, PasswordChangeForm
 from casework.auth.two_factor import CodeForm, StartForm
 from casework.cases import forms as case_forms
-from casework.cases.routes import ACTION_FORMS
+from casework.cases.forms import ACTION_FORMS
 from casework.display import OUTCOME_LABELS, ROLE_LABELS, SATISFACTION_LABELS
 from casework.disputes import forms as dispute_forms
 from casework.extensions import db
+from casework.forms import VersionedForm
 from casework.holidays import HOLIDAY_NAMES
 from casework.ids import row_id
 from casework.intake.forms import DismissForm, RejectedRowForm
@@ -122,7 +123,7 @@ SURFACES = {
 }
 # Forms never posted on their own: bases of others, and rows posted in another form (parties, holidays).
 ATTACKED_OTHERWISE = {
-    case_forms.VersionedForm,
+    VersionedForm,
     admin_forms.PersonForm,
     dispute_forms.PartyForm,
     admin_forms.HolidayRowForm,
@@ -292,7 +293,9 @@ def form_fields(form_cls, prefix: str = "") -> list[str]:
 def fields_of(endpoint: str, surface: Surface, path_values: dict) -> list[str]:
     if endpoint == "cases.act":
         action = path_values["action"]
-        return form_fields(ACTION_FORMS[action], prefix=action) if action in ACTION_FORMS else [f"{action}-note"]
+        if action not in ACTION_FORMS:
+            return [f"{action}-note"]
+        return sorted({name for form in ACTION_FORMS[action].values() for name in form_fields(form, prefix=action)})
     return (form_fields(surface.form) if surface.form else []) + list(surface.extra)
 
 
@@ -455,7 +458,7 @@ def test_every_route_of_the_app_is_attacked_or_says_why_not(app):
 
 
 def test_every_form_of_the_web_is_attacked():
-    attacked = {s.form for s in SURFACES.values()} | set(ACTION_FORMS.values())
+    attacked = {s.form for s in SURFACES.values()} | {f for forms in ACTION_FORMS.values() for f in forms.values()}
     assert _form_classes() - attacked == ATTACKED_OTHERWISE
 
 

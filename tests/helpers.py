@@ -1,0 +1,295 @@
+"""What the test files share: plain functions and constants. The fixtures are in conftest.py.
+
+A helper that one test file uses stays in that file; one that several use lives here, so that no test file
+imports another (importing a test module also hands pytest its tests a second time, in some setups).
+"""
+
+import csv
+import io
+import queue
+import shutil
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pyotp
+import pytest
+from flask_babel import get_domain
+from openpyxl import Workbook
+from sqlalchemy import create_engine, text
+
+from casework import deadlines, holidays, second_factor
+from casework import workflow as wf
+from casework.audit import Origin
+from casework.extensions import db
+from casework.models import Case, utcnow
+
+PASSWORD = "secret-pw"  # every user the factories make has it
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "casework" / "translations"
+
+# --- logging in -------------------------------------------------------------------------------------------
+
+
+def login_through_form(client, username: str) -> None:
+    """Logs the user in through the login form; fails the test unless the form lets them in."""
+    r = client.post("/login", data={"username": username, "password": PASSWORD})
+    assert r.status_code == 302
+
+
+def forget_loaded_catalogs() -> None:
+    """Flask-Babel caches loaded catalogs per locale in the one Babel object all test apps share."""
+    get_domain().cache.clear()
+
+
+# --- two people at once -----------------------------------------------------------------------------------
+
+
+class Person:
+    """Someone at their own screen: a thread with its own app context, so its own session and connection."""
+
+    def __init__(self, app):
+        self._jobs: queue.Queue = queue.Queue()
+        self._thread = threading.Thread(target=self._work, args=(app,), daemon=True)
+        self._thread.start()
+
+    def _work(self, app) -> None:
+        with app.app_context():
+            while (job := self._jobs.get()) is not None:
+                fn, answer = job
+                try:
+                    answer.put((True, fn()))
+                except Exception as exc:  # noqa: BLE001 - handed back to the test
+                    db.session.rollback()
+                    answer.put((False, exc))
+
+    def start(self, fn) -> queue.Queue:
+        """Begin `fn` without waiting for it (it may block on a lock)."""
+        answer: queue.Queue = queue.Queue()
+        self._jobs.put((fn, answer))
+        return answer
+
+    @staticmethod
+    def outcome(answer: queue.Queue):
+        ok, value = answer.get(timeout=30)
+        if not ok:
+            raise value
+        return value
+
+    def do(self, fn):
+        return self.outcome(self.start(fn))
+
+    def is_alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def leave(self) -> None:
+        self._jobs.put(None)
+        self._thread.join(30)
+
+
+def blocked_on_a_lock(url: str, person: Person, limit_s: float = 10) -> bool:
+    """True once a connection waits on a row lock (the second writer); False if it never does."""
+    engine = create_engine(url)
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    try:
+        with engine.connect() as conn:
+            deadline = time.monotonic() + limit_s
+            while time.monotonic() < deadline and person.is_alive():
+                if conn.execute(query).scalar():
+                    return True
+                conn.rollback()  # pg_stat_activity is read once per transaction: look afresh next time
+                time.sleep(0.01)
+            return False
+    finally:
+        engine.dispose()
+
+
+# --- dispute forms ----------------------------------------------------------------------------------------
+
+
+def dispute_form(where, **overrides) -> dict:
+    """A valid new-dispute form for a dispute in village `where` (two parties), with `overrides` on top."""
+    data = {
+        "village": where.id if where else 0,
+        "category": "邻里纠纷",
+        "source": "来访",
+        "received_at": "",
+        "address": "东风村三组",
+        "content": "两户因排水沟堵塞发生争执",
+        "parties-0-name": "王大山",
+        "parties-0-contact": "13900001111",
+        "parties-0-role": "申请人",
+        "parties-1-name": "李小河",
+        "parties-1-contact": "",
+        "parties-1-role": "被申请人",
+    }
+    data.update(overrides)
+    return data
+
+
+def convert_form(order, **overrides) -> dict:
+    """A valid form converting `order` into a dispute, at the order's version, with `overrides` on top."""
+    data = dispute_form(order.village, version=order.version, content="两户因排水沟堵塞发生争执（由工单转来）")
+    del data["source"]
+    data.update(overrides)
+    return data
+
+
+# --- the holiday calendar ---------------------------------------------------------------------------------
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+# A plausible 2027 schedule, not the State Council's (its notice was not at hand): the Spring Festival (初一 is
+# Saturday 2027-02-06) off from Friday 02-05 to Saturday 02-13 with Sunday 02-14 and Saturday 02-20 worked, and
+# the other holidays laid out as the notices of recent years lay them out.
+SCHEDULE_2027 = {
+    "year": 2027,
+    "holidays": [
+        {"name": "元旦", "from": "2027-01-01", "to": "2027-01-03"},
+        {"name": "春节", "from": "2027-02-05", "to": "2027-02-13"},
+        {"name": "清明节", "from": "2027-04-03", "to": "2027-04-05"},
+        {"name": "劳动节", "from": "2027-05-01", "to": "2027-05-05"},
+        {"name": "端午节", "from": "2027-06-09", "to": "2027-06-09"},
+        {"name": "中秋节", "from": "2027-09-15", "to": "2027-09-15"},
+        {"name": "国庆节", "from": "2027-10-01", "to": "2027-10-07"},
+    ],
+    "workdays": ["2027-02-14", "2027-02-20", "2027-05-08", "2027-09-26", "2027-10-09"],
+}
+
+
+def local(*args) -> datetime:
+    return datetime(*args, tzinfo=SHANGHAI)
+
+
+def end_of(y, m, d) -> datetime:
+    return local(y, m, d, 23, 59, 59).astimezone(UTC)
+
+
+def due_of(received: datetime, request_type="求助") -> datetime:
+    return deadlines.deadlines_for(request_type, "一般", received)[1]
+
+
+def order(world, number: str, received: datetime, request_type="求助", **fields) -> Case:
+    """An order of village v1 received at `received`, with the deadlines the calendar gives it then."""
+    ack, due = deadlines.deadlines_for(request_type, "一般", received, deadline=fields.pop("deadline", None))
+    case = wf.receive_order(
+        None,
+        number=number,
+        received_at=received,
+        content="路灯不亮",
+        village=world.v1,
+        category="道路",
+        request_type=request_type,
+        ack_due_at=ack,
+        due_at=due,
+        **fields,
+    )
+    db.session.commit()
+    return case
+
+
+def enter_2027(world, at: datetime, data=SCHEDULE_2027) -> holidays.Entered:
+    """The administrator enters `data` (SCHEDULE_2027) at `at`: the open cases it reaches are recounted."""
+    entered = holidays.enter_schedule(world.admin, holidays.read_schedule(data), source="page", at=at)
+    db.session.commit()
+    return entered
+
+
+# --- intake: rows and inbox files -------------------------------------------------------------------------
+
+
+def row(n: int = 1, **kw) -> dict:
+    """Order number n as ingest takes a row (its field names), from line n + 1 of its file."""
+    fields = {
+        "order_no": f"GD2026{n:07d}",
+        "received_at": "2026-03-05 08:30",
+        "content": f"路灯不亮，请尽快处理 {n}",
+        "caller_name": "张三",
+        "caller_phone": "138-1234-5678",
+        "request_type": "求助",
+        "category": "道路",
+        "address": "东风村三组",
+        "village": "",
+        "urgency": "一般",
+        "deadline": None,
+        "line": n + 1,
+    }
+    fields.update(kw)
+    return fields
+
+
+HEADER = [
+    "工单编号",
+    "来电时间",
+    "诉求内容",
+    "来电人",
+    "联系电话",
+    "诉求类型",
+    "问题分类",
+    "事发地址",
+    "所属村",
+    "紧急程度",
+]
+
+
+def rows(n: int = 3, start: int = 1) -> list[list]:
+    """n lines of an inbox file under HEADER, numbered from `start`."""
+    return [
+        [
+            f"GD{i:08d}",
+            "2026-03-05 08:30",
+            f"路灯不亮，{i}号",
+            "张三",
+            "13812345678",
+            "求助",
+            "道路",
+            "三组",
+            "东风村",
+            "一般",
+        ]
+        for i in range(start, start + n)
+    ]
+
+
+def write_csv(path: Path, header: list, body: list[list], encoding: str = "utf-8") -> Path:
+    text = io.StringIO()
+    csv.writer(text).writerows([header, *body])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text.getvalue().encode(encoding))
+    return path
+
+
+def write_xlsx(path: Path, table: list[list]) -> Path:
+    book = Workbook()
+    sheet = book.active
+    for line in table:
+        sheet.append(line)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)
+    return path
+
+
+# --- the second factor ------------------------------------------------------------------------------------
+
+HERE = Origin.of("192.0.2.9", "pytest")
+STEP = timedelta(seconds=30)
+
+
+def enrolled(user, now=None) -> tuple[pyotp.TOTP, list[str]]:
+    """The user with a second factor, set up as the pages do; their app (a pyotp.TOTP) and recovery codes.
+    Enrolled with the code of two steps ago, so that the codes of now are still free to use."""
+    now = now or utcnow()
+    setup = second_factor.start(user)
+    app = pyotp.TOTP(setup.secret)
+    codes = second_factor.enrol(user, app.at(now - 2 * STEP), HERE, now=now - 2 * STEP)
+    db.session.commit()
+    return app, codes
+
+
+# --- a browser --------------------------------------------------------------------------------------------
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium to lay the page out")
