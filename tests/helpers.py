@@ -20,11 +20,12 @@ from flask_babel import get_domain
 from openpyxl import Workbook
 from sqlalchemy import create_engine, text
 
-from casework import deadlines, holidays, second_factor
+from casework import deadlines, holidays, people, second_factor
 from casework import workflow as wf
 from casework.audit import Origin
 from casework.extensions import db
 from casework.models import Case, utcnow
+from casework.refusals import InvalidInput
 
 PASSWORD = "secret-pw"  # every user the factories make has it
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "casework" / "translations"
@@ -41,6 +42,28 @@ def login_through_form(client, username: str) -> None:
 def forget_loaded_catalogs() -> None:
     """Flask-Babel caches loaded catalogs per locale in the one Babel object all test apps share."""
     get_domain().cache.clear()
+
+
+# --- administration -------------------------------------------------------------------------------------
+
+GOOD_PW = "long-enough"
+
+
+def refused(field: str, call, *args, **kw) -> str:
+    """Run a service that must refuse the input at `field`; return the message."""
+    with pytest.raises(InvalidInput) as info:
+        call(*args, **kw)
+    assert info.value.field == field
+    db.session.rollback()
+    return str(info.value)
+
+
+def edit_village(actor, village, **kw):
+    """Saves the village as it is but for `kw`, through the people service."""
+    fields = dict(name=village.name, aliases=village.aliases, district=village.district)
+    fields["default_cadre"] = village.default_cadre
+    fields.update(kw)
+    return people.update_village(actor, village, **fields)
 
 
 # --- two people at once -----------------------------------------------------------------------------------
