@@ -6,6 +6,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from . import holidays, people
+from .demo.cli import demo_data_command
 from .extensions import db
 from .models import ROLES, Village
 from .refusals import WorkflowError
@@ -78,8 +79,6 @@ def export_calendar(year: int, path: str) -> None:
 def init_app(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(calendar_cli)
-    from .demo import demo_data_command
-
     app.cli.add_command(demo_data_command)  # demo-data
     from .jobs import init_cli as init_jobs_cli
 

@@ -16,7 +16,8 @@ import pytest
 from conftest import PG_URL, _config, leave_database
 from sqlalchemy import func, select, text
 
-from casework import create_app, demo, workflow
+from casework import create_app, workflow
+from casework.demo.story import load_township
 from casework.extensions import db
 from casework.models import Case, CaseEvent, District, Reply, User, Village, utcnow
 
@@ -82,13 +83,13 @@ def _snapshot() -> list[tuple]:
 
 def test_the_same_seed_and_time_give_the_same_township(app):
     now = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
-    demo.load_township(seed=5, now=now, months=1)
+    load_township(seed=5, now=now, months=1)
     first = _snapshot()
     db.session.rollback()
-    demo.load_township(seed=5, now=now, months=1)
+    load_township(seed=5, now=now, months=1)
     assert _snapshot() == first
     db.session.rollback()
-    demo.load_township(seed=6, now=now, months=1)
+    load_township(seed=6, now=now, months=1)
     assert _snapshot() != first
     db.session.rollback()
 

@@ -20,8 +20,8 @@ from openpyxl import load_workbook
 from python_calamine import CalamineWorkbook
 
 from casework import workflow
+from casework.demo.fake_platform import FakePlatform, generate_tickets, serving
 from casework.extensions import db
-from casework.intake.fake_platform import FakePlatform, generate_tickets, serving
 from casework.intake.run import intake_run
 from casework.spreadsheets import cell_value
 from casework.stats import definitions as d

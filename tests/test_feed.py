@@ -9,9 +9,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import event, func, select
 
+from casework.demo.fake_platform import FakePlatform, generate_tickets, serving
 from casework.extensions import db
 from casework.intake import feed
-from casework.intake.fake_platform import FakePlatform, generate_tickets, serving
 from casework.intake.run import intake_run
 from casework.models import Case, RejectedRow
 

@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import func, select
 
 from casework import jobs
+from casework.demo.fake_platform import FakePlatform, generate_tickets, serving
 from casework.extensions import db
 from casework.intake import feed
 from casework.intake import run as intake
-from casework.intake.fake_platform import FakePlatform, generate_tickets, serving
 from casework.models import IntakeRun, User, utcnow
 
 TOKEN = "fetch-token"

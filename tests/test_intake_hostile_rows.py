@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, event, func, select, text
 
+from casework.demo.fake_platform import FakePlatform, serving
 from casework.extensions import db
 from casework.intake import feed
-from casework.intake.fake_platform import FakePlatform, serving
 from casework.intake.ingest import REFUSED_BY_DATABASE, ingest
 from casework.intake.run import intake_run
 from casework.models import Case, IntakeRun, RejectedRow

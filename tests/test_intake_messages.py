@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from casework import create_app, workflow
+from casework.demo.fake_platform import FakePlatform, generate_tickets, serving
 from casework.extensions import db
 from casework.intake import feed, outbox
-from casework.intake.fake_platform import FakePlatform, generate_tickets, serving
 from casework.intake.messages import step_error
 from casework.intake.run import intake_run
 from casework.models import Reply

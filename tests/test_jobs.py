@@ -15,9 +15,9 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import func, select, update
 
 from casework import create_app, jobs
+from casework.demo.fake_platform import FakePlatform, generate_tickets, serving
 from casework.extensions import db
 from casework.intake import run as intake
-from casework.intake.fake_platform import FakePlatform, generate_tickets, serving
 from casework.intake.run import intake_run
 from casework.models import Case, IntakeRun
 

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import event, insert, select
 
 from casework import refusals, workflow
+from casework.demo.fake_platform import FakePlatform, serving
 from casework.extensions import db
 from casework.intake import outbox
-from casework.intake.fake_platform import FakePlatform, serving
 from casework.intake.run import intake_run
 from casework.models import Reply
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from casework.demo.fake_platform import FakePlatform, serving
 from casework.extensions import db
 from casework.intake import run as intake
-from casework.intake.fake_platform import FakePlatform, serving
 from casework.models import IntakeRun, utcnow
 from tests.helpers import HEADER, rows, write_csv
 

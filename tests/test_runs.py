@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from casework.demo.fake_platform import FakePlatform, generate_tickets, serving
 from casework.extensions import db
-from casework.intake.fake_platform import FakePlatform, generate_tickets, serving
 from casework.intake.run import claim_slot, intake_run, manual_slot_key, running_run
 from casework.models import IntakeRun, utcnow
 

@@ -158,13 +158,13 @@ def test_an_admin_lifts_an_address_lock_from_the_audit_page(app, world, auth, cl
 def test_if_empty_marks_the_listed_demo_logins_whose_password_matches_as_demo(app, make, runner, tmp_path):
     """An instance loaded before 0012: its demo accounts have demo=False and the tour's admin would be
     forced into the second-factor setup. `demo-data --if-empty` marks them, by the logins file it wrote."""
-    from casework import demo
+    from casework.demo.logins import write_logins
 
     admin = make.user("admin", username="admin")
     changed = make.user("dispatcher", username="dispatcher")  # listed, but its password changed since
     other = make.user("cadre", username="someone")  # not listed
     logins = tmp_path / "demo-logins.txt"
-    demo.write_logins(logins, [(admin, PASSWORD), (changed, "old-demo-pw")])
+    write_logins(logins, [(admin, PASSWORD), (changed, "old-demo-pw")])
     assert not any(user.demo for user in (admin, changed, other))
 
     result = runner.invoke(args=["demo-data", "--if-empty", "--logins-file", str(logins)])

@@ -1,6 +1,6 @@
 """A small fake 12345 platform serving the feed contract of docs/feed.md, for demos and tests.
 
-    python -m casework.intake.fake_platform --port 5099 --tickets 30
+    python -m casework.demo.fake_platform --port 5099 --tickets 30
 
 then run Casework with CASEWORK_FEED_URL=http://127.0.0.1:5099 CASEWORK_FEED_TOKEN=demo-token.
 GET / shows what it holds and the replies it received. Switches simulate a failing platform, from
@@ -20,8 +20,10 @@ from zoneinfo import ZoneInfo
 from flask import Flask, Response, jsonify, request
 from werkzeug.serving import make_server
 
+from .township import VILLAGES
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-DEMO_VILLAGES = ("柳河村", "王家庄村", "李家湾村", "石桥村", "杏花村", "青龙村", "白马村", "新华村", "东坡村", "红星村")
+DEMO_VILLAGES = tuple(name for name, _, _ in VILLAGES)
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗"
 GIVEN = ("秀英", "桂兰", "建国", "建华", "志强", "海燕", "春梅", "明", "伟", "芳", "军", "静", "磊", "丽娟")
 PLACES = ("村口", "村委会旁", "小学门口", "三组", "五组", "东头", "桥头", "卫生室附近")
