@@ -18,13 +18,14 @@ import pyotp
 import pytest
 from flask_babel import get_domain
 from openpyxl import Workbook
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 
 from casework import deadlines, holidays, people, second_factor
 from casework import workflow as wf
 from casework.audit import Origin
 from casework.extensions import db
 from casework.models import Case, utcnow
+from casework.queue import QueueFilter, queue_page
 from casework.refusals import InvalidInput
 
 PASSWORD = "secret-pw"  # every user the factories make has it
@@ -64,6 +65,50 @@ def edit_village(actor, village, **kw):
     fields["default_cadre"] = village.default_cadre
     fields.update(kw)
     return people.update_village(actor, village, **fields)
+
+
+# --- the queue --------------------------------------------------------------------------------------------
+
+T0 = datetime(2026, 10, 10, 1, 0, tzinfo=UTC)  # the factory's first order is received a minute after
+NOW = datetime(2026, 11, 1, tzinfo=UTC)  # the queue's "now", after every order the tests make
+
+
+def numbers(page_or_cases) -> list[str]:
+    """The order numbers of a queue page or a list of cases, in their order."""
+    cases = getattr(page_or_cases, "cases", page_or_cases)
+    return [c.number for c in cases]
+
+
+def found(world, f: QueueFilter, user=None) -> set[str]:
+    """The numbers the queue lists for `f`, to the dispatcher unless `user` is given."""
+    return set(numbers(queue_page(user or world.dispatcher, f, limit=1000, now=NOW)))
+
+
+def main_queries(world, f: QueueFilter, **page) -> list[tuple[str, object]]:
+    """The SELECTs over cases that one page of the queue sends, with their parameters."""
+    sent = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if "ORDER BY" in statement and "FROM cases" in statement:
+            sent.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        queue_page(world.dispatcher, f, now=NOW, **page)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    return sent
+
+
+def plan(statement: str, parameters, in_order: bool = True) -> str:
+    """The query plan. On PostgreSQL (whose few test rows it would rather scan) as if there were too many rows
+    to scan and, `in_order`, to sort: is there an index for the search, and does it give the order by itself?"""
+    with db.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            return "\n".join(row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters))
+        conn.exec_driver_sql("SET LOCAL enable_sort = " + ("off" if in_order else "on"))
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        return "\n".join(row[0] for row in conn.exec_driver_sql("EXPLAIN " + statement, parameters))
 
 
 # --- two people at once -----------------------------------------------------------------------------------
