@@ -6,7 +6,7 @@ import pytest
 
 from casework import display
 from casework.models import utcnow
-from casework.stats.figures import TIER_NAMES
+from casework.stats.definitions import TIER_NAMES
 from tests.test_case_views import login_as
 
 

@@ -28,6 +28,7 @@ import pytest
 from casework import deadlines, holidays
 from casework import workflow as wf
 from casework.extensions import db
+from casework.stats.definitions import group_name
 from casework.stats.figures import Rate
 from casework.stats.monthly import monthly_figures
 from casework.stats.periods import BadPeriod, Month, parse_month, parse_year
@@ -161,7 +162,8 @@ def october(world):
 
 
 def _rows(table) -> dict[str, dict]:
-    return {label: counts.values for label, counts in table.rows}
+    """A breakdown's rows by the name the exports give them."""
+    return {group_name(table.dim, group): counts.values for group, counts in table.rows}
 
 
 def test_october_hotline_totals_match_the_hand_count(october):

@@ -21,7 +21,7 @@ class Dashboard:
     orders: list[fg.Counts]
     disputes: list[fg.Counts]
     trend: list[tuple[Month, fg.Counts]]  # the last 12 months, oldest first
-    overdue_villages: list[tuple[str, int]]
+    overdue_villages: list[tuple[str | None, int]]
 
 
 def month_overview(month: Month, now: datetime) -> tuple[fg.Counts, fg.Counts]:
@@ -52,11 +52,12 @@ def _counts(values: dict, rate_defs) -> fg.Counts:
     return fg.Counts({k: int(v) for k, v in values.items()}, rate_defs)
 
 
-def overdue_by_village(now: datetime, limit: int = 10) -> list[tuple[str, int]]:
-    """Villages with the most hotline orders open past their due time now (most first)."""
+def overdue_by_village(now: datetime, limit: int = 10) -> list[tuple[str | None, int]]:
+    """Villages with the most hotline orders open past their due time now (most first); the orders of no
+    village under the name None."""
     overdue = func.count(Case.id)
     stmt = (
-        select(func.coalesce(Village.name, fg.NO_VILLAGE), overdue)
+        select(Village.name, overdue)
         .select_from(Case)
         .outerjoin(Village, Village.id == Case.village_id)
         .where(Case.kind == "order", Case.state.in_(("received", "assigned")), Case.due_at < now)

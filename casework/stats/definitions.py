@@ -36,6 +36,40 @@ ORDER_DIM_NAMES = {"village": "村", "category": "问题分类", "request_type":
 DISPUTE_DIM_NAMES = {"category": "纠纷类型", "tier": "调解层级", "village": "村"}
 TOTAL = "合计"
 NO_RATE = "—"
+# A breakdown's row of the cases without a value, and the three tiers of mediation (三级调解).
+NO_VALUE_NAMES = {
+    "village": "（未定村）",
+    "cadre": "（未派单）",
+    "category": "（未分类）",
+    "request_type": "（未分类）",
+}
+TIER_NAMES = {"village": "村级调解", "district": "片区调解", "centre": "镇综治中心"}
+# The month's order list (monthly.month_orders), its columns and an order's states.
+ORDER_LIST_COLUMNS = (
+    "工单编号",
+    "来电时间",
+    "村",
+    "问题分类",
+    "诉求类型",
+    "紧急程度",
+    "签收时间",
+    "办理时限",
+    "月末状态",
+    "月末承办干部",
+    "办结时间",
+    "重办次数",
+    "延期次数",
+)
+STATE_NAMES = {"received": "待派单", "assigned": "办理中", "resolved": "已办结"}
+
+
+def group_name(dim: str, group) -> str:
+    """A breakdown row's name in the report: a tier's name, the name from the data, or the words for the
+    cases without a value (a figures.Group of the dimension `dim`)."""
+    if not group.known:
+        return NO_VALUE_NAMES[dim]
+    return TIER_NAMES.get(group.key, group.name) if dim == "tier" else group.name
+
 
 GENERAL = [
     (

@@ -8,10 +8,12 @@ How a period is counted (docs/statistics.md says the same in words):
   (village, category, request type, cadre / tier), and the overview and every breakdown are sums of
   those per-combination counts, so that they always add up.
 Nothing here loads cases into Python: the database returns one row per combination.
+The figures carry keys, not words: a breakdown's row is a Group (the dimension's value and its name in the
+data), named for the reader where it is shown (labels.py on the pages, definitions.py in the exports).
 """
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -19,10 +21,10 @@ from flask import current_app
 from sqlalchemy import Float, and_, case, cast, func, literal, literal_column, null, or_, select, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql.expression import FunctionElement
+from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
 from ..extensions import db
-from ..models import Case, CaseEvent, User, UTCDateTime, Village
+from ..models import TIERS, Case, CaseEvent, User, UTCDateTime, Village
 from ..models.calendar import RECOUNT
 
 ORDER_COUNTS = (
@@ -50,31 +52,48 @@ ORDER_RATES = {
 DISPUTE_RATES = {"success_rate": ("settled", "mediated")}
 FLOW_ACTIONS = ("assign", "resolve", "return", "reopen", "grant_extension", "escalate")
 HOLDING_ACTIONS = ("assign", "reassign", "escalate")
-NO_VILLAGE, NO_CADRE, NO_CATEGORY = "（未定村）", "（未派单）", "（未分类）"
-TIER_NAMES = {"village": "村级调解", "district": "片区调解", "centre": "镇综治中心"}
 
 
 # --- portable SQL pieces -----------------------------------------------------------------------
 
 
-class hours_between(FunctionElement):
+class PortableFunction(FunctionElement):
+    """A SQL function written one way for SQLite (`sqlite`) and another for PostgreSQL (`postgresql`), each a
+    template naming the function's arguments {0}, {1}, …"""
+
+    inherit_cache = True
+    sqlite: str
+    postgresql: str
+
+
+@compiles(PortableFunction, "sqlite")
+def _portable_sqlite(element, compiler, **kw):
+    return element.sqlite.format(*(compiler.process(c, **kw) for c in element.clauses))
+
+
+@compiles(PortableFunction)
+def _portable_default(element, compiler, **kw):
+    return element.postgresql.format(*(compiler.process(c, **kw) for c in element.clauses))
+
+
+class hours_between(PortableFunction):
     """Hours from the first instant to the second, on SQLite and PostgreSQL alike."""
 
-    type = Float()
+    type, name = Float(), "hours_between"
     inherit_cache = True
-    name = "hours_between"
+    sqlite = "((julianday({1}) - julianday({0})) * 24.0)"
+    postgresql = "(EXTRACT(EPOCH FROM ({1} - {0})) / 3600.0)"
 
 
-@compiles(hours_between, "sqlite")
-def _hours_sqlite(element, compiler, **kw):
-    start, end = (compiler.process(c, **kw) for c in element.clauses)
-    return f"((julianday({end}) - julianday({start})) * 24.0)"
+class utc_instant(PortableFunction):
+    """An ISO 8601 UTC time kept in the history's JSON, comparable with the stored datetime columns.
 
+    SQLAlchemy keeps SQLite datetimes as 'YYYY-MM-DD HH:MM:SS.ffffff' text: the JSON time is written so."""
 
-@compiles(hours_between)
-def _hours_default(element, compiler, **kw):
-    start, end = (compiler.process(c, **kw) for c in element.clauses)
-    return f"(EXTRACT(EPOCH FROM ({end} - {start})) / 3600.0)"
+    type, name = UTCDateTime(), "utc_instant"
+    inherit_cache = True
+    sqlite = "(strftime('%Y-%m-%d %H:%M:%S', {0}) || '.000000')"
+    postgresql = "CAST(CAST({0} AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS TIMESTAMP)"
 
 
 def unindexed(column):
@@ -92,27 +111,6 @@ def bucket_of(column, edges: Sequence[datetime]):
     if len(edges) == 2:
         return literal(0)
     return case(*[(column < edge, i) for i, edge in enumerate(edges[1:-1])], else_=len(edges) - 2)
-
-
-class utc_instant(FunctionElement):
-    """An ISO 8601 UTC time kept in the history's JSON, comparable with the stored datetime columns."""
-
-    type = UTCDateTime()
-    inherit_cache = True
-    name = "utc_instant"
-
-
-@compiles(utc_instant, "sqlite")
-def _instant_sqlite(element, compiler, **kw):
-    # SQLAlchemy keeps SQLite datetimes as 'YYYY-MM-DD HH:MM:SS.ffffff' text: write the JSON time so.
-    (value,) = (compiler.process(c, **kw) for c in element.clauses)
-    return f"(strftime('%Y-%m-%d %H:%M:%S', {value}) || '.000000')"
-
-
-@compiles(utc_instant)
-def _instant_default(element, compiler, **kw):
-    (value,) = (compiler.process(c, **kw) for c in element.clauses)
-    return f"CAST(CAST({value} AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS TIMESTAMP)"
 
 
 DUE_CHANGES = ("grant_extension", RECOUNT)  # the events that move a due time, recording the previous one
@@ -209,8 +207,41 @@ def ack_pending(now: datetime):
 # --- the per-case facts of a period ------------------------------------------------------------
 
 
-def _typed_null(column):
-    return cast(null(), column.type)
+@dataclass(frozen=True)
+class Fact:
+    """A per-case fact of a bucket: how the case's rows there make it (`combine`: the max of a flag, the sum of
+    a count) and what a UNION branch that does not know the fact gives in its place (`absent`)."""
+
+    combine: Callable
+    absent: Callable[[], ColumnElement] = lambda: literal(0)
+
+
+def _typed_null(column) -> Callable[[], ColumnElement]:
+    return lambda: cast(null(), column.type)
+
+
+FLAG_FACTS = ("received", "ack_ok", "ack_pending", "assigned", "returned", "reopened", "extended", "escalated")
+FACTS = {
+    **dict.fromkeys(FLAG_FACTS, Fact(func.max)),
+    **dict.fromkeys(("callbacks", "solved", "satisfied"), Fact(func.sum)),
+    # The bucket's last resolution (the history is appended in time order), NULL when there is none.
+    "resolve_at": Fact(func.max, _typed_null(CaseEvent.at)),
+    "resolve_id": Fact(func.max, _typed_null(CaseEvent.id)),
+}
+
+
+def _branch(case_id, at, edges: Sequence[datetime], **known: ColumnElement):
+    """A UNION branch of facts_select: the case, the bucket of its time `at`, and every fact by name, the
+    ones `known` to this branch as given, the others as absent."""
+    if not known.keys() <= FACTS.keys():
+        raise ValueError(f"not a fact: {sorted(known.keys() - FACTS.keys())}")
+    facts = [(known[n] if n in known else fact.absent()).label(n) for n, fact in FACTS.items()]
+    return select(case_id.label("case_id"), bucket_of(at, edges).label("b"), *facts)
+
+
+def _combined(rows) -> list:
+    """Each fact over the grouped `rows` (a subquery's columns), combined as the fact says, under its name."""
+    return [fact.combine(rows.c[n]).label(n) for n, fact in FACTS.items()]
 
 
 def case_facts(kind: str, edges: Sequence[datetime], now: datetime | None = None):
@@ -218,84 +249,65 @@ def case_facts(kind: str, edges: Sequence[datetime], now: datetime | None = None
 
 
 def facts_select(kind: str, edges: Sequence[datetime], now: datetime | None = None):
-    """One row per (case, bucket) with that case's flags in the bucket [edges[i], edges[i+1]).
+    """One row per (case, bucket) with that case's FACTS in the bucket [edges[i], edges[i+1]).
 
     `now` (default: the current time) is when the figures are counted: an order whose acknowledgement
     deadline is still to come then is pending (ack_pending). Rows of the other kind may be included
     (the callers join `cases` and keep their kind)."""
-    start, end = edges[0], edges[-1]
-    now = now or datetime.now(UTC)
-    received = select(
-        Case.id.label("case_id"),
-        bucket_of(Case.received_at, edges).label("b"),
-        literal(1).label("received"),
-        flag(ack_on_time()).label("ack_ok"),
-        flag(ack_pending(now)).label("ack_pending"),
-        *(literal(0).label(n) for n in ("assigned", "returned", "reopened", "extended", "escalated")),
-        *(literal(0).label(n) for n in ("callbacks", "solved", "satisfied")),
-        _typed_null(CaseEvent.at).label("resolve_at"),
-        _typed_null(CaseEvent.id).label("resolve_id"),
-    ).where(Case.received_at >= start, Case.received_at < end)
-    action = CaseEvent.action
-    in_period = and_(CaseEvent.at >= start, CaseEvent.at < end)
-    if kind == "dispute":  # few disputes among many orders: reach them and their history by their kind
-        received = received.where(Case.kind == "dispute")
-        in_period = and_(in_period, CaseEvent.case_id.in_(select(Case.id).where(Case.kind == "dispute")))
+    branches = [_received_facts(kind, edges, now or datetime.now(UTC)), _action_facts(kind, edges)]
+    if kind != "dispute":  # callbacks are the hotline's
+        branches.append(_callback_facts(edges))
+    u = union_all(*branches).subquery("u")
+    return select(u.c.case_id, u.c.b, *_combined(u)).group_by(u.c.case_id, u.c.b)
+
+
+def _received_facts(kind: str, edges: Sequence[datetime], now: datetime):
+    """The cases received in the period, with their acknowledgement."""
+    received = _branch(
+        Case.id,
+        Case.received_at,
+        edges,
+        received=literal(1),
+        ack_ok=flag(ack_on_time()),
+        ack_pending=flag(ack_pending(now)),
+    ).where(Case.received_at >= edges[0], Case.received_at < edges[-1])
     # For orders the kind is checked by the caller's join: an equality on kind here would lead SQLite
     # to scan ix_cases_kind_state_received for the whole kind.
-    # Two branches: the actions read from the index (at, action, case_id) alone, and the callbacks,
-    # the only events whose data (solved, satisfaction) is needed.
-    events = select(
+    return received.where(Case.kind == "dispute") if kind == "dispute" else received
+
+
+def _action_facts(kind: str, edges: Sequence[datetime]):
+    """The actions of the period, read from the index (at, action, case_id) alone."""
+    action = CaseEvent.action
+    in_period = and_(CaseEvent.at >= edges[0], CaseEvent.at < edges[-1])
+    if kind == "dispute":  # few disputes among many orders: reach their history by their kind
+        in_period = and_(in_period, CaseEvent.case_id.in_(select(Case.id).where(Case.kind == "dispute")))
+    return _branch(
         CaseEvent.case_id,
-        bucket_of(CaseEvent.at, edges),
-        literal(0),
-        literal(0),
-        literal(0),
-        flag(action == "assign"),
-        flag(action == "return"),
-        flag(action == "reopen"),
-        flag(action == "grant_extension"),
-        flag(action == "escalate"),
-        literal(0),
-        literal(0),
-        literal(0),
-        case((action == "resolve", CaseEvent.at)),
-        case((action == "resolve", CaseEvent.id)),
+        CaseEvent.at,
+        edges,
+        assigned=flag(action == "assign"),
+        returned=flag(action == "return"),
+        reopened=flag(action == "reopen"),
+        extended=flag(action == "grant_extension"),
+        escalated=flag(action == "escalate"),
+        resolve_at=case((action == "resolve", CaseEvent.at)),
+        resolve_id=case((action == "resolve", CaseEvent.id)),
     ).where(in_period, action.in_(FLOW_ACTIONS))
+
+
+def _callback_facts(edges: Sequence[datetime]):
+    """The period's callbacks, the only events whose data (solved, satisfaction) is read."""
     cb = aliased(CaseEvent)  # found in the index (at, action, case_id); only callbacks are then read
-    callbacks = select(
+    callback_ids = select(cb.id).where(cb.at >= edges[0], cb.at < edges[-1], cb.action == "callback")
+    return _branch(
         CaseEvent.case_id,
-        bucket_of(CaseEvent.at, edges),
-        *(literal(0) for _ in range(8)),
-        literal(1),
-        flag(CaseEvent.data["solved"].as_boolean()),
-        flag(CaseEvent.data["satisfaction"].as_string().in_(("satisfied", "basic"))),
-        _typed_null(CaseEvent.at),
-        _typed_null(CaseEvent.id),
-    ).where(CaseEvent.id.in_(select(cb.id).where(cb.at >= start, cb.at < end, cb.action == "callback")))
-    branches = (received, events) if kind == "dispute" else (received, events, callbacks)  # callbacks: hotline
-    u = union_all(*branches).subquery("u")
-    return select(
-        u.c.case_id,
-        u.c.b,
-        *(func.max(u.c[n]).label(n) for n in MAXED),
-        *(func.sum(u.c[n]).label(n) for n in SUMMED),
-    ).group_by(u.c.case_id, u.c.b)
-
-
-MAXED = (
-    "received",
-    "ack_ok",
-    "ack_pending",
-    "assigned",
-    "returned",
-    "reopened",
-    "extended",
-    "escalated",
-    "resolve_at",
-    "resolve_id",
-)
-SUMMED = ("callbacks", "solved", "satisfied")
+        CaseEvent.at,
+        edges,
+        callbacks=literal(1),
+        solved=flag(CaseEvent.data["solved"].as_boolean()),
+        satisfied=flag(CaseEvent.data["satisfaction"].as_string().in_(("satisfied", "basic"))),
+    ).where(CaseEvent.id.in_(callback_ids))
 
 
 def _order_counts(f) -> dict:
@@ -334,8 +346,7 @@ def order_year_query(edges: Sequence[datetime], dims: Sequence[str], now: dateti
     fy = (
         select(
             fm.c.case_id,
-            *(func.max(fm.c[n]).label(n) for n in MAXED),
-            *(func.sum(fm.c[n]).label(n) for n in SUMMED),
+            *_combined(fm),
         )
         .group_by(fm.c.case_id)
         .subquery("fy")
@@ -456,13 +467,51 @@ class Counts:
         return {name: self.rate(name) for name in self.rate_defs}
 
 
+@dataclass(frozen=True)
+class Group:
+    """Whose counts a breakdown row holds: the dimension's value (`key`: a village's or cadre's id, a category,
+    a request type, a tier) and its name in the data (the village's or cadre's name, else the value itself);
+    `name` is None for the cases that have no value. The words a group is shown by are added where it is
+    shown (labels.py on the pages, definitions.py in the exports)."""
+
+    key: int | str | None
+    name: str | None
+
+    @property
+    def known(self) -> bool:
+        return self.name is not None
+
+
 @dataclass
 class Table:
-    """A breakdown: one row per group (label, Counts), sorted by label, and the total."""
+    """A breakdown: one row per group (Group, Counts), in the dimension's order (by_key), and the total."""
 
     dim: str
-    rows: list[tuple[str, Counts]] = field(default_factory=list)
+    rows: list[tuple[Group, Counts]] = field(default_factory=list)
     total: Counts | None = None
+
+
+@dataclass
+class PeriodFigures:
+    """A period's hotline and dispute figures, counted at `generated_at`: totals and breakdowns."""
+
+    township: str
+    timezone: str
+    generated_at: datetime
+    orders: Counts
+    order_tables: dict[str, Table]  # by dimension
+    disputes: Counts
+    dispute_tables: dict[str, Table]
+
+
+def counted(order_rows: list[dict], dispute_rows: list[dict], order_dims, dispute_dims) -> dict:
+    """PeriodFigures' totals and breakdowns from a period's rows of counts per combination of the dimensions."""
+    return {
+        "orders": total_of(order_rows, ORDER_COUNTS, ORDER_RATES),
+        "order_tables": tables_of(order_rows, order_dims, ORDER_COUNTS, ORDER_RATES),
+        "disputes": total_of(dispute_rows, DISPUTE_COUNTS, DISPUTE_RATES),
+        "dispute_tables": tables_of(dispute_rows, dispute_dims, DISPUTE_COUNTS, DISPUTE_RATES),
+    }
 
 
 def fetch(stmt) -> list[dict]:
@@ -483,23 +532,21 @@ def counts_of(values: dict[str, int] | None, names: Sequence[str], rate_defs) ->
     return Counts(dict(values) if values else dict.fromkeys(names, 0), rate_defs)
 
 
-def table(rows, dim: str, names, rate_defs, labels: dict) -> Table:
-    """The breakdown by one dimension, labelled and sorted, with the total of all rows."""
+def table(rows, dim: str, names, rate_defs) -> Table:
+    """The breakdown by one dimension, its groups named from the data and in order, with the total of all rows."""
     groups = rollup(rows, names, [dim])
-    labelled = [(labels.get(k[0]) or _missing(dim, k[0]), counts_of(v, names, rate_defs)) for k, v in groups.items()]
-    labelled.sort(key=lambda item: (item[0].startswith("（"), item[0]))
-    total = counts_of(rollup(rows, names, []).get((), None), names, rate_defs)
-    return Table(dim, labelled, total)
+    known = names_of(dim, {k[0] for k in groups if k[0] is not None})
+    grouped = [(Group(k[0], known.get(k[0]) or None), counts_of(v, names, rate_defs)) for k, v in groups.items()]
+    grouped.sort(key=lambda item: by_key(dim, item[0]))
+    return Table(dim, grouped, total_of(rows, names, rate_defs))
 
 
-def _missing(dim: str, key) -> str:
-    if dim == "village":
-        return NO_VILLAGE
-    if dim == "cadre":
-        return NO_CADRE if key is None else f"#{key}"
+def by_key(dim: str, group: Group) -> tuple:
+    """Where a group stands in its breakdown: the tiers from the village up, the others by name, the cases
+    without a value last."""
     if dim == "tier":
-        return TIER_NAMES.get(key, str(key))
-    return str(key) if key else NO_CATEGORY
+        return (TIERS.index(group.key) if group.key in TIERS else len(TIERS), str(group.key))
+    return (not group.known, group.name or "")
 
 
 def total_of(rows, names, rate_defs) -> Counts:
@@ -507,16 +554,15 @@ def total_of(rows, names, rate_defs) -> Counts:
 
 
 def tables_of(rows, dims, names, rate_defs) -> dict[str, Table]:
-    return {d: table(rows, d, names, rate_defs, labels_for(d, rows)) for d in dims}
+    return {d: table(rows, d, names, rate_defs) for d in dims}
 
 
-def labels_for(dim: str, rows: list[dict]) -> dict:
-    """Names for the keys of a dimension: villages and cadres looked up, the rest are their own label."""
-    keys = {r[dim] for r in rows if r.get(dim) is not None}
+def names_of(dim: str, keys: set) -> dict:
+    """The data's names for the keys of a dimension: villages and cadres looked up (a cadre no longer on the
+    books by their id, #7), the other values are their own names."""
     if dim == "village" and keys:
         return dict(db.session.execute(select(Village.id, Village.name).where(Village.id.in_(keys))).all())
     if dim == "cadre" and keys:
-        return dict(db.session.execute(select(User.id, User.name).where(User.id.in_(keys))).all())
-    if dim == "tier":
-        return dict(TIER_NAMES)
+        found = dict(db.session.execute(select(User.id, User.name).where(User.id.in_(keys))).all())
+        return {k: found.get(k) or f"#{k}" for k in keys}
     return {k: k for k in keys}

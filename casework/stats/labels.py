@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..display import REQUEST_TYPE_LABELS, TIER_LABELS
 from . import definitions as d
-from . import figures as fg
+from .figures import Group
 from .periods import Month
 
 ORDER_LABELS = {
@@ -43,21 +43,18 @@ DISPUTE_LABELS = {
     "escalated": _l("Escalated"),
 }
 DISPUTE_RATE_LABELS = {"success_rate": _l("Mediation success rate")}
-ORDER_DIM_LABELS = {
-    "village": _l("Village"),
-    "category": _l("Category"),
-    "request_type": _l("Request type"),
-    "cadre": _l("Village cadre"),
-}
-DISPUTE_DIM_LABELS = {"category": _l("Dispute type"), "tier": _l("Mediation tier"), "village": _l("Village")}
+VILLAGE = _l("Village")
+ORDER_DIM_LABELS = dict(
+    village=VILLAGE, category=_l("Category"), request_type=_l("Request type"), cadre=_l("Village cadre")
+)
+DISPUTE_DIM_LABELS = dict(category=_l("Dispute type"), tier=_l("Mediation tier"), village=VILLAGE)
 
-# Group names the figures give when a case has no value, and the tiers: shown translated.
+# A breakdown's row of the cases without a value for its dimension.
 GROUP_LABELS = {
-    fg.NO_VILLAGE: _l("(no village)"),
-    fg.NO_CADRE: _l("(not dispatched)"),
-    fg.NO_CATEGORY: _l("(no category)"),
-    **{name: TIER_LABELS[tier] for tier, name in fg.TIER_NAMES.items()},  # the case page's words
-    d.TOTAL: _l("Total"),
+    "village": _l("(no village)"),
+    "cadre": _l("(not dispatched)"),
+    "category": _l("(no category)"),
+    "request_type": _l("(no category)"),
 }
 
 # The pairs each label must match in Chinese (tests/test_stats_labels.py).
@@ -68,13 +65,22 @@ SAME_WORDS = [
     (DISPUTE_RATE_LABELS, d.DISPUTE_RATE_NAMES),
     (ORDER_DIM_LABELS, d.ORDER_DIM_NAMES),
     (DISPUTE_DIM_LABELS, d.DISPUTE_DIM_NAMES),
+    (GROUP_LABELS, d.NO_VALUE_NAMES),
 ]
 
 
 def group_label(name: str):
-    """A breakdown row's name: the figures' own names and the platform's request types translated;
-    a village, category or cadre as it is."""
-    return GROUP_LABELS.get(name) or REQUEST_TYPE_LABELS.get(name, name)
+    """A name from the data as the page shows it: the platform's request types translated (the case page's
+    words); a village, category or cadre as it is."""
+    return REQUEST_TYPE_LABELS.get(name, name)
+
+
+def row_label(dim: str, group: Group):
+    """A breakdown row's label: a tier in the case page's words, a name from the data (group_label), or the
+    words for the cases without a value."""
+    if not group.known:
+        return GROUP_LABELS[dim]
+    return TIER_LABELS.get(group.key, group.name) if dim == "tier" else group_label(group.name)
 
 
 MONTH_ABBREVIATIONS = (

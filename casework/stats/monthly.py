@@ -1,11 +1,11 @@
-"""A month's figures (hotline orders and disputes) and the month's order list, as the exports use them."""
+"""A month's figures (hotline orders and disputes) and the month's order list."""
 
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Row, and_, case, func, select
 from sqlalchemy.orm import aliased
 
 from ..clock import zone_name
@@ -20,17 +20,12 @@ DISPUTE_DIMS = ("category", "tier", "village")
 
 
 @dataclass
-class MonthlyFigures:
+class MonthlyFigures(fg.PeriodFigures):
+    """A month's figures and its bounds."""
+
     month: Month
     start: datetime  # UTC
     end: datetime  # UTC, exclusive
-    township: str
-    timezone: str
-    generated_at: datetime
-    orders: fg.Counts
-    order_tables: dict[str, fg.Table]  # village, category, request_type, cadre
-    disputes: fg.Counts
-    dispute_tables: dict[str, fg.Table]  # category, tier, village
 
 
 def order_rows(edges, dims, cutoff: datetime | None = None, now: datetime | None = None) -> list[dict]:
@@ -60,38 +55,19 @@ def monthly_figures(month: Month, now: datetime | None = None) -> MonthlyFigures
         township=current_app.config["TOWNSHIP_NAME"],
         timezone=tz,
         generated_at=now,
-        orders=fg.total_of(o_rows, fg.ORDER_COUNTS, fg.ORDER_RATES),
-        order_tables=fg.tables_of(o_rows, ORDER_DIMS, fg.ORDER_COUNTS, fg.ORDER_RATES),
-        disputes=fg.total_of(d_rows, fg.DISPUTE_COUNTS, fg.DISPUTE_RATES),
-        dispute_tables=fg.tables_of(d_rows, DISPUTE_DIMS, fg.DISPUTE_COUNTS, fg.DISPUTE_RATES),
+        **fg.counted(o_rows, d_rows, ORDER_DIMS, DISPUTE_DIMS),
     )
 
 
 # --- the month's orders, streamed --------------------------------------------------------------
 
-ORDER_LIST_COLUMNS = (
-    "工单编号",
-    "来电时间",
-    "村",
-    "问题分类",
-    "诉求类型",
-    "紧急程度",
-    "签收时间",
-    "办理时限",
-    "月末状态",
-    "月末承办干部",
-    "办结时间",
-    "重办次数",
-    "延期次数",
-)
-STATE_NAMES = {"received": "待派单", "assigned": "办理中", "resolved": "已办结"}
-
-
 ORDER_LIST_SPAN = timedelta(days=400)  # times listed run from the month's start to due dates after it
 
 
-def month_orders(month: Month, batch: int = 2000) -> Iterator[tuple]:
-    """The orders received in the month, oldest first, as they stood at the month's end.
+def month_orders(month: Month, batch: int = 2000) -> Iterator[Row]:
+    """The orders received in the month, oldest first, as they stood at the month's end: number, received,
+    village, category, request type, urgency, acknowledged, due, state (its code), cadre, resolved, reopenings,
+    extensions; text that is not there is empty.
 
     Streamed from a server-side cursor in batches: a month of any size never sits in memory.
     State and cadre are taken from the history before the month's end; the database writes the
@@ -99,10 +75,7 @@ def month_orders(month: Month, batch: int = 2000) -> Iterator[tuple]:
     tz = zone_name()
     start, end = month.bounds(tz)
     stmt = _month_orders_query(start, end, tz).execution_options(stream_results=True, yield_per=batch)
-    states = STATE_NAMES
-    for row in db.session.execute(stmt):
-        *head, state, cadre, resolved, reopens, extensions = row
-        yield (*head, states.get(state, state), cadre or "", resolved or "", reopens, extensions)
+    yield from db.session.execute(stmt)
 
 
 def _month_orders_query(start: datetime, end: datetime, tz: str):
@@ -141,8 +114,8 @@ def _month_orders_query(start: datetime, end: datetime, tz: str):
             case((Case.acknowledged_at < end, local(Case.acknowledged_at)), else_=""),
             func.coalesce(local(fg.due_as_of(end)), ""),
             state_then,
-            cadre.name,
-            case((state_then == "resolved", local(history.c.resolved_at))),
+            func.coalesce(cadre.name, ""),
+            func.coalesce(case((state_then == "resolved", local(history.c.resolved_at))), ""),
             func.coalesce(history.c.reopens, 0),
             func.coalesce(history.c.extensions, 0),
         )

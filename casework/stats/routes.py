@@ -15,6 +15,7 @@ from .dashboard import dashboard as dashboard_data
 from .figures import Rate
 from .monthly import monthly_figures
 from .periods import FIRST_YEAR, LAST_YEAR, BadPeriod, current_month, parse_month, parse_year
+from .report import MONTH_COLUMNS_DISPUTES, MONTH_COLUMNS_ORDERS, Report, monthly_report, yearly_report
 from .yearly import yearly_summary
 
 bp = Blueprint("stats", __name__, url_prefix="/stats")
@@ -33,7 +34,8 @@ def _names() -> dict:
     return {
         "names": names,
         "is_rate": lambda value: isinstance(value, Rate),
-        "group_label": lb.group_label,
+        "row_label": lb.row_label,
+        "group_labels": lb.GROUP_LABELS,
         "month_label": lb.month_label,
     }
 
@@ -110,11 +112,8 @@ def month_page():
 @bp.get("/month/<month>.<fmt>", endpoint="month_export")
 @login_required
 def month_export(month: str, fmt: str):
-    _require(perm.can_export_stats)
-    if fmt not in exporters.MONTHLY_FORMATS:
-        abort(404)
-    fig = monthly_figures(_month_or_400(month))
-    return _send(lambda path: exporters.write_monthly(fig, fmt, path), fmt, f"statistics-{fig.month}.{fmt}")
+    _require_download(fmt, exporters.MONTHLY_FORMATS)
+    return _send(monthly_report(monthly_figures(_month_or_400(month))), fmt)
 
 
 @bp.get("/year", endpoint="year")
@@ -123,7 +122,7 @@ def year_page():
     _require(perm.can_read_stats)
     year = _year_or_400(request.args["year"]) if request.args.get("year") else _this_month().year
     summary = yearly_summary(year)
-    columns = {"orders": exporters.MONTH_COLUMNS_ORDERS, "disputes": exporters.MONTH_COLUMNS_DISPUTES}
+    columns = {"orders": MONTH_COLUMNS_ORDERS, "disputes": MONTH_COLUMNS_DISPUTES}
     months = list(zip(summary.order_months, summary.dispute_months, strict=True))
     return render_template("stats/year.html", s=summary, months=months, month_columns=columns)
 
@@ -131,16 +130,20 @@ def year_page():
 @bp.get("/year/<year>.<fmt>", endpoint="year_export")
 @login_required
 def year_export(year: str, fmt: str):
+    _require_download(fmt, exporters.YEARLY_FORMATS)
+    return _send(yearly_report(yearly_summary(_year_or_400(year))), fmt)
+
+
+def _require_download(fmt: str, formats: tuple[str, ...]) -> None:
+    """403 to whoever may not download statistics, then 404 for a format the period is not written in."""
     _require(perm.can_export_stats)
-    if fmt not in exporters.YEARLY_FORMATS:
+    if fmt not in formats:
         abort(404)
-    summary = yearly_summary(_year_or_400(year))
-    return _send(lambda path: exporters.write_yearly(summary, fmt, path), fmt, f"summary-{summary.year}.{fmt}")
 
 
-def _send(write, fmt: str, name: str):
-    """Write the file to a temporary file (never the whole export in memory) and send it."""
+def _send(report: Report, fmt: str):
+    """Write the report to a temporary file (never the whole export in memory) and send it."""
     tmp = tempfile.NamedTemporaryFile(suffix=f".{fmt}")  # noqa: SIM115 - closed (and removed) with the response
-    write(tmp.name)
+    exporters.write(report, fmt, tmp.name)
     tmp.seek(0)
-    return send_file(tmp, mimetype=exporters.MIME[fmt], as_attachment=True, download_name=name)
+    return send_file(tmp, mimetype=exporters.MIME[fmt], as_attachment=True, download_name=f"{report.stem}.{fmt}")

@@ -27,15 +27,8 @@ def approx_count(n: int) -> str:
 
 
 @dataclass
-class YearlySummary:
+class YearlySummary(fg.PeriodFigures):
     year: int
-    township: str
-    timezone: str
-    generated_at: datetime
-    orders: fg.Counts
-    order_tables: dict[str, fg.Table]
-    disputes: fg.Counts
-    dispute_tables: dict[str, fg.Table]
     order_months: list[tuple[Month, fg.Counts]]  # open_past_due is not counted month by month
     dispute_months: list[tuple[Month, fg.Counts]]
 
@@ -91,10 +84,7 @@ def yearly_summary(year: int, now: datetime | None = None) -> YearlySummary:
         township=current_app.config["TOWNSHIP_NAME"],
         timezone=tz,
         generated_at=now,
-        orders=fg.total_of(o_rows, fg.ORDER_COUNTS, fg.ORDER_RATES),
-        order_tables=fg.tables_of(o_rows, YEAR_ORDER_DIMS, fg.ORDER_COUNTS, fg.ORDER_RATES),
-        disputes=fg.total_of(d_rows, fg.DISPUTE_COUNTS, fg.DISPUTE_RATES),
-        dispute_tables=fg.tables_of(d_rows, YEAR_DISPUTE_DIMS, fg.DISPUTE_COUNTS, fg.DISPUTE_RATES),
+        **fg.counted(o_rows, d_rows, YEAR_ORDER_DIMS, YEAR_DISPUTE_DIMS),
         order_months=[
             (m, fg.counts_of(by_month.get((i,)), fg.ORDER_COUNTS, fg.ORDER_RATES))
             for i, m in enumerate(year_months(year))
