@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pyotp
 import pytest
+from flask import g
 from flask_babel import get_domain
 from openpyxl import Workbook
 from sqlalchemy import create_engine, event, text
@@ -32,6 +33,23 @@ PASSWORD = "secret-pw"  # every user the factories make has it
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "casework" / "translations"
 
 # --- logging in -------------------------------------------------------------------------------------------
+
+
+def login_as(client, user) -> None:
+    """Puts the user in the session (the login form itself is tested in test_auth.py)."""
+    with client.session_transaction() as session:
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True
+    new_request()
+
+
+def new_request() -> None:
+    """Forget the user Flask-Login cached on `g`: the tests' app context outlives each request."""
+    g.pop("_login_user", None)
+
+
+def page(response) -> str:
+    return response.get_data(as_text=True)
 
 
 def login_through_form(client, username: str) -> None:

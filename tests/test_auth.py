@@ -7,8 +7,7 @@ import pytest
 from casework import create_app
 from casework.extensions import db
 from casework.web import safe_next
-from tests.helpers import PASSWORD
-from tests.test_case_views import new_request
+from tests.helpers import PASSWORD, new_request
 
 
 def test_login_page_shows_the_form(client):

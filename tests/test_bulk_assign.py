@@ -4,7 +4,7 @@ import pytest
 
 from casework.extensions import db
 from casework.models import Case
-from tests.test_case_views import login_as
+from tests.helpers import login_as
 
 
 def bulk(client, cases, assignee="default"):

@@ -3,29 +3,16 @@
 import re
 
 import pytest
-from flask import current_app, g
+from flask import current_app
 from sqlalchemy import func, select
 
 from casework import workflow
 from casework.extensions import db
 from casework.models import Case, CaseEvent, User
-from tests.test_concurrency import Person
+from tests.helpers import Person, login_as, page
 from tests.test_workflow import KINDS, MATRIX, case_in, expected_actions, user_for
 
 HTTP_ACTIONS = ("assign", "reassign", "return", "resolve", "reopen", "escalate", "callback", "note")
-
-
-def login_as(client, user) -> None:
-    """Puts the user in the session (the login form itself is tested in test_auth.py)."""
-    with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
-    new_request()
-
-
-def new_request() -> None:
-    """Forget the user Flask-Login cached on `g`: the tests' app context outlives each request."""
-    g.pop("_login_user", None)
 
 
 def valid_form(action: str, world, version: int) -> dict:
@@ -44,10 +31,6 @@ def valid_form(action: str, world, version: int) -> dict:
 
 def events_of(case: Case) -> int:
     return db.session.scalar(select(func.count()).select_from(CaseEvent).where(CaseEvent.case_id == case.id))
-
-
-def page(response) -> str:
-    return response.get_data(as_text=True)
 
 
 def outcome_over_http(client, action: str, case: Case, world) -> tuple[int, int, str]:

@@ -7,7 +7,7 @@ import pytest
 from casework import display
 from casework.models import utcnow
 from casework.stats.definitions import TIER_NAMES
-from tests.test_case_views import login_as
+from tests.helpers import login_as
 
 
 def test_in_chinese_the_tiers_are_named_as_the_exports_name_them(zh_app):

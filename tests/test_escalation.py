@@ -7,7 +7,7 @@ import pytest
 
 from casework import refusals, workflow
 from casework.extensions import db
-from tests.test_case_views import login_as, page
+from tests.helpers import login_as, page
 
 
 @pytest.fixture

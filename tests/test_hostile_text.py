@@ -9,7 +9,7 @@ from sqlalchemy import select
 from casework.extensions import db
 from casework.models import CaseEvent
 from casework.web import CleanParameters
-from tests.test_case_views import login_as
+from tests.helpers import login_as
 
 NUL = "\x00"
 

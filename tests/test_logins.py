@@ -14,9 +14,8 @@ from casework.audit import Origin
 from casework.extensions import db
 from casework.models import AuthEvent, utcnow
 from casework.models.accounts import AuditIsAppendOnly
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, login_as
 from tests.live import LiveServer, at_once
-from tests.test_case_views import login_as
 
 WRONG = "wrong-password"
 HERE = Origin("10.0.0.7", "pytest")

@@ -3,8 +3,7 @@
 from datetime import timedelta
 
 from casework import queue
-from tests.helpers import NOW, numbers
-from tests.test_case_views import login_as
+from tests.helpers import NOW, login_as, numbers
 
 
 def test_my_cases_are_mine_open_and_most_urgent_first(world, make):

@@ -9,8 +9,7 @@ from casework.extensions import db
 from casework.models import AuthEvent, User
 from casework.passwords import COMMON, check_policy
 from casework.refusals import InvalidInput
-from tests.helpers import PASSWORD
-from tests.test_case_views import login_as, new_request
+from tests.helpers import PASSWORD, login_as, new_request
 
 NEW = "a-fresh-pass-9"
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from casework import permissions as perm
 from casework.extensions import db
 from casework.models import Case, Party
-from tests.test_case_views import login_as
+from tests.helpers import login_as
 from tests.test_workflow import ROLES, case_in, user_for
 
 

@@ -14,8 +14,7 @@ import pytest
 
 from casework.extensions import db
 from casework.models import RejectedRow
-from tests.helpers import CHROMIUM, needs_chromium
-from tests.test_case_views import login_as
+from tests.helpers import CHROMIUM, login_as, needs_chromium
 
 ROOT = Path(__file__).resolve().parent.parent
 PHONE_WIDTH = 375

@@ -6,8 +6,7 @@ from datetime import timedelta
 import pytest
 
 from casework.queue import QueueFilter
-from tests.helpers import NOW, T0, found, main_queries, plan
-from tests.test_case_views import login_as
+from tests.helpers import NOW, T0, found, login_as, main_queries, plan
 
 # --- filters and search ------------------------------------------------------------------------
 

@@ -8,8 +8,7 @@ import pytest
 from casework import queue
 from casework.models import utcnow
 from casework.queue import QueueFilter
-from tests.helpers import NOW, T0, main_queries, numbers, plan
-from tests.test_case_views import login_as
+from tests.helpers import NOW, T0, login_as, main_queries, numbers, plan
 
 # --- keyset pagination -------------------------------------------------------------------------
 

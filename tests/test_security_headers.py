@@ -17,7 +17,7 @@ from flask import current_app, request
 import config
 from casework import create_app
 from tests.conftest import _config
-from tests.test_case_views import login_as
+from tests.helpers import login_as
 from tests.test_web_properties import (
     PATH_IDS,
     PATH_WORDS,

@@ -4,8 +4,7 @@ import pytest
 
 from casework.auth.two_factor import PENDING
 from casework.extensions import db
-from tests.helpers import PASSWORD, enrolled
-from tests.test_case_views import new_request
+from tests.helpers import PASSWORD, enrolled, login_as, new_request
 
 
 @pytest.fixture
@@ -74,7 +73,6 @@ def test_wrong_current_passwords_are_recorded_and_locked_like_logins(app, world,
 
     from casework import audit
     from casework.models import AuthEvent
-    from tests.test_case_views import login_as
 
     login_as(client, world.cadre1)
     change = {"current": "not-it", "new": "Zq8-walnut-harbour", "repeated": "Zq8-walnut-harbour"}
@@ -103,8 +101,6 @@ def test_wrong_current_passwords_are_recorded_and_locked_like_logins(app, world,
     "query", [{"from": "0001-01-01"}, {"to": "9999-12-31"}, {"from": "0001-01-01", "to": "0001-01-01"}]
 )
 def test_dates_at_the_ends_of_the_calendar_are_refused_at_their_field_not_a_500(world, client, query):
-    from tests.test_case_views import login_as
-
     login_as(client, world.admin)
     answer = client.get("/admin/audit", query_string=query)
     assert answer.status_code == 422
@@ -120,7 +116,6 @@ def test_an_admin_lifts_an_address_lock_from_the_audit_page(app, world, auth, cl
 
     from casework import audit
     from casework.models import AuthEvent
-    from tests.test_case_views import login_as
 
     app.config["LOGIN_MAX_IP_FAILURES"] = 3
     statuses = [auth.login(name, "wrong-password").status_code for name in ("nobody", "cadre2", "leader")]

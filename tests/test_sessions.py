@@ -13,8 +13,7 @@ from casework import sessions
 from casework.audit import SESSION_ENDED
 from casework.extensions import db
 from casework.models import AuthEvent, User, UserSession, utcnow
-from tests.helpers import PASSWORD
-from tests.test_case_views import login_as, new_request
+from tests.helpers import PASSWORD, login_as, new_request
 
 KEY = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
 NEW_PASSWORD = "Zq8-walnut-harbour"

@@ -13,8 +13,7 @@ from casework.models import AuthEvent, RecoveryCode, utcnow
 from casework.refusals import Forbidden, InvalidInput
 from casework.second_factor import WrongCode
 from config import Config
-from tests.helpers import HERE, STEP, enrolled
-from tests.test_case_views import login_as
+from tests.helpers import HERE, STEP, enrolled, login_as
 
 
 def kinds_of(user) -> list[str]:

@@ -15,8 +15,7 @@ from casework import audit, second_factor
 from casework.auth.two_factor import PENDING
 from casework.extensions import db
 from casework.models import AuthEvent
-from tests.helpers import HERE, enrolled
-from tests.test_case_views import new_request
+from tests.helpers import HERE, enrolled, new_request
 
 
 @pytest.fixture

@@ -41,7 +41,7 @@ from casework.ids import row_id
 from casework.intake.forms import DismissForm, RejectedRowForm
 from casework.models import Case, District, RejectedRow, Reply, User, Village, utcnow
 from casework.runs.forms import ConfirmRepliesForm
-from tests.test_case_views import login_as, new_request
+from tests.helpers import login_as, new_request
 from tests.test_workflow import case_in
 
 CI_EXAMPLES = 40  # the ci profile's max_examples: Surface.examples are scaled by the profile loaded
