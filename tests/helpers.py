@@ -19,13 +19,13 @@ import pytest
 from flask import g
 from flask_babel import get_domain
 from openpyxl import Workbook
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, select, text, update
 
-from casework import deadlines, holidays, people, second_factor
+from casework import deadlines, holidays, people, second_factor, sessions
 from casework import workflow as wf
 from casework.audit import Origin
 from casework.extensions import db
-from casework.models import Case, utcnow
+from casework.models import Case, UserSession, utcnow
 from casework.queue import QueueFilter, queue_page
 from casework.refusals import InvalidInput
 
@@ -61,6 +61,40 @@ def login_through_form(client, username: str) -> None:
 def forget_loaded_catalogs() -> None:
     """Flask-Babel caches loaded catalogs per locale in the one Babel object all test apps share."""
     get_domain().cache.clear()
+
+
+# --- sessions ---------------------------------------------------------------------------------------------
+
+
+def log_in(client, user) -> str:
+    """Log in through the real form; the session cookie's value."""
+    answer = client.post("/login", data={"username": user.username, "password": PASSWORD})
+    assert answer.status_code == 302, answer.get_data(as_text=True)[:500]
+    new_request()
+    return client.get_cookie("session").value
+
+
+def replay(client, cookie: str, path: str = "/my"):
+    """The request a thief makes with a cookie copied earlier."""
+    client.set_cookie("session", cookie)
+    new_request()
+    return client.get(path)
+
+
+def sent_to_login(answer) -> bool:
+    return answer.status_code == 302 and "/login" in answer.headers["Location"]
+
+
+def rows_of(user) -> list[UserSession]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(UserSession).where(UserSession.user_id == user.id)))
+
+
+def set_back(cookie: str, **times: timedelta) -> None:
+    """Move the session's created_at / last_seen_at into the past."""
+    values = {name: utcnow() - ago for name, ago in times.items()}
+    db.session.execute(update(UserSession).where(UserSession.key_hash == sessions.key_hash(cookie)).values(values))
+    db.session.commit()
 
 
 # --- administration -------------------------------------------------------------------------------------
