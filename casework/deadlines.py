@@ -9,7 +9,8 @@ for every year); then the schedule an administrator entered for the day's year (
 make-up days, weekends otherwise), which overrides the package for that year; then chinesecalendar; for a year
 known to neither, Saturdays and Sundays are the days off and the log says so once per year.
 
-Due-soon and overdue are worked out when read (due_state, and ack_state for the acknowledgement), never stored.
+Due-soon and overdue are worked out when read (due_state, and ack_state for the acknowledgement), never stored;
+what overdue and awaiting acknowledgement mean is defined once, for Python and SQL, on Case (models/cases.py).
 """
 
 import logging
@@ -24,7 +25,7 @@ from sqlalchemy import func, select
 
 from .clock import local_zone
 from .extensions import db
-from .models import HolidaySchedule, utcnow
+from .models import Case, HolidaySchedule, utcnow
 
 log = logging.getLogger(__name__)
 END_OF_DAY = time(23, 59, 59)
@@ -293,30 +294,24 @@ def extended_due(due_at: datetime, working_days: int, *, calendar: WorkCalendar 
     return (calendar or rules().calendar).shift(due_at, working_days)
 
 
-def due_state(case, now: datetime | None = None) -> str:
-    """'overdue' after due_at, 'due-soon' within DUE_SOON_WORKING_DAYS working days before it (the yellow
-    card), else 'on-time'; 'none' for a resolved case or one without a due time."""
-    if case.state == "resolved" or case.due_at is None:
+def due_state(case: Case, now: datetime | None = None) -> str:
+    """'overdue' after due_at (Case.overdue_at), 'due-soon' within DUE_SOON_WORKING_DAYS working days before it
+    (the yellow card), else 'on-time'; 'none' for a resolved case or one without a due time."""
+    if not case.deadline_running:
         return "none"
     now = now or utcnow()
-    if now > case.due_at:
+    if case.overdue_at(now):
         return "overdue"
     r = rules()
     return "due-soon" if now >= r.calendar.shift(case.due_at, -r.due_soon_days) else "on-time"
 
 
-def awaiting_acknowledgement(case) -> bool:
-    """An order waiting for its first dispatch (签收, what 响应率 counts) against an acknowledgement deadline.
-    A returned order was acknowledged when it was first dispatched: it waits for no acknowledgement."""
-    return case.state == "received" and case.acknowledged_at is None and case.ack_due_at is not None
-
-
-def ack_state(case, now: datetime | None = None) -> str:
-    """For an order awaiting acknowledgement: 'overdue' after ack_due_at, 'due-soon' within ACK_DUE_SOON_MINUTES
-    before it, else 'on-time'; 'none' for any other case."""
-    if not awaiting_acknowledgement(case):
+def ack_state(case: Case, now: datetime | None = None) -> str:
+    """For an order awaiting acknowledgement (Case.awaiting_acknowledgement): 'overdue' after ack_due_at,
+    'due-soon' within ACK_DUE_SOON_MINUTES before it, else 'on-time'; 'none' for any other case."""
+    if not case.awaiting_acknowledgement:
         return "none"
     now = now or utcnow()
-    if now > case.ack_due_at:
+    if case.ack_overdue_at(now):
         return "overdue"
     return "due-soon" if now >= case.ack_due_at - rules().ack_due_soon else "on-time"

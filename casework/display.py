@@ -5,7 +5,7 @@ from datetime import datetime
 from flask_babel import get_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 
-from . import deadlines, permissions, queue, workflow
+from . import deadlines, permissions, workflow
 from .clock import localtime
 from .disputes import labels as dispute_labels
 from .models import Case, utcnow
@@ -71,7 +71,7 @@ def urgency_of(case: Case, now: datetime | None = None) -> str:
 
 
 def time_left(case: Case, now: datetime | None = None) -> str:
-    if case.state == "resolved" or case.due_at is None:
+    if not case.deadline_running:
         return ""
     delta = case.due_at - (now or utcnow())
     hours = int(abs(delta).total_seconds() // 3600)
@@ -89,7 +89,7 @@ def ack_state_of(case: Case, now: datetime | None = None) -> str:
 
 def ack_left(case: Case, now: datetime | None = None) -> str:
     """'Acknowledge within 25 minutes' / 'Acknowledgement 1 hour 5 minutes overdue'; '' when none is awaited."""
-    if not deadlines.awaiting_acknowledgement(case):
+    if not case.awaiting_acknowledgement:
         return ""
     delta = case.ack_due_at - (now or utcnow())
     text = _span_in_minutes(abs(delta).total_seconds())
@@ -125,7 +125,6 @@ def init_app(app) -> None:
         time_left=time_left,
         ack_state_of=ack_state_of,
         ack_left=ack_left,
-        is_problem_order=queue.is_problem_order,
         STATE_LABELS=STATE_LABELS,
         KIND_LABELS=KIND_LABELS,
         TIER_LABELS=TIER_LABELS,

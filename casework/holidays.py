@@ -393,10 +393,10 @@ def recount_open_cases(year: int, before: WorkCalendar, after: WorkCalendar, *, 
         return 0
     # A changed day D moves a deadline only when the count went through it: received before D, due on or after
     since, until = before.end_of(moved[0] - timedelta(days=1)), before.end_of(moved[-1])
-    awaiting = and_(Case.state == "received", Case.acknowledged_at.is_(None), Case.ack_due_at > at)
+    awaiting = and_(Case.awaiting_acknowledgement, Case.ack_due_at > at)
     query = (
         select(Case)
-        .where(Case.state.in_(("received", "assigned")), Case.received_at <= until)
+        .where(Case.is_open, Case.received_at <= until)
         .where(or_(and_(Case.due_at > at, Case.due_at > since), and_(awaiting, Case.ack_due_at > since)))
         .order_by(Case.id)
         .execution_options(yield_per=500)
@@ -454,7 +454,7 @@ def _recounted_due(case: Case, before: WorkCalendar, after: WorkCalendar, at: da
 def _recounted_ack(case: Case, before: WorkCalendar, after: WorkCalendar, at: datetime, due_at) -> datetime | None:
     """The acknowledgement deadline by `after`, for an order still awaiting it, when `before` gave it and it
     is still ahead. Once an order is acknowledged its deadline was met or missed: that stays."""
-    if not deadlines.awaiting_acknowledgement(case) or case.ack_due_at <= at:
+    if not case.awaiting_acknowledgement or case.ack_due_at <= at:
         return case.ack_due_at
     return _ack_by(after, case, due_at) if _ack_by(before, case, case.due_at) == case.ack_due_at else case.ack_due_at
 

@@ -25,10 +25,9 @@ from . import audit, passwords, sessions
 from . import permissions as perm
 from .audit import Origin
 from .extensions import db, savepoint
-from .models import ROLES, Case, District, User, Village
+from .models import CASE_HANDLERS, ROLES, Case, District, User, Village
 from .refusals import N_, Forbidden, InvalidInput
 
-MEDIATOR_ROLES = ("cadre", "dispatcher")
 ALIAS_SEPARATORS = re.compile(r"[,，、;；]")
 PHONE = re.compile(r"^[0-9+\- ]*$")
 USERNAME = re.compile(r"^[A-Za-z0-9._-]+$")
@@ -209,7 +208,7 @@ def _vacate(user: User) -> Vacated:
 
 
 def _may_mediate(user: User) -> bool:
-    return user.active and user.role in MEDIATOR_ROLES
+    return user.active and user.role in CASE_HANDLERS
 
 
 def _open_cases_of(user: User) -> int:

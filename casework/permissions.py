@@ -6,7 +6,7 @@ treated as not existing (404). Leaders and admins read everything and change no 
 
 from sqlalchemy import false, or_, true
 
-from .models import Case, User, Village
+from .models import CASE_HANDLERS, Case, User, Village
 
 READ_ALL_ROLES = ("admin", "dispatcher", "leader")
 
@@ -25,7 +25,7 @@ def is_admin(user) -> bool:
 
 def is_assignee(user, case: Case) -> bool:
     """The person the case is assigned to, while their role still handles cases (a cadre made leader does not)."""
-    return _active(user) and user.role in ("cadre", "dispatcher") and case.assignee_id == user.id
+    return _active(user) and user.role in CASE_HANDLERS and case.assignee_id == user.id
 
 
 def serves(user: User, village_id: int | None) -> bool:
@@ -81,7 +81,7 @@ def can_callback(user, case: Case) -> bool:
 
 
 def can_note(user, case: Case) -> bool:
-    return can_view(user, case) and user.role in ("dispatcher", "cadre")
+    return can_view(user, case) and user.role in CASE_HANDLERS
 
 
 def can_create_dispute(user, village: Village | None) -> bool:
@@ -96,7 +96,7 @@ def can_convert(user, case: Case) -> bool:
 
 
 def can_register_disputes(user) -> bool:
-    return _active(user) and user.role in ("dispatcher", "cadre")
+    return _active(user) and user.role in CASE_HANDLERS
 
 
 def can_read_queue(user) -> bool:

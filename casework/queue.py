@@ -10,8 +10,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from flask import current_app
-from sqlalchemy import and_, bindparam, func, or_, select, true, tuple_
+from sqlalchemy import and_, bindparam, func, not_, select, true, tuple_
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import joinedload
 
@@ -20,9 +19,6 @@ from .extensions import db
 from .ids import MAX_ID
 from .models import STATES, Case, UTCDateTime, utcnow
 from .text import fold
-
-# An order waiting for its first dispatch against a deadline (deadlines.awaiting_acknowledgement, in SQL).
-AWAITING_ACK = and_(Case.state == "received", Case.acknowledged_at.is_(None), Case.ack_due_at.is_not(None))
 
 
 @dataclass
@@ -33,7 +29,7 @@ class QueueFilter:
     category: str | None = None
     overdue: bool = False
     ack_overdue: bool = False  # 签收超时: awaiting acknowledgement past its deadline
-    problem: bool = False  # 问题工单: reopened PROBLEM_REOPENS times or more
+    problem: bool = False  # 问题工单: Case.is_problem_order
     q: str = ""
 
     @property
@@ -73,8 +69,8 @@ class Part:
 
 
 NEWEST_FIRST = Part("", true(), Case.received_at, descending=True)
-ACK_DUE_FIRST = Part("a", AWAITING_ACK, Case.ack_due_at, descending=False)
-NEW_NOT_AWAITING = Part("", or_(Case.acknowledged_at.is_not(None), Case.ack_due_at.is_(None)), Case.received_at, True)
+ACK_DUE_FIRST = Part("a", Case.awaiting_acknowledgement, Case.ack_due_at, descending=False)
+NEW_NOT_AWAITING = Part("", not_(Case.awaiting_acknowledgement), Case.received_at, descending=True)
 
 
 def parts_of(f: QueueFilter) -> tuple[Part, ...]:
@@ -112,24 +108,14 @@ def _filtered(user, f: QueueFilter, now: datetime):
     if f.category:
         stmt = stmt.where(Case.category == f.category)
     if f.overdue:
-        stmt = stmt.where(Case.state != "resolved", Case.due_at < now)
+        stmt = stmt.where(Case.overdue_at(now))
     if f.ack_overdue:
-        stmt = stmt.where(AWAITING_ACK, Case.ack_due_at < now)
+        stmt = stmt.where(Case.ack_overdue_at(now))
     if f.problem:
-        stmt = stmt.where(Case.kind == "order", Case.reopen_count >= problem_reopens())
+        stmt = stmt.where(Case.is_problem_order)
     if f.q.strip():
         stmt = stmt.where(_search(f.q.strip()))
     return stmt
-
-
-def problem_reopens() -> int:
-    """How many reopenings make an order a problem order (问题工单) for supervision (督办): PROBLEM_REOPENS."""
-    return int(current_app.config["PROBLEM_REOPENS"])
-
-
-def is_problem_order(case: Case) -> bool:
-    """An order reopened PROBLEM_REOPENS (3) times or more: a problem order (问题工单, domain.md §1)."""
-    return case.kind == "order" and case.reopen_count >= problem_reopens()
 
 
 NUMBER_LIKE = re.compile(r"^[A-Za-z0-9-]+$")

@@ -19,6 +19,7 @@ from . import deadlines, replies
 from . import permissions as perm
 from .extensions import db, savepoint
 from .models import (
+    CASE_HANDLERS,
     OUTCOMES,
     SATISFACTION,
     TIERS,
@@ -439,7 +440,6 @@ def _check_assignee(village_id: int | None, assignee: User | None) -> User:
 
 # --- who mediates a dispute at each tier (三级调解) --------------------------------------------------
 
-MEDIATING_ROLES = ("cadre", "dispatcher")
 CENTRE_ONLY = N_(
     "%(name)s does not work at the township centre: choose a dispatcher or one of the centre's mediators "
     "(a cadre serving no village and no district)."
@@ -454,7 +454,7 @@ def district_mediator(case: Case) -> User | None:
     """The mediator of the case's village's mediation district (调解片区), when there is one able to act."""
     district = case.village.district if case.village else None
     mediator = district.mediator if district else None
-    return mediator if mediator and mediator.active and mediator.role in MEDIATING_ROLES else None
+    return mediator if mediator and mediator.active and mediator.role in CASE_HANDLERS else None
 
 
 def centre_staff() -> list[User]:

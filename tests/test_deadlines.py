@@ -2,7 +2,6 @@
 
 import logging
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,7 +9,7 @@ import pytest
 from casework import deadlines
 from casework.display import urgency_of
 from casework.extensions import db
-from casework.models import utcnow
+from casework.models import Case, utcnow
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -97,7 +96,7 @@ def test_extensions_add_working_days_keeping_the_time_of_day(app):
 
 
 def case(due_at, state="assigned"):
-    return SimpleNamespace(state=state, due_at=due_at)
+    return Case(state=state, due_at=due_at)
 
 
 @pytest.mark.parametrize(
@@ -144,7 +143,7 @@ ACK_DUE = datetime(2026, 10, 13, 3, 0, tzinfo=UTC)
 
 
 def waiting(state="received", acknowledged_at=None, ack_due_at=ACK_DUE):
-    return SimpleNamespace(state=state, acknowledged_at=acknowledged_at, ack_due_at=ack_due_at)
+    return Case(state=state, acknowledged_at=acknowledged_at, ack_due_at=ack_due_at)
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from ..account.forms import EndSessionsForm
 from ..clock import local_zone
 from ..extensions import db
 from ..ids import row_id, row_ids
-from ..models import District, User, Village, utcnow
+from ..models import CASE_HANDLERS, District, User, Village, utcnow
 from . import forms
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -362,7 +362,7 @@ def districts():
 def _district_form(district: District | None):
     form = forms.DistrictForm(obj=district) if district else forms.DistrictForm()
     people_who_mediate = db.session.scalars(
-        select(User).where(User.role.in_(people.MEDIATOR_ROLES), User.active).order_by(User.role, User.name)
+        select(User).where(User.role.in_(CASE_HANDLERS), User.active).order_by(User.role, User.name)
     )
     form.mediator.choices = [NONE] + [(u.id, _person_label(u)) for u in people_who_mediate]
     if request.method == "GET" and district:

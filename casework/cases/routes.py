@@ -165,7 +165,7 @@ def _blank_form(action: str, case: Case):
     if action == "escalate":
         form.assignee.data = _only_one(form.assignee.choices)
     elif action in ("assign", "reassign"):
-        default = _only_one(form.assignee.choices) if _escalated(case) else _default_cadre(case)
+        default = _only_one(form.assignee.choices) if case.escalated else _default_cadre(case)
         form.assignee.data = default if default != case.assignee_id else None
     return form
 
@@ -179,16 +179,11 @@ def _fill_choices(action: str, form, case: Case) -> None:
     for a dispute above the village tier, and to escalate one, only those who mediate at that tier."""
     if action in ("assign", "reassign"):
         form.village.choices = [(0, "—")] + [(v.id, v.name) for v in _villages()]
-    if action == "escalate" or (action == "reassign" and _escalated(case)):
+    if action == "escalate" or (action == "reassign" and case.escalated):
         tier = workflow.next_tier(case.tier) if action == "escalate" else case.tier
         form.assignee.choices = [(0, "—")] + [(u.id, _cadre_label(u)) for u in workflow.mediators_at(case, tier)]
     elif action in ("assign", "reassign"):
         form.assignee.choices = [(0, "—")] + [(u.id, _cadre_label(u)) for u in _cadres()]
-
-
-def _escalated(case: Case) -> bool:
-    """A dispute above the village tier: held by the district's mediator or the centre's staff."""
-    return case.tier in ("district", "centre")
 
 
 def _only_one(choices: list) -> int | None:

@@ -3,7 +3,9 @@
 from .accounts import AuditIsAppendOnly, AuthEvent, RecoveryCode, UserSession
 from .calendar import HolidaySchedule
 from .cases import (
+    ESCALATED_TIERS,
     KINDS,
+    OPEN_STATES,
     OUTCOMES,
     SATISFACTION,
     STATES,
@@ -14,7 +16,7 @@ from .cases import (
     Party,
 )
 from .intake import ExtensionRequest, IntakeRun, IntakeState, ProcessedFile, RejectedRow, Reply
-from .org import ROLES, District, User, Village, user_villages
+from .org import CASE_HANDLERS, ROLES, District, User, Village, user_villages
 from .stats import StatsSnapshot
 from .types import UTCDateTime, utcnow
 
@@ -23,7 +25,10 @@ __all__ = [
     "AuthEvent",
     "RecoveryCode",
     "UserSession",
+    "CASE_HANDLERS",
+    "ESCALATED_TIERS",
     "KINDS",
+    "OPEN_STATES",
     "OUTCOMES",
     "ROLES",
     "SATISFACTION",

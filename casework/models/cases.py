@@ -2,6 +2,7 @@
 
 from datetime import date, datetime
 
+from flask import current_app
 from sqlalchemy import (
     JSON,
     CheckConstraint,
@@ -10,8 +11,10 @@ from sqlalchemy import (
     Index,
     String,
     Text,
+    and_,
     event,
 )
+from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -20,13 +23,54 @@ from .types import UTCDateTime, utcnow
 
 KINDS = ("order", "dispute")
 STATES = ("received", "assigned", "resolved")
+OPEN_STATES = ("received", "assigned")  # not resolved: spelt out so that SQL can use the (state, …) indexes
 TIERS = ("village", "district", "centre")
+ESCALATED_TIERS = ("district", "centre")  # above the village tier
 OUTCOMES = ("settled", "failed", "withdrawn")
 SATISFACTION = ("satisfied", "basic", "unsatisfied")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class _Named:
+    """A hybrid built by a factory below takes the name it is given on Case (its SQL label, its repr)."""
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.__name__ = name
+
+
+class _RuleProperty(_Named, hybrid_property):
+    pass
+
+
+class _RuleMethod(_Named, hybrid_method):
+    pass
+
+
+def _among(column: str, values: tuple[str, ...]) -> hybrid_property:
+    """The rule "`column` (a name on Case) holds one of `values`" in both forms: NULL is none of them."""
+
+    def python(case) -> bool:
+        return getattr(case, column) in values
+
+    def sql(cls):
+        return and_(getattr(cls, column).is_not(None), getattr(cls, column).in_(values))
+
+    return _RuleProperty(python, expr=sql)
+
+
+def _past(deadline: str, running: str) -> hybrid_method:
+    """The rule "past its `deadline` at a moment `now`, while `running`" (two names on Case), in both forms."""
+
+    def python(case, now: datetime) -> bool:
+        return getattr(case, running) and getattr(case, deadline) < now
+
+    def sql(cls, now: datetime):
+        return and_(getattr(cls, running), getattr(cls, deadline) < now)
+
+    return _RuleMethod(python, sql)
 
 
 class Case(db.Model):
@@ -126,8 +170,58 @@ class Case(db.Model):
     def is_dispute(self) -> bool:
         return self.kind == "dispute"
 
+    # The case rules. Each is one hybrid: its Python form answers for a loaded case, its SQL form (the
+    # expression) selects the same cases in a query, never NULL, so that its negation is the rest of them.
+    # Rules of one shape come from one factory (_among, _past). tests/test_case_rules.py pins that the forms agree.
+
+    is_open = _among("state", OPEN_STATES)  # received or assigned: not resolved
+
+    @hybrid_property
+    def deadline_running(self) -> bool:
+        """Open with a due time (办理时限) to meet: a resolved case's deadline no longer runs."""
+        return self.is_open and self.due_at is not None
+
+    @deadline_running.inplace.expression
+    @classmethod
+    def _deadline_running_sql(cls):
+        return and_(cls.is_open, cls.due_at.is_not(None))
+
+    overdue_at = _past("due_at", "deadline_running")  # still open after its due time at `now`
+
+    @hybrid_property
+    def awaiting_acknowledgement(self) -> bool:
+        """An order waiting for its first dispatch (签收, what 响应率 counts) against an acknowledgement deadline.
+        A returned order was acknowledged when it was first dispatched: it waits for no acknowledgement."""
+        return self.state == "received" and self.acknowledged_at is None and self.ack_due_at is not None
+
+    @awaiting_acknowledgement.inplace.expression
+    @classmethod
+    def _awaiting_acknowledgement_sql(cls):
+        return and_(cls.state == "received", cls.acknowledged_at.is_(None), cls.ack_due_at.is_not(None))
+
+    # 签收超时: still awaiting acknowledgement after its acknowledgement deadline at `now`
+    ack_overdue_at = _past("ack_due_at", "awaiting_acknowledgement")
+
+    @hybrid_property
+    def is_problem_order(self) -> bool:
+        """An order reopened PROBLEM_REOPENS (3) times or more: a problem order (问题工单, domain.md §1) for
+        supervision (督办)."""
+        return self.kind == "order" and self.reopen_count >= problem_reopens()
+
+    @is_problem_order.inplace.expression
+    @classmethod
+    def _is_problem_order_sql(cls):
+        return and_(cls.kind == "order", cls.reopen_count >= problem_reopens())
+
+    escalated = _among("tier", ESCALATED_TIERS)  # a dispute held by the district's mediator or the centre's staff
+
     def __repr__(self) -> str:
         return f"<Case {self.kind} {self.number} {self.state} v{self.version}>"
+
+
+def problem_reopens() -> int:
+    """How many reopenings make an order a problem order: PROBLEM_REOPENS."""
+    return int(current_app.config["PROBLEM_REOPENS"])
 
 
 class Party(db.Model):
@@ -163,6 +257,21 @@ class CaseEvent(db.Model):
 
     case: Mapped[Case] = relationship()
     actor: Mapped[User | None] = relationship()
+
+    @classmethod
+    def receive_values(cls, at: datetime, actor_id: int | None = None, data: dict | None = None) -> dict:
+        """The columns of an order's first line of history, 'receive': from no state to received, at the time
+        the platform received it, by the intake unless `actor_id` is given. Without the case, so that a new
+        CaseEvent(case=…) and a bulk insert of rows (case_id=…) are built from the same values."""
+        return {
+            "at": at,
+            "actor_id": actor_id,
+            "action": "receive",
+            "from_state": None,
+            "to_state": "received",
+            "note": "",
+            "data": data or {},
+        }
 
 
 class HistoryIsAppendOnly(Exception):

@@ -10,6 +10,7 @@ from ..extensions import db
 from .types import UTCDateTime
 
 ROLES = ("admin", "dispatcher", "cadre", "leader")
+CASE_HANDLERS = ("cadre", "dispatcher")  # the roles that hold, handle and mediate cases
 
 user_villages = Table(
     "user_villages",
