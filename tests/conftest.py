@@ -25,6 +25,7 @@ from casework import create_app
 from casework.extensions import db
 from casework.models import Case, District, User, Village
 from tests.helpers import PASSWORD, TRANSLATIONS, Person, forget_loaded_catalogs
+from tests.october import build_october
 
 PG_URL = os.environ.get("CASEWORK_TEST_DATABASE_URL")
 
@@ -269,3 +270,9 @@ def people(app):
     yield person
     for p in made:
         p.leave()
+
+
+@pytest.fixture
+def october(world):
+    """The hand-counted October 2026 of tests/october.py; its cases by letter."""
+    return build_october(world)

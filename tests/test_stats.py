@@ -1,27 +1,6 @@
-"""Monthly figures against a hand-counted October 2026, built through the workflow with real history.
-
-Times are Shanghai local (UTC+8). October 2026 is [2026-10-01 00:00, 2026-11-01 00:00) local.
-
-Orders                                          in October
-  A 东风村 道路/求助   rec 10-02 09:00 ack by 11:00 assigned 10:00 (on time), resolved 10-05 (due 10-09),
-                      callback solved 满意
-  B 东风村 供暖/投诉   rec 10-03 09:00 ack by 10:00 assigned 12:00 (late), resolved 10-10 (due 10-08: late),
-                      callback unsolved 不满意, reopened 10-12, resolved 10-14 (late), callback solved 基本满意
-  C 红旗村 环境卫生/咨询 rec 10-31 23:30 (October!), no ack deadline, assigned 11-01 08:00 (8.5 h: on time)
-  D 红旗村 道路/求助   rec 11-01 00:10 (November)
-  E 向阳村 道路/投诉   rec 09-20, due 09-25, assigned 09-20; returned 10-05, assigned again 10-06; open
-  F 东风村 供暖/求助   rec 09-28, due 09-30, resolved 09-29; reopened 10-20, resolved 10-22 (late)
-Disputes
-  P 东风村 邻里纠纷 registered 10-03, settled 10-08
-  Q 红旗村 土地承包 registered 10-04, escalated 10-10 (district, to its mediator), failed 10-20
-  R 向阳村 婚姻家庭 registered 09-25, withdrawn 10-05
-  S 东风村 邻里纠纷 registered 10-30, open
-  T 红旗村 邻里纠纷 registered 10-15, settled 10-16, reopened 10-17, failed 10-18 (last outcome: failed)
-"""
+"""Monthly figures against the hand-counted October 2026 (tests/october.py), and months around it."""
 
 from datetime import datetime
-from types import SimpleNamespace
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -32,133 +11,8 @@ from casework.stats.definitions import group_name
 from casework.stats.figures import Rate
 from casework.stats.monthly import monthly_figures
 from casework.stats.periods import BadPeriod, Month, parse_month, parse_year
-from tests.test_holiday_calendar import SCHEDULE_2027
-
-SH = ZoneInfo("Asia/Shanghai")
-OCTOBER = Month(2026, 10)
-
-
-def sh(month: int, day: int, hour: int = 0, minute: int = 0, year: int = 2026) -> datetime:
-    return datetime(year, month, day, hour, minute, tzinfo=SH)
-
-
-def _order(w, number, village, category, request_type, received, ack_due=None, due=None):
-    return wf.receive_order(
-        None,
-        number=number,
-        received_at=received,
-        content=f"{category}问题",
-        village=village,
-        category=category,
-        request_type=request_type,
-        ack_due_at=ack_due,
-        due_at=due,
-    )
-
-
-def _dispute(w, village, category, received):
-    return wf.register_dispute(
-        w.dispatcher,
-        village=village,
-        category=category,
-        source="排查",
-        content=f"{category}纠纷",
-        parties=[{"name": "张三"}, {"name": "李四"}],
-        received_at=received,
-    )
-
-
-def build_october(w) -> SimpleNamespace:
-    """The township's October described in the module docstring; returns the cases by letter."""
-    d = w.dispatcher
-    a = _order(w, "GD-A", w.v1, "道路", "求助", sh(10, 2, 9), sh(10, 2, 11), sh(10, 9, 18))
-    wf.assign(a, d, assignee=w.cadre1, at=sh(10, 2, 10))
-    wf.resolve(a, w.cadre1, result="路灯已修", at=sh(10, 5, 9))
-    wf.record_callback(a, d, solved=True, satisfaction="satisfied", at=sh(10, 6, 9))
-
-    b = _order(w, "GD-B", w.v1, "供暖", "投诉", sh(10, 3, 9), sh(10, 3, 10), sh(10, 8, 18))
-    wf.assign(b, d, assignee=w.cadre1, at=sh(10, 3, 12))
-    wf.resolve(b, w.cadre1, result="已协调", at=sh(10, 10, 9))
-    wf.record_callback(b, d, solved=False, satisfaction="unsatisfied", at=sh(10, 11, 9))
-    wf.reopen(b, d, reason="群众不满意", at=sh(10, 12, 9))
-    wf.resolve(b, w.cadre1, result="已供暖", at=sh(10, 14, 9))
-    wf.record_callback(b, d, solved=True, satisfaction="basic", at=sh(10, 15, 9))
-
-    c = _order(w, "GD-C", w.v2, "环境卫生", "咨询", sh(10, 31, 23, 30), None, sh(11, 5, 18))
-    wf.assign(c, d, assignee=w.cadre2, at=sh(11, 1, 8))
-    dd = _order(w, "GD-D", w.v2, "道路", "求助", sh(11, 1, 0, 10), sh(11, 1, 12), sh(11, 6, 18))
-
-    e = _order(w, "GD-E", w.v3, "道路", "投诉", sh(9, 20, 9), sh(9, 20, 12), sh(9, 25, 18))
-    wf.assign(e, d, assignee=w.cadre3, at=sh(9, 20, 10))
-    wf.return_to_dispatcher(e, w.cadre3, reason="需要上级协调", at=sh(10, 5, 9))
-    wf.assign(e, d, assignee=w.cadre3, at=sh(10, 6, 9))
-
-    f = _order(w, "GD-F", w.v1, "供暖", "求助", sh(9, 28, 9), sh(9, 28, 12), sh(9, 30, 18))
-    wf.assign(f, d, assignee=w.cadre1, at=sh(9, 28, 10))
-    wf.resolve(f, w.cadre1, result="已处理", at=sh(9, 29, 9))
-    wf.reopen(f, d, reason="复发", at=sh(10, 20, 9))
-    wf.resolve(f, w.cadre1, result="已处理", at=sh(10, 22, 9))
-
-    p = _dispute(w, w.v1, "邻里纠纷", sh(10, 3, 9))
-    wf.assign(p, d, assignee=w.cadre1, at=sh(10, 3, 10))
-    wf.resolve(p, d, result="达成协议", outcome="settled", agreement_terms="赔偿500元", at=sh(10, 8, 9))
-
-    q = _dispute(w, w.v2, "土地承包", sh(10, 4, 9))
-    wf.assign(q, d, assignee=w.cadre2, at=sh(10, 4, 10))
-    wf.escalate(q, d, assignee=w.cadre2, at=sh(10, 10, 9))
-    wf.resolve(q, d, result="未达成", outcome="failed", failure_route="诉讼", at=sh(10, 20, 9))
-
-    r = _dispute(w, w.v3, "婚姻家庭", sh(9, 25, 9))
-    wf.assign(r, d, assignee=w.cadre3, at=sh(9, 25, 10))
-    wf.resolve(r, d, result="当事人撤回", outcome="withdrawn", at=sh(10, 5, 9))
-
-    s = _dispute(w, w.v1, "邻里纠纷", sh(10, 30, 9))
-
-    t = _dispute(w, w.v2, "邻里纠纷", sh(10, 15, 9))
-    wf.assign(t, d, assignee=w.cadre2, at=sh(10, 15, 10))
-    wf.resolve(t, d, result="达成协议", outcome="settled", agreement_terms="道歉", at=sh(10, 16, 9))
-    wf.reopen(t, d, reason="反悔", at=sh(10, 17, 9))
-    wf.resolve(t, d, result="未达成", outcome="failed", failure_route="诉讼", at=sh(10, 18, 9))
-    db.session.commit()
-    return SimpleNamespace(a=a, b=b, c=c, d=dd, e=e, f=f, p=p, q=q, r=r, s=s, t=t)
-
-
-def later_activity(w, cases) -> None:
-    """Things that happen in November and would change October if it were counted from today's state."""
-    d = w.dispatcher
-    wf.resolve(cases.e, w.cadre3, result="已解决", at=sh(11, 3, 9))
-    wf.reopen(cases.f, d, reason="又坏了", at=sh(11, 10, 9))
-    wf.reassign(cases.f, d, assignee=w.cadre1b, at=sh(11, 10, 10))
-    wf.assign(cases.s, d, assignee=w.cadre1, at=sh(11, 2, 8))
-    wf.resolve(cases.s, d, result="达成协议", outcome="settled", agreement_terms="和解", at=sh(11, 2, 9))
-    wf.reopen(cases.q, d, reason="重新调解", at=sh(11, 4, 9))
-    wf.resolve(cases.q, d, result="达成协议", outcome="settled", agreement_terms="和解", at=sh(11, 5, 9))
-    wf.resolve(cases.c, w.cadre2, result="已清理", at=sh(11, 9, 9))
-    wf.record_callback(cases.c, d, solved=True, satisfaction="satisfied", at=sh(11, 9, 12))
-    db.session.commit()
-
-
-OCTOBER_ORDERS = dict(
-    received=3,  # A, B, C (C at 23:30 on the 31st); D is November's
-    ack_due=3,  # all three: acknowledged, or past their acknowledgement time, by the time of counting
-    ack_on_time=2,  # A, C (within 24 h, no deadline); B late
-    assigned=3,  # A, B, E (again, after its return)
-    resolved=3,  # A, B (twice, counted once), F
-    resolved_on_time=1,  # A
-    open_past_due=1,  # E, received in September
-    returned=1,  # E
-    reopened=2,  # B, F
-    extended=0,
-    callbacks=3,  # A, B twice
-    callbacks_solved=2,
-    callbacks_satisfied=2,  # 满意 + 基本满意
-)
-OCTOBER_DISPUTES = dict(received=4, concluded=4, settled=1, failed=2, withdrawn=1, mediated=3, escalated=1)
-
-
-@pytest.fixture
-def october(world):
-    return build_october(world)
+from tests.helpers import SCHEDULE_2027
+from tests.october import OCTOBER, OCTOBER_DISPUTES, OCTOBER_ORDERS, SH, later_activity, new_order, sh
 
 
 def _rows(table) -> dict[str, dict]:
@@ -286,9 +140,9 @@ def test_a_closed_month_does_not_change_when_next_years_calendar_is_entered(worl
     """December 2026, counted by weekends into 2027, then the 2027 schedule is entered on 4 January: the open
     orders' deadlines are recounted, December's figures stay as they were."""
     d, december = world.dispatcher, Month(2026, 12)
-    late = _order(world, "GD-K1", world.v1, "道路", "求助", sh(12, 31, 10), *_rule_deadlines(sh(12, 31, 10)))
+    late = new_order(world, "GD-K1", world.v1, "道路", "求助", sh(12, 31, 10), *_rule_deadlines(sh(12, 31, 10)))
     wf.assign(late, d, assignee=world.cadre1, at=sh(1, 4, 9, year=2027))  # after its acknowledgement deadline, Jan 1
-    again = _order(world, "GD-K2", world.v1, "道路", "求助", sh(12, 28, 10), *_rule_deadlines(sh(12, 28, 10)))
+    again = new_order(world, "GD-K2", world.v1, "道路", "求助", sh(12, 28, 10), *_rule_deadlines(sh(12, 28, 10)))
     wf.assign(again, d, assignee=world.cadre1, at=sh(12, 28, 11))
     wf.resolve(again, world.cadre1, result="已修", at=sh(12, 31, 9))  # on time: due Jan 4
     wf.reopen(again, d, reason="又坏了", at=sh(1, 2, 9, year=2027))
@@ -354,7 +208,7 @@ def x(month: int, day: int, hour: int = 0) -> datetime:
 
 
 def test_a_granted_extension_makes_a_later_resolution_on_time(world):
-    g = _order(world, "GD-G", world.v1, "道路", "求助", x(10, 8, 9), x(10, 8, 12), x(10, 12, 18))
+    g = new_order(world, "GD-G", world.v1, "道路", "求助", x(10, 8, 9), x(10, 8, 12), x(10, 12, 18))
     wf.assign(g, world.dispatcher, assignee=world.cadre1, at=x(10, 8, 10))
     wf.request_extension(g, world.cadre1, reason="等待材料", working_days=2, at=x(10, 10, 9))
     wf.grant_extension(g, world.dispatcher, at=x(10, 10, 10))
@@ -365,7 +219,7 @@ def test_a_granted_extension_makes_a_later_resolution_on_time(world):
 
 
 def test_an_extension_granted_after_the_month_leaves_its_overdue_count_alone(world):
-    k = _order(world, "GD-K", world.v1, "道路", "求助", x(10, 26, 9), x(10, 26, 12), x(10, 30, 18))
+    k = new_order(world, "GD-K", world.v1, "道路", "求助", x(10, 26, 9), x(10, 26, 12), x(10, 30, 18))
     wf.assign(k, world.dispatcher, assignee=world.cadre1, at=x(10, 26, 10))
     wf.request_extension(k, world.cadre1, reason="等待材料", working_days=2, at=x(10, 29, 9))
     db.session.commit()
@@ -381,7 +235,7 @@ def test_an_extension_granted_after_the_month_leaves_its_overdue_count_alone(wor
 
 def test_an_order_still_within_its_acknowledgement_time_is_left_out_of_the_response_rate(world):
     # Received at 10:00 on 20 November, to be acknowledged by 12:00; nobody has taken it yet.
-    _order(world, "GD-WAIT", world.v1, "道路", "求助", sh(11, 20, 10), ack_due=sh(11, 20, 12))
+    new_order(world, "GD-WAIT", world.v1, "道路", "求助", sh(11, 20, 10), ack_due=sh(11, 20, 12))
     db.session.commit()
     during = monthly_figures(Month(2026, 11), now=sh(11, 20, 11)).orders
     assert (during["received"], during["ack_due"], during.rate("response_rate")) == (1, 0, Rate(0, 0))
@@ -390,7 +244,7 @@ def test_an_order_still_within_its_acknowledgement_time_is_left_out_of_the_respo
 
 
 def test_an_order_acknowledged_before_its_deadline_counts_at_once(world):
-    order = _order(world, "GD-TAKEN", world.v1, "道路", "求助", sh(11, 20, 10), ack_due=sh(11, 20, 12))
+    order = new_order(world, "GD-TAKEN", world.v1, "道路", "求助", sh(11, 20, 10), ack_due=sh(11, 20, 12))
     wf.assign(order, world.dispatcher, assignee=world.cadre1, at=sh(11, 20, 10, 30))
     db.session.commit()
     figures = monthly_figures(Month(2026, 11), now=sh(11, 20, 11)).orders
@@ -398,7 +252,7 @@ def test_an_order_acknowledged_before_its_deadline_counts_at_once(world):
 
 
 def test_without_a_deadline_the_acknowledgement_window_decides_what_is_pending(world, app):
-    _order(world, "GD-NODUE", world.v1, "道路", "求助", sh(11, 20, 10))  # STATS_ACK_WINDOW_HOURS = 24
+    new_order(world, "GD-NODUE", world.v1, "道路", "求助", sh(11, 20, 10))  # STATS_ACK_WINDOW_HOURS = 24
     db.session.commit()
     assert monthly_figures(Month(2026, 11), now=sh(11, 21, 9)).orders["ack_due"] == 0
     assert monthly_figures(Month(2026, 11), now=sh(11, 21, 11)).orders["ack_due"] == 1

@@ -7,17 +7,9 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from test_stats import OCTOBER_ORDERS, build_october, sh
 
 from casework.stats import archive
-from casework.stats.periods import Month
-
-OCTOBER = Month(2026, 10)
-
-
-@pytest.fixture
-def october(world):
-    return build_october(world)
+from tests.october import OCTOBER, OCTOBER_ORDERS, sh
 
 
 @pytest.fixture

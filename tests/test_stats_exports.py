@@ -6,15 +6,10 @@ import json
 import pytest
 from docx import Document
 from openpyxl import load_workbook
-from test_stats import OCTOBER_DISPUTES, OCTOBER_ORDERS, build_october, later_activity
 
 from casework.stats import definitions as d
 from casework.stats.yearly import approx_count
-
-
-@pytest.fixture
-def october(world):
-    return build_october(world)
+from tests.october import OCTOBER_DISPUTES, OCTOBER_ORDERS, later_activity
 
 
 def _export(runner, tmp_path, fmt: str, month: str = "2026-10"):

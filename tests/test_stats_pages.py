@@ -5,16 +5,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
-from test_stats import build_october
 
 from casework import workflow as wf
 from casework.extensions import db
 from casework.stats.dashboard import dashboard, overdue_by_village
-
-
-@pytest.fixture
-def october(world):
-    return build_october(world)
 
 
 @pytest.mark.parametrize("who", ["dispatcher", "leader", "admin"])

@@ -2,24 +2,17 @@
 
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import func, select
-from test_stats import OCTOBER_ORDERS, _dispute, _order, build_october, sh
 
 from casework.extensions import db
 from casework.models import StatsSnapshot
 from casework.stats import snapshots
 from casework.stats.dashboard import dashboard, month_overview
 from casework.stats.periods import Month
+from tests.october import OCTOBER, OCTOBER_ORDERS, new_dispute, new_order, sh
 
-OCTOBER = Month(2026, 10)
 EARLY_NOVEMBER = datetime(2026, 11, 5, tzinfo=UTC)  # October ended less than a week ago
 LATE_NOVEMBER = datetime(2026, 11, 20, tzinfo=UTC)  # October is closed
-
-
-@pytest.fixture
-def october(world):
-    return build_october(world)
 
 
 def _kept(period: str = "2026-10") -> list[StatsSnapshot]:
@@ -57,7 +50,7 @@ def test_the_kept_figures_are_the_ones_shown(world, october):
 
 def test_an_order_imported_late_into_a_closed_month_is_counted(world, october):
     before, _ = month_overview(OCTOBER, LATE_NOVEMBER)
-    _order(world, "GD-LATE", world.v1, "道路", "求助", sh(10, 15, 9))
+    new_order(world, "GD-LATE", world.v1, "道路", "求助", sh(10, 15, 9))
     db.session.commit()
     after, _ = month_overview(OCTOBER, LATE_NOVEMBER)
     assert after["received"] == before["received"] + 1
@@ -66,7 +59,7 @@ def test_an_order_imported_late_into_a_closed_month_is_counted(world, october):
 
 def test_a_dispute_registered_with_an_october_date_is_counted(world, october):
     _, before = month_overview(OCTOBER, LATE_NOVEMBER)
-    _dispute(world, world.v2, "邻里纠纷", sh(10, 20, 9))
+    new_dispute(world, world.v2, "邻里纠纷", sh(10, 20, 9))
     db.session.commit()
     _, after = month_overview(OCTOBER, LATE_NOVEMBER)
     assert after["received"] == before["received"] + 1
