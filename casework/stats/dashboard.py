@@ -60,7 +60,7 @@ def overdue_by_village(now: datetime, limit: int = 10) -> list[tuple[str | None,
         select(Village.name, overdue)
         .select_from(Case)
         .outerjoin(Village, Village.id == Case.village_id)
-        .where(Case.kind == "order", Case.state.in_(("received", "assigned")), Case.due_at < now)
+        .where(Case.kind == "order", Case.overdue_at(now))
         .group_by(Village.name)
         .order_by(overdue.desc(), Village.name)
         .limit(limit)

@@ -374,7 +374,7 @@ def open_candidates(cutoff: datetime):
     """Ids of every case that may have been open past its due time at `cutoff`, found through indexes:
     open now and due before `cutoff`; resolved after `cutoff` and due before it; or given an extension
     after `cutoff` (its due time then was earlier than today's)."""
-    open_now = select(Case.id).where(Case.state.in_(("received", "assigned")), Case.due_at < cutoff)
+    open_now = select(Case.id).where(Case.overdue_at(cutoff))
     resolved_later = select(Case.id).where(
         unindexed(Case.state) == "resolved", Case.resolved_at >= cutoff, Case.due_at < cutoff
     )  # through ix_cases_resolved: resolved since the cutoff
