@@ -13,9 +13,11 @@ Behind nginx, ProxyFix believes the X-Forwarded-* headers of CASEWORK_PROXY_HOPS
 """
 
 from collections.abc import Callable, Mapping
+from typing import TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, Request, Response, abort, flash, redirect, request, url_for
+from flask import Flask, Request, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -25,8 +27,10 @@ from .audit import Origin
 from .extensions import db
 from .ids import row_id
 from .models import Case
-from .refusals import WorkflowError
+from .refusals import InvalidInput, WorkflowError
 from .text import clean_or_none
+
+T = TypeVar("T")
 
 
 class CleanParameters(ImmutableMultiDict):
@@ -144,13 +148,42 @@ def visible_case_or_404(case_id) -> Case:
     return case
 
 
-def attach_refusal(form, exc: WorkflowError) -> None:
-    """A service's refusal shown where the user looks: at the field it names, else at the top of the form."""
-    field = _field_named(form, exc.field) if exc.field else None
-    if field is not None and hasattr(field, "errors"):
-        field.errors = [*field.errors, exc.text()]
+def chosen_row(model, value, field: str, refusal: str):
+    """The row a form's select chose, None when it chose none ("—", 0); an id that names no row is refused
+    at its field with `refusal` (an N_ message), never dropped unseen."""
+    if not value:
+        return None
+    row = row_or_none(model, value)
+    if row is None:
+        raise InvalidInput(refusal, field)
+    return row
+
+
+def attach_refusal(form, exc: WorkflowError, default: str | None = None) -> None:
+    """A service's refusal shown where the user looks: at the field it names (at `default` when the form has
+    no such field), else at the top of the form. A refusal that lists its problems (`exc.problems`, each a
+    field and a message: a corrected intake row) shows each at its own field."""
+    problems = getattr(exc, "problems", None)
+    if problems:
+        attach_problems(form, problems)
     else:
-        form.form_errors.append(exc.text())
+        _attach(form, exc.field, exc.text(), default)
+
+
+def attach_problems(form, problems) -> None:
+    """Each problem (a field and an English msgid) under its field, translated; one without a field above the form."""
+    for problem in problems:
+        _attach(form, problem.field, gettext(problem.message))
+
+
+def _attach(form, name: str | None, text: str, default: str | None = None) -> None:
+    field = _field_named(form, name) if name else None
+    if field is None and default:
+        field = _field_named(form, default)
+    if field is not None and hasattr(field, "errors"):
+        field.errors = [*field.errors, text]  # a tuple until the form is validated
+    else:
+        form.form_errors.append(text)
 
 
 def _field_named(form, name: str):
@@ -165,22 +198,68 @@ def _field_named(form, name: str):
     return None
 
 
-def submit(form, render: Callable, action: Callable, done: str | Callable[[], str]):
+def page(template: str, **context) -> Callable:
+    """A `render` for submit: the template with the form and `context`, answered at the status given."""
+    return lambda form, status: (render_template(template, form=form, **context), status)
+
+
+def run(call: Callable[[], T], keep_refused: bool = False) -> T:
+    """One service call and the request's one commit; what the call returns. A refusal rolls back what the
+    call wrote and is raised again; with `keep_refused` what it wrote is committed first: a failed login or a
+    wrong code stays recorded for the throttle to count (those services write nothing else when they refuse).
+    With submit and press, the only commit and rollback of a request."""
+    try:
+        result = call()
+        db.session.commit()
+    except WorkflowError:
+        if keep_refused:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        raise
+    return result
+
+
+def submit(
+    form,
+    render: Callable,
+    action: Callable,
+    done: str | Callable[[], str],
+    refused: Callable | None = None,
+    keep_refused: bool = False,
+):
     """A form's request, whole: GET shows the form. POST parses it, calls one service (`action(form)`, which
-    returns the messages to flash as (category, text) pairs), commits once and redirects to `done` (or where
-    it says once the service has run); refused input is shown again at its field with the typing kept, at
-    the refusal's status (4xx). The only commit and rollback of a form's request."""
+    returns the messages to flash as (category, text) pairs), commits once (run) and redirects to `done` (or
+    where it says once the service has run); refused input is shown again at its field with the typing kept,
+    at the refusal's status (4xx), unless `refused(exc)` answers the refusal itself (it returns None when it
+    does not)."""
     if request.method == "GET":
         return render(form, 200)
     if not form.validate():
         return render(form, 422)
     try:
-        messages = action(form)
-        db.session.commit()
+        messages = run(lambda: action(form), keep_refused)
     except WorkflowError as exc:
-        db.session.rollback()
+        if refused is not None and (answer := refused(exc)) is not None:
+            return answer
         attach_refusal(form, exc)
         return render(form, exc.status)
+    _flash(messages)
+    return redirect(done() if callable(done) else done)
+
+
+def press(form, action: Callable, done: str):
+    """A button's request (a form with only its CSRF token, no page of its own): the form checked (else 400),
+    one service called and committed (run), its messages flashed, then `done`; a refusal, nothing written, is
+    flashed as an error on the way to `done`."""
+
+    def refused(exc: WorkflowError):
+        _flash([("error", exc.text())])
+        return redirect(done)
+
+    return submit(form, lambda _form, _status: abort(400), action, done, refused=refused)
+
+
+def _flash(messages) -> None:
     for category, message in messages or ():
         flash(message, category)
-    return redirect(done() if callable(done) else done)

@@ -1,13 +1,11 @@
 """My sessions: where I am logged in (browser, address, since, last seen), and ending the others. Thin."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import sessions
-from ..extensions import db
+from .. import sessions, web
 from ..ids import row_id
-from ..web import origin
 from .forms import EndSessionsForm
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -46,22 +44,21 @@ def my_sessions():
 @bp.post("/sessions/<int:session_id>/end")
 @login_required
 def end_session(session_id: int):
-    if not EndSessionsForm().validate_on_submit():
-        abort(400)
-    known = row_id(session_id)  # the address may name a number no row can have
-    if known is None or not sessions.end_session(current_user, known, origin=origin()):
-        abort(404)
-    db.session.commit()
-    flash(_("That session has ended."), "success")
-    return redirect(url_for("account.my_sessions"))
+    def end(form):
+        known = row_id(session_id)  # the address may name a number no row can have
+        if known is None or not sessions.end_session(current_user, known, origin=web.origin()):
+            abort(404)
+        return [("success", _("That session has ended."))]
+
+    return web.press(EndSessionsForm(), end, url_for("account.my_sessions"))
 
 
 @bp.post("/sessions/end-others")
 @login_required
 def end_other_sessions():
-    if not EndSessionsForm().validate_on_submit():
-        abort(400)
-    ended = sessions.end_other_sessions(current_user, keep_current=True, origin=origin(), reason="ended by the user")
-    db.session.commit()
-    flash(_("Sessions ended elsewhere: %(count)d.", count=ended), "success")
-    return redirect(url_for("account.my_sessions"))
+    def end(form):
+        reason = "ended by the user"
+        ended = sessions.end_other_sessions(current_user, keep_current=True, origin=web.origin(), reason=reason)
+        return [("success", _("Sessions ended elsewhere: %(count)d.", count=ended))]
+
+    return web.press(EndSessionsForm(), end, url_for("account.my_sessions"))

@@ -1,14 +1,12 @@
 """Log in and out; `next` may only point inside this site."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import accounts, audit
-from ..extensions import db
+from .. import accounts, audit, web
 from ..models import utcnow
 from ..refusals import WorkflowError
-from ..web import home_url, origin, safe_next
 from . import two_factor
 from .forms import LoginForm, PasswordChangeForm
 
@@ -18,7 +16,7 @@ bp = Blueprint("auth", __name__)
 @bp.route("/")
 def index():
     if current_user.is_authenticated:
-        return redirect(home_url(current_user))
+        return redirect(web.home_url(current_user))
     return redirect(url_for("auth.login"))
 
 
@@ -29,21 +27,26 @@ def login():
         if request.method == "POST":
             form.password.errors.append(_("Wrong username or password."))
         return render_template("auth/login.html", form=form), 401 if request.method == "POST" else 200
-    try:
-        user = accounts.check_login(form.username.data, form.password.data, origin(), utcnow())
+    try:  # a failure (and a lock begun) stays recorded
+        user, second_step = web.run(lambda: _password_step(form), keep_refused=True)
     except WorkflowError as exc:
-        db.session.commit()  # the failure (and a lock begun) stays recorded
-        form.password.errors.append(exc.text())
+        web.attach_refusal(form, exc, default="password")
         return render_template("auth/login.html", form=form), exc.status
-    second_step = two_factor.begin_login(user, form.next.data)  # a code, or the setup, comes first
     if second_step is not None:
-        db.session.commit()
         return second_step
-    accounts.record_login(user, origin())
-    db.session.commit()
     session.pop(two_factor.PENDING, None)  # another user's login half done in this browser ends here
     login_user(user)
-    return redirect(safe_next(form.next.data) or home_url(user))
+    return redirect(web.safe_next(form.next.data) or web.home_url(user))
+
+
+def _password_step(form: LoginForm):
+    """The user whose password is right, and the response leading to their second factor when one comes
+    first (a code, or the setup); else None, and the login is recorded."""
+    user = accounts.check_login(form.username.data, form.password.data, web.origin(), utcnow())
+    second_step = two_factor.begin_login(user, form.next.data)
+    if second_step is None:
+        accounts.record_login(user, web.origin())
+    return user, second_step
 
 
 # Pages a user who must choose a new password may still reach.
@@ -61,28 +64,21 @@ def password_change_first():
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
 def change_password():
-    form = PasswordChangeForm()
-    forced = accounts.must_change_password(current_user)
-    if request.method == "GET":
-        return render_template("auth/password.html", form=form, forced=forced)
-    try:
+    def change(form):
         fields = (form.current.data, form.new.data, form.repeated.data)
-        accounts.change_own_password(current_user, *fields, origin())
-        db.session.commit()
-    except WorkflowError as exc:
-        db.session.commit()  # a wrong current password (and a lock begun) stays recorded; a refusal writes nothing else
-        field = getattr(form, exc.field or "new", form.new)
-        field.errors = [*field.errors, exc.text()]  # no validate() ran: errors is still a tuple
-        return render_template("auth/password.html", form=form, forced=forced), exc.status
-    flash(_("Your new password is set."), "success")
-    return redirect(home_url(current_user))
+        accounts.change_own_password(current_user, *fields, web.origin())
+        return [("success", _("Your new password is set."))]
+
+    render = web.page("auth/password.html", forced=accounts.must_change_password(current_user))
+    done = lambda: web.home_url(current_user)
+    # a wrong current password (and a lock begun) stays recorded; a refusal writes nothing else
+    return web.submit(PasswordChangeForm(), render, change, done, keep_refused=True)
 
 
 @bp.post("/logout")
 @login_required
 def logout():
-    audit.record(audit.LOGOUT, origin(), user=current_user)
-    db.session.commit()
+    web.run(lambda: audit.record(audit.LOGOUT, web.origin(), user=current_user))
     session.pop(two_factor.PENDING, None)
     logout_user()  # a change of user: the session's row is deleted when saved, so its key opens nothing
     return redirect(url_for("auth.login"))
@@ -92,4 +88,4 @@ def logout():
 def set_language(code: str):
     if code in current_app.config["LANGUAGES"]:
         session["locale"] = code
-    return redirect(safe_next(request.args.get("next")) or url_for("auth.index"))
+    return redirect(web.safe_next(request.args.get("next")) or url_for("auth.index"))

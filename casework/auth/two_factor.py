@@ -17,8 +17,6 @@ from markupsafe import Markup
 from wtforms import StringField
 
 from .. import accounts, second_factor, sessions, web
-from ..extensions import db
-from ..ids import row_id
 from ..models import User
 from ..refusals import WorkflowError
 
@@ -40,13 +38,13 @@ class StartForm(FlaskForm):
 
 def begin_login(user: User, next_: str | None):
     """After the right password: the response that leads to the second factor, or None when the user
-    needs none and may be logged in now. A user who must set one up gets a new key to scan."""
+    needs none and may be logged in now. A user who must set one up gets a new key to scan (flushed: the
+    caller commits)."""
     step = second_factor.login_step(user)
     if step is None:
         return None
     if step == "enrol" and second_factor.enrolment(user) is None:
         second_factor.start(user)
-        db.session.commit()
     sessions.regenerate()  # a key planted before the password (session fixation) cannot go on to the code
     session[PENDING] = {"user": user.id, "until": time.time() + PENDING_MINUTES * 60, "next": next_ or ""}
     return redirect(url_for("two_factor.login_code" if step == "code" else "two_factor.login_setup"))
@@ -60,15 +58,12 @@ def pending_user() -> User | None:
     if pending["until"] < time.time():
         session.pop(PENDING, None)
         return None
-    user_id = row_id(pending.get("user"))
-    user = db.session.get(User, user_id) if user_id else None
+    user = web.row_or_none(User, pending.get("user"))
     return user if user is not None and user.active else None
 
 
 def _finish_login(user: User) -> str:
-    """The second factor is done: the login recorded and committed, the user logged in; where to go."""
-    accounts.record_login(user, web.origin())
-    db.session.commit()
+    """The second factor is done and the login recorded (committed): the user logged in; where to go."""
     next_ = web.safe_next(session.pop(PENDING, {}).get("next"))
     login_user(user)
     return next_ or web.home_url(user)
@@ -87,15 +82,20 @@ def login_code():
     form = CodeForm()
     if request.method == "GET":
         return render_template("auth/two_factor_code.html", form=form), 200
-    if form.validate():
-        try:
-            second_factor.verify_at_login(user, form.code.data or "", web.origin())
-            return redirect(_finish_login(user))
-        except WorkflowError as exc:
-            db.session.commit()  # the failure stays recorded (and a lock begun): throttling counts it
-            form.code.errors = [exc.text()]
-            return render_template("auth/two_factor_code.html", form=form), exc.status
-    return render_template("auth/two_factor_code.html", form=_with_error(form)), 401
+    if not form.validate():
+        return render_template("auth/two_factor_code.html", form=_with_error(form)), 401
+    try:  # a failure stays recorded (and a lock begun): throttling counts it
+        web.run(lambda: _code_step(user, form.code.data or ""), keep_refused=True)
+    except WorkflowError as exc:
+        web.attach_refusal(form, exc, default="code")
+        return render_template("auth/two_factor_code.html", form=form), exc.status
+    return redirect(_finish_login(user))
+
+
+def _code_step(user: User, code: str) -> None:
+    """The code is the user's: the login recorded."""
+    second_factor.verify_at_login(user, code, web.origin())
+    accounts.record_login(user, web.origin())
 
 
 def _with_error(form: CodeForm) -> CodeForm:
@@ -115,6 +115,7 @@ def login_setup():
     if request.method == "POST":
         codes, status = _confirm(user, form)
         if codes is not None:
+            web.run(lambda: accounts.record_login(user, web.origin()))
             return _show_codes(codes, _finish_login(user))
         return _render_setup(user, setup, form, url_for("two_factor.login_setup"), status)
     return _render_setup(user, setup, form, url_for("two_factor.login_setup"), 200)
@@ -142,14 +143,11 @@ def account():
 @bp.post("/account/two-factor/start")
 @login_required
 def start():
-    if StartForm().validate():
-        try:
-            second_factor.start(current_user)
-            db.session.commit()
-        except WorkflowError as exc:
-            db.session.rollback()
-            flash(exc.text(), "error")
-    return redirect(url_for("two_factor.account"))
+    def start_enrolment(form):
+        second_factor.start(current_user)  # the account page then shows the key to scan
+        return []
+
+    return web.press(StartForm(), start_enrolment, url_for("two_factor.account"))
 
 
 @bp.post("/account/two-factor/confirm")
@@ -171,11 +169,9 @@ def _confirm(user: User, form: CodeForm) -> tuple[list[str] | None, int]:
         _with_error(form)
         return None, 422
     try:
-        codes = second_factor.enrol(user, form.code.data or "", web.origin())
-        db.session.commit()
+        codes = web.run(lambda: second_factor.enrol(user, form.code.data or "", web.origin()))
     except WorkflowError as exc:
-        db.session.rollback()
-        form.code.errors = [exc.text()]
+        web.attach_refusal(form, exc, default="code")
         return None, exc.status
     return codes, 200
 

@@ -2,17 +2,15 @@
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from .. import permissions as perm
-from .. import refusals, workflow
-from ..cases.routes import visible_case_or_404
+from .. import refusals, web, workflow
 from ..clock import local_zone
 from ..extensions import db
-from ..ids import row_id
 from ..models import Case, Village
 from . import forms
 from .labels import SOURCE_LABELS, label
@@ -30,18 +28,18 @@ def new():
         abort(403)
     form = forms.DisputeForm(data=_blank() if request.method == "GET" else None)
     _fill_choices(form)
-    if request.method == "GET" or _adding_party(form):
+    if _adding_party(form):
         return _render(form)
-    if not form.validate():
-        return _render(form, status=422)
-    try:
-        case = workflow.register_dispute(current_user, source=form.source.data, **_fields(form))
-        db.session.commit()
-    except refusals.WorkflowError as exc:
-        db.session.rollback()
-        return _render(form, refusal=exc, status=exc.status)
-    flash(_("Dispute %(number)s registered.", number=case.number), "success")
-    return redirect(url_for("cases.show", case_id=case.id))
+    registered = None
+
+    def register(form):
+        nonlocal registered
+        registered = workflow.register_dispute(current_user, source=form.source.data, **_fields(form))
+        return [("success", _("Dispute %(number)s registered.", number=registered.number))]
+
+    done = lambda: url_for("cases.show", case_id=registered.id)
+    render = lambda f, status: _render(f, None, status)
+    return web.submit(form, render, register, done, refused=lambda exc: _already(form, None, exc))
 
 
 @bp.route("/from-order/<int:case_id>", methods=["GET", "POST"])
@@ -51,26 +49,31 @@ def convert(case_id: int):
     order = _convertible_order(case_id)
     form = forms.ConvertForm(data=_prefill(order) if request.method == "GET" else None)
     _fill_choices(form)
-    if request.method == "GET" or _adding_party(form):
+    if _adding_party(form):
         return _render(form, order)
-    if not form.validate():
-        return _render(form, order, status=422)
-    try:
-        case = workflow.convert_to_dispute(order, current_user, expected_version=form.version.data, **_fields(form))
-        db.session.commit()
-    except refusals.WorkflowError as exc:
-        db.session.rollback()
-        order = _convertible_order(case_id)
+    registered = None
+
+    def register(form):
+        nonlocal registered
+        version = form.version.data
+        registered = workflow.convert_to_dispute(order, current_user, expected_version=version, **_fields(form))
+        text = _("Dispute %(number)s registered from order %(order)s.", number=registered.number, order=order.number)
+        return [("success", text)]
+
+    def refused(exc):
+        nonlocal order
+        order = _convertible_order(case_id)  # as it is now: still this user's to convert (else 404 or 403)
         if isinstance(exc, refusals.StaleCase):  # the page now shows the order as it is: the next submit is for that
             form.version.data, form.version.raw_data = order.version, [str(order.version)]
-        return _render(form, order, refusal=exc, status=exc.status)
-    flash(_("Dispute %(number)s registered from order %(order)s.", number=case.number, order=order.number), "success")
-    return redirect(url_for("cases.show", case_id=case.id))
+        return _already(form, order, exc)
+
+    done = lambda: url_for("cases.show", case_id=registered.id)
+    return web.submit(form, lambda f, status: _render(f, order, status), register, done, refused=refused)
 
 
 def _convertible_order(case_id: int) -> Case:
     """A hotline order this user sees (else 404) and may convert now (else 403)."""
-    order = visible_case_or_404(case_id)
+    order = web.visible_case_or_404(case_id)
     if not order.is_order:
         abort(404)
     if "convert" not in workflow.allowed_actions(current_user, order):
@@ -83,7 +86,7 @@ def _convertible_order(case_id: int) -> Case:
 
 def _adding_party(form: forms.DisputeForm) -> bool:
     """The no-JavaScript "add a party" button: show the form again with one more empty row."""
-    if "add_party" not in request.form:
+    if request.method != "POST" or "add_party" not in request.form:
         return False
     if form.can_add_party():
         form.parties.append_entry()
@@ -93,7 +96,7 @@ def _adding_party(form: forms.DisputeForm) -> bool:
 def _fields(form: forms.DisputeForm) -> dict:
     """The form as the arguments register_dispute takes (times in UTC, the village as a row)."""
     return dict(
-        village=_chosen_village(form.village.data),
+        village=web.chosen_row(Village, form.village.data, "village", UNKNOWN_VILLAGE),
         category=form.category.data,
         content=form.content.data,
         address=(form.address.data or "").strip(),
@@ -101,15 +104,6 @@ def _fields(form: forms.DisputeForm) -> dict:
         submission_key=form.submission_key.data or None,
         parties=[{k: p[k] for k in ("name", "contact", "role")} for p in form.parties.data],
     )
-
-
-def _chosen_village(village_id: int | None) -> Village | None:
-    if not village_id:
-        return None
-    village = db.session.get(Village, village_id) if row_id(village_id) else None
-    if village is None:
-        raise refusals.InvalidInput(UNKNOWN_VILLAGE, "village")
-    return village
 
 
 def _utc(local: datetime | None) -> datetime | None:
@@ -157,21 +151,19 @@ def _fill_choices(form: forms.DisputeForm) -> None:
         form.source.choices = [(s, label(SOURCE_LABELS, s)) for s in current_app.config["DISPUTE_SOURCES"]]
 
 
-def _render(form, order: Case | None = None, refusal: refusals.WorkflowError | None = None, status: int = 200):
-    """The form with every typed value; a refusal's message goes next to its field, or above the form.
+def _already(form, order: Case | None, refusal: refusals.WorkflowError):
+    """A form sent before: the page again with the dispute it registered, linked where the user may see it;
+    None for any other refusal (shown at its field)."""
+    if isinstance(refusal, refusals.AlreadySubmitted):
+        return _render(form, order, refusal.status, already=refusal)
+    return None
 
-    A form sent before is shown with the dispute it registered (`already`), linked where the user may see it."""
-    general = list(form.submission_key.errors) + list(form.form_errors)  # hidden fields' errors, said above
-    party_errors = [e for e in form.parties.errors if isinstance(e, str)]  # the list's own, beside its rows'
-    already = refusal if isinstance(refusal, refusals.AlreadySubmitted) else None
-    if refusal is not None and already is None:
-        field = getattr(form, refusal.field, None) if refusal.field else None
-        if refusal.field == "parties":
-            party_errors.append(refusal.text())
-        elif field is not None:
-            field.errors = [*field.errors, refusal.text()]
-        else:
-            general.append(refusal.text())
+
+def _render(form, order: Case | None = None, status: int = 200, already: refusals.AlreadySubmitted | None = None):
+    """The form with every typed value and its messages: a hidden field's above the form, the parties' own
+    (none named, too many) above their rows."""
+    general = list(form.submission_key.errors) + list(form.form_errors)
+    party_errors = [e for e in form.parties.errors if isinstance(e, str)]  # the rows' own are beside them
     return render_template(
         "disputes/form.html",
         form=form,

@@ -6,12 +6,12 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from .. import ids, jobs
+from .. import ids, jobs, web
 from .. import permissions as perm
-from ..extensions import db
 from ..intake import outbox
 from ..intake.run import failed_run_alert, fetch_now, is_interrupted, recent_runs, run_error, run_limit, running_run
 from ..models import IntakeRun, utcnow
+from ..refusals import N_, InvalidInput
 from . import forms
 
 bp = Blueprint("runs", __name__)
@@ -20,6 +20,7 @@ TRIGGER_LABELS = {"schedule": _l("Scheduled"), "startup": _l("Missed slot, run a
 STATUS_LABELS = {"running": _l("Running"), "ok": _l("OK"), "failed": _l("Failed"), "interrupted": _l("Interrupted")}
 REFRESH_SECONDS = 5  # how often the runs page reloads itself while a run is running
 SOURCE_LABELS = {"inbox": _l("Inbox folder"), "inbox+feed": _l("Inbox folder and platform feed")}
+TICK_REPLIES = N_("Tick the replies you entered on the platform.")
 
 
 @bp.app_context_processor
@@ -52,14 +53,13 @@ def runs_list():
     _readers_only()
     page = min(max(request.args.get("page", 1, type=int), 1), 100_000)  # past the last page: an empty one
     runs, has_older = recent_runs(page, current_app.config["PAGE_SIZE"])
-    watched_id = ids.row_id(request.args.get("run"))
     return render_template(
         "runs/list.html",
         runs=runs,
         page=page,
         has_older=has_older,
         running=running_run(),
-        watched=db.session.get(IntakeRun, watched_id) if watched_id else None,
+        watched=web.row_or_none(IntakeRun, request.args.get("run")),
         limit_minutes=round(run_limit().total_seconds() / 60),
         refresh_seconds=REFRESH_SECONDS,
         next_slots=jobs.next_slots(current_app, utcnow()),
@@ -95,7 +95,10 @@ def replies():
 
 
 def _render_replies(form, status: int = 200):
-    """One page of the waiting replies (keyset: ?after= / ?before= a reply id), with how many wait in all."""
+    """One page of the waiting replies (keyset: ?after= / ?before= a reply id), with how many wait in all.
+    Ticks refused, none or not a reply's id, are told the same way: tick the replies."""
+    if form.reply_ids.errors:
+        form.reply_ids.errors = [_(TICK_REPLIES)]
     page = outbox.pending_page(
         after=ids.row_id(request.args.get("after")),
         before=ids.row_id(request.args.get("before")),
@@ -128,11 +131,11 @@ def replies_csv():
 def confirm_replies():
     """Staff entered the ticked replies on the platform: mark them sent."""
     _dispatchers_only()
-    form = forms.ConfirmRepliesForm()
-    if not form.validate() or not form.reply_ids.data:
-        form.reply_ids.errors = [_("Tick the replies you entered on the platform.")]
-        return _render_replies(form, 422)
-    marked = outbox.mark_sent_by_hand(form.reply_ids.data, current_user)
-    db.session.commit()
-    flash(ngettext("%(num)d reply marked as sent.", "%(num)d replies marked as sent.", marked), "success")
-    return redirect(url_for("runs.replies"))
+
+    def mark(form):
+        if not form.reply_ids.data:
+            raise InvalidInput(TICK_REPLIES, "reply_ids")
+        marked = outbox.mark_sent_by_hand(form.reply_ids.data, current_user)
+        return [("success", ngettext("%(num)d reply marked as sent.", "%(num)d replies marked as sent.", marked))]
+
+    return web.submit(forms.ConfirmRepliesForm(), _render_replies, mark, url_for("runs.replies"))
