@@ -4,7 +4,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -49,18 +49,9 @@ def calendar_reminder(user) -> int | None:
     return holidays.reminder_year(utcnow())
 
 
-def _get_or_404(model, id_: int):
-    return (db.session.get(model, id_) if row_id(id_) else None) or abort(404)
-
-
 def _chosen(model, id_: int | None, field: str):
     """The row chosen in a select, None for "—" (0); an id that names no row is refused at its field."""
-    if not id_:
-        return None
-    row = db.session.get(model, id_) if row_id(id_) else None
-    if row is None:
-        raise refusals.InvalidInput(NOT_LISTED, field)
-    return row
+    return web.chosen_row(model, id_, field, NOT_LISTED)
 
 
 # --- users -------------------------------------------------------------------------------------
@@ -93,9 +84,6 @@ def _with_villages(form):
 
 @bp.route("/users/new", methods=["GET", "POST"])
 def new_user():
-    def render(form, status):
-        return render_template("admin/user_form.html", form=form, user=None), status
-
     def create(form):
         user = people.create_user(
             current_user,
@@ -109,7 +97,7 @@ def new_user():
         return [("success", _("Created %(name)s (%(username)s).", name=user.name, username=user.username))]
 
     form = _with_villages(forms.UserCreateForm(role="cadre"))
-    return web.submit(form, render, create, url_for("admin.users"))
+    return web.submit(form, web.page("admin/user_form.html", user=None), create, url_for("admin.users"))
 
 
 def _render_user(user: User, form=None, password_form=None, status: int = 200):
@@ -122,7 +110,7 @@ def _render_user(user: User, form=None, password_form=None, status: int = 200):
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 def edit_user(user_id: int):
-    user = _get_or_404(User, user_id)
+    user = web.row_or_404(User, user_id)
 
     def update(form):
         vacated = people.update_user(
@@ -161,7 +149,7 @@ def _vacated_messages(user: User, vacated: people.Vacated) -> list[tuple[str, st
 
 @bp.post("/users/<int:user_id>/password")
 def reset_password(user_id: int):
-    user = _get_or_404(User, user_id)
+    user = web.row_or_404(User, user_id)
 
     def reset(form):
         people.reset_password(current_user, user, form.password.data or "", web.origin())
@@ -174,7 +162,7 @@ def reset_password(user_id: int):
 @bp.post("/users/<int:user_id>/sessions/end")
 def sign_out_everywhere(user_id: int):
     """The admin's "sign out everywhere": every session of the person ends (a lost phone, a shared PC)."""
-    user = _get_or_404(User, user_id)
+    user = web.row_or_404(User, user_id)
 
     def sign_out(form):
         ended = sessions.end_all_sessions(
@@ -191,7 +179,7 @@ def sign_out_everywhere(user_id: int):
 def reset_two_factor(user_id: int):
     """A lost phone: the person's second factor is removed (recorded); they log in with the password alone,
     or set up a new one at their next login when their role requires it."""
-    user = _get_or_404(User, user_id)
+    user = web.row_or_404(User, user_id)
 
     def reset(form):
         second_factor.reset(current_user, user, web.origin())
@@ -270,16 +258,11 @@ def audit_log():
 
 @bp.post("/audit/unlock")
 def unlock():
-    form = forms.UnlockForm()
-    try:  # a username, or an address (the audit page's address locks post `ip`)
+    def lift(form):  # a username, or an address (the audit page's address locks post `ip`)
         lifted = throttle.lift(current_user, form.username.data, web.origin(), ip=form.ip.data)
-        db.session.commit()
-    except refusals.WorkflowError as exc:
-        db.session.rollback()
-        flash(exc.text(), "error")
-        return redirect(url_for("admin.audit_log"))
-    flash(_("The lock on %(username)s is lifted.", username=lifted), "success")
-    return redirect(url_for("admin.audit_log"))
+        return [("success", _("The lock on %(username)s is lifted.", username=lifted))]
+
+    return web.press(forms.UnlockForm(), lift, url_for("admin.audit_log"))
 
 
 # --- villages ----------------------------------------------------------------------------------
@@ -310,13 +293,6 @@ def _village_form(village: Village | None, form=None):
     return form
 
 
-def _render_village(village: Village | None):
-    def render(form, status):
-        return render_template("admin/village_form.html", form=form, village=village), status
-
-    return render
-
-
 @bp.route("/villages/new", methods=["GET", "POST"])
 def new_village():
     def create(form):
@@ -329,12 +305,13 @@ def new_village():
         )
         return [("success", _("Created the village %(name)s.", name=village.name))]
 
-    return web.submit(_village_form(None), _render_village(None), create, url_for("admin.villages"))
+    render = web.page("admin/village_form.html", village=None)
+    return web.submit(_village_form(None), render, create, url_for("admin.villages"))
 
 
 @bp.route("/villages/<int:village_id>", methods=["GET", "POST"])
 def edit_village(village_id: int):
-    village = _get_or_404(Village, village_id)
+    village = web.row_or_404(Village, village_id)
 
     def update(form):
         people.update_village(
@@ -347,7 +324,8 @@ def edit_village(village_id: int):
         )
         return [("success", _("Saved the village %(name)s.", name=village.name))]
 
-    return web.submit(_village_form(village), _render_village(village), update, url_for("admin.villages"))
+    render = web.page("admin/village_form.html", village=village)
+    return web.submit(_village_form(village), render, update, url_for("admin.villages"))
 
 
 # --- districts ---------------------------------------------------------------------------------
@@ -375,13 +353,6 @@ def _person_label(user: User) -> str:
     return f"{user.name}（{villages}）" if villages else user.name
 
 
-def _render_district(district: District | None):
-    def render(form, status):
-        return render_template("admin/district_form.html", form=form, district=district), status
-
-    return render
-
-
 @bp.route("/districts/new", methods=["GET", "POST"])
 def new_district():
     def create(form):
@@ -390,12 +361,13 @@ def new_district():
         )
         return [("success", _("Created the district %(name)s.", name=district.name))]
 
-    return web.submit(_district_form(None), _render_district(None), create, url_for("admin.districts"))
+    render = web.page("admin/district_form.html", district=None)
+    return web.submit(_district_form(None), render, create, url_for("admin.districts"))
 
 
 @bp.route("/districts/<int:district_id>", methods=["GET", "POST"])
 def edit_district(district_id: int):
-    district = _get_or_404(District, district_id)
+    district = web.row_or_404(District, district_id)
 
     def update(form):
         people.update_district(
@@ -403,7 +375,8 @@ def edit_district(district_id: int):
         )
         return [("success", _("Saved the district %(name)s.", name=district.name))]
 
-    return web.submit(_district_form(district), _render_district(district), update, url_for("admin.districts"))
+    render = web.page("admin/district_form.html", district=district)
+    return web.submit(_district_form(district), render, update, url_for("admin.districts"))
 
 
 # --- the holiday calendar (节假日安排) ------------------------------------------------------------------------
