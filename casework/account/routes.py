@@ -36,9 +36,7 @@ def browser_of(user_agent: str) -> str:
 def my_sessions():
     rows = sessions.active_sessions(current_user)
     current = sessions.current_key_hash()
-    return render_template(
-        "account/sessions.html", rows=rows, current=current, form=EndSessionsForm(), browser_of=browser_of
-    )
+    return render_template("account/sessions.html", rows=rows, current=current, browser_of=browser_of)
 
 
 @bp.post("/sessions/<int:session_id>/end")

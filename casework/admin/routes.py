@@ -251,7 +251,6 @@ def audit_log():
         kinds=audit.KINDS,
         labels=AUTH_EVENT_LABELS,
         locks=throttle.current_locks(utcnow()),
-        unlock_form=forms.UnlockForm(formdata=None),
     )
     return page, 422 if errors else 200
 

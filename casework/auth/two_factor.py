@@ -136,7 +136,6 @@ def account():
         enrolled=second_factor.is_enrolled(user),
         required=second_factor.is_required(user),
         codes_left=second_factor.recovery_codes_left(user),
-        form=StartForm(formdata=None),
     )
 
 

@@ -40,7 +40,6 @@ def rejected_list():
         older=older,
         fields=FIELDS,
         labels=FIELD_LABELS,
-        dismiss=DismissForm(),
         refused_files=files,
         refused_total=files_total,
     )
