@@ -480,7 +480,7 @@ def calendar_import(year: int):
 
 
 def _submit_schedule(form, render: Callable, enter: Callable):
-    """_submit for a schedule: entered, the page of the year entered says what changed."""
+    """web.submit for a schedule: once entered, the page of the year entered says what changed."""
     entered = []
 
     def action(f):
