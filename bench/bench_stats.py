@@ -50,11 +50,12 @@ def run(args) -> None:
 
 
 def _measure(args, app, out: Path) -> None:
+    from casework.clock import zone_name
     from casework.extensions import db
     from casework.stats import exporters, monthly, periods, yearly
 
     upgrade()  # a database loaded before migration 0003 gets the statistics index (once)
-    tz = app.config["TIMEZONE"]
+    tz = zone_name(app.config)
     month = periods.parse_month(args.stats_month) if args.stats_month else _last_month(tz)
     year = periods.parse_year(args.stats_year) if args.stats_year else periods.current_month(tz).year
     recorder = Recorder(db.engine)
