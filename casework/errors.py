@@ -14,6 +14,7 @@ from wtforms import BooleanField, Form
 from wtforms.fields import SelectFieldBase
 from wtforms.fields.core import UnboundField
 
+from .cases.forms import ACTION_FORMS
 from .extensions import db, discard_changes, lock_timed_out, login_manager
 from .refusals import N_, WorkflowError
 from .web import safe_next
@@ -133,10 +134,8 @@ def _label(name: str) -> str:
 def _field(name: str) -> UnboundField | None:
     """The field a posted name belongs to: in the case action its prefix names, else in the forms of the
     page's blueprint, else in any form of ours ("content" is the dispute's summary on /disputes/new)."""
-    from .cases.routes import ACTION_FORMS
-
     prefix, _dash, short = name.rpartition("-")
-    for form in ([ACTION_FORMS[prefix]] if prefix in ACTION_FORMS else []) + _our_forms(request.blueprint):
+    for form in [*ACTION_FORMS.get(prefix, {}).values(), *_our_forms(request.blueprint)]:
         field = getattr(form, short, None)
         if isinstance(field, UnboundField):
             return field

@@ -51,18 +51,28 @@ EARLIEST_RECEIVED = datetime(1990, 1, 1, tzinfo=UTC)
 BOTH = frozenset({"order", "dispute"})
 ORDER = frozenset({"order"})
 DISPUTE = frozenset({"dispute"})
-ANY_STATE = frozenset({"received", "assigned", "resolved"})
+RECEIVED, ASSIGNED, RESOLVED = frozenset({"received"}), frozenset({"assigned"}), frozenset({"resolved"})
+ANY_STATE = RECEIVED | ASSIGNED | RESOLVED
+
+
+def _always(case: Case, now: datetime) -> bool:
+    return True
 
 
 @dataclass(frozen=True)
-class Transition:
-    action: str
+class Action:
+    """One action of the table: the cases it applies to and the state it leaves them in, who may take it, its
+    words, and the name of the function of this module that takes it (its service)."""
+
+    name: str
     kinds: frozenset
     from_states: frozenset
     to_state: str | None  # None: the state does not change
     may: Callable[[User, Case], bool]
-    requires: tuple[str, ...] = ()
-    when: Callable[[Case, datetime], bool] = lambda case, now: True  # extra condition on the case, at a moment
+    service: str  # named, not referenced: the table comes before the functions it names
+    label: str  # the action in words (a lazy string): the case page's buttons, the history, refusals
+    already_done: str | None = None  # what a repeat of the actor's own last action is told (a double tap)
+    when: Callable[[Case, datetime], bool] = _always  # an extra condition on the case, at a moment
     why_not: str = ""  # the message when `when` refuses
 
 
@@ -86,123 +96,112 @@ def _dispatcher(user, case: Case) -> bool:
     return perm.is_dispatcher(user)
 
 
-TRANSITIONS: tuple[Transition, ...] = (
-    Transition("assign", BOTH, frozenset({"received"}), "assigned", perm.can_assign, ("assignee",)),
-    Transition("reassign", BOTH, frozenset({"assigned"}), "assigned", perm.can_assign, ("assignee",)),
-    Transition("return", BOTH, frozenset({"assigned"}), "received", perm.can_return, ("reason",)),
-    Transition("resolve", BOTH, frozenset({"assigned"}), "resolved", perm.can_resolve, ("result",)),
-    Transition("reopen", BOTH, frozenset({"resolved"}), "assigned", perm.can_reopen, ("reason",)),
-    Transition(
-        "escalate",
-        DISPUTE,
-        frozenset({"assigned"}),
-        "assigned",
-        perm.can_escalate,
-        ("assignee",),
-        _below_centre,
-        N_("The case is already at the township centre; it cannot be escalated further."),
+def _table(*actions: Action) -> dict[str, Action]:
+    table = {a.name: a for a in actions}
+    if len(table) != len(actions):
+        raise ValueError("An action is declared twice.")
+    return table
+
+
+# THE table: each action declared once. The case page (cases/forms.py registers a form for each action it
+# offers), the history's words and refusals read it; a service checks its row (_check) before acting.
+ACTIONS: dict[str, Action] = _table(
+    Action(
+        "assign", BOTH, RECEIVED, "assigned", perm.can_assign,
+        service="assign", label=_l("Assign"), already_done=N_("You already assigned this case."),
     ),
-    Transition(
-        "callback",
-        ORDER,
-        frozenset({"resolved"}),
-        None,
-        perm.can_callback,
-        ("solved", "satisfaction"),
-        _no_callback_yet,
-        N_("The callback is already recorded for this order."),
+    Action(
+        "reassign", BOTH, ASSIGNED, "assigned", perm.can_assign,
+        service="reassign", label=_l("Reassign"), already_done=N_("You already reassigned this case."),
     ),
-    Transition("convert", ORDER, ANY_STATE, None, perm.can_convert),
-    Transition("note", BOTH, ANY_STATE, None, perm.can_note, ("note",)),
-    Transition(
-        "request_extension",
-        BOTH,
-        frozenset({"assigned"}),
-        None,
-        perm.is_assignee,
-        ("reason", "working_days"),
-        _may_ask_extension,
-        N_("An extension can be asked for only before the deadline, one at a time, up to the limit."),
+    Action(
+        "return", BOTH, ASSIGNED, "received", perm.can_return,
+        service="return_to_dispatcher", label=_l("Return"), already_done=N_("You already returned this case."),
     ),
-    Transition(
-        "grant_extension",
-        BOTH,
-        frozenset({"assigned"}),
-        None,
-        _dispatcher,
-        (),
-        _extension_pending,
-        N_("No extension request is waiting for a decision."),
+    Action(
+        "resolve", BOTH, ASSIGNED, "resolved", perm.can_resolve,
+        service="resolve", label=_l("Resolve"), already_done=N_("You already resolved this case."),
     ),
-    Transition(
-        "refuse_extension",
-        BOTH,
-        frozenset({"assigned"}),
-        None,
-        _dispatcher,
-        ("reason",),
-        _extension_pending,
-        N_("No extension request is waiting for a decision."),
+    Action(
+        "reopen", BOTH, RESOLVED, "assigned", perm.can_reopen,
+        service="reopen", label=_l("Reopen"), already_done=N_("You already reopened this case."),
     ),
-)
-ACTIONS = tuple(t.action for t in TRANSITIONS)
-# The actions, and the other events of a case's history, in words.
-ACTION_LABELS = {
+    Action(
+        "escalate", DISPUTE, ASSIGNED, "assigned", perm.can_escalate,
+        service="escalate", label=_l("Escalate"), already_done=N_("You already escalated this case."),
+        when=_below_centre,
+        why_not=N_("The case is already at the township centre; it cannot be escalated further."),
+    ),
+    Action(
+        "callback", ORDER, RESOLVED, None, perm.can_callback,
+        service="record_callback", label=_l("Callback"),
+        already_done=N_("You already recorded the callback of this order."),
+        when=_no_callback_yet, why_not=N_("The callback is already recorded for this order."),
+    ),
+    Action(
+        "convert", ORDER, ANY_STATE, None, perm.can_convert,
+        service="convert_to_dispute", label=_l("Convert to dispute"),
+    ),
+    Action("note", BOTH, ANY_STATE, None, perm.can_note, service="add_note", label=_l("Note")),
+    Action(
+        "request_extension", BOTH, ASSIGNED, None, perm.is_assignee,
+        service="request_extension", label=_l("Ask for an extension"),
+        already_done=N_("You already asked for an extension of this case."),
+        when=_may_ask_extension,
+        why_not=N_("An extension can be asked for only before the deadline, one at a time, up to the limit."),
+    ),
+    Action(
+        "grant_extension", BOTH, ASSIGNED, None, _dispatcher,
+        service="grant_extension", label=_l("Grant the extension"),
+        already_done=N_("You already granted the extension."),
+        when=_extension_pending, why_not=N_("No extension request is waiting for a decision."),
+    ),
+    Action(
+        "refuse_extension", BOTH, ASSIGNED, None, _dispatcher,
+        service="refuse_extension", label=_l("Refuse the extension"),
+        already_done=N_("You already refused the extension."),
+        when=_extension_pending, why_not=N_("No extension request is waiting for a decision."),
+    ),
+)  # fmt: skip
+# The other events of a case's history, in words beside the actions'.
+EVENT_LABELS = {
     "receive": _l("Received from the platform"),
     "register": _l("Registered"),
-    "assign": _l("Assign"),
-    "reassign": _l("Reassign"),
-    "return": _l("Return"),
-    "resolve": _l("Resolve"),
-    "reopen": _l("Reopen"),
-    "escalate": _l("Escalate"),
-    "callback": _l("Callback"),
-    "convert": _l("Convert to dispute"),
-    "note": _l("Note"),
-    "request_extension": _l("Ask for an extension"),
-    "grant_extension": _l("Grant the extension"),
-    "refuse_extension": _l("Refuse the extension"),
     "recount_deadline": _l("Deadline recounted after the holiday calendar changed"),
 }
+# Every event of a case's history in words (the history, the flash that says what was done).
+ACTION_LABELS = {a.name: a.label for a in ACTIONS.values()} | EVENT_LABELS
 
 
-def _applies(t: Transition, action: str, case: Case) -> bool:
-    return t.action == action and case.kind in t.kinds and case.state in t.from_states
+def service_of(action: str) -> Callable[..., CaseEvent]:
+    """The function that takes `action`: service(case, actor, **arguments). Looked up when asked for, so that
+    a function of this module replaced meanwhile (a test's stand-in) is the one that runs."""
+    return globals()[ACTIONS[action].service]
 
 
-def transition_for(action: str, case: Case, now: datetime | None = None) -> Transition | None:
-    """The row of the table that lets `action` happen to this case at `now` (default: this instant)."""
-    now = now or utcnow()
-    return next((t for t in TRANSITIONS if _applies(t, action, case) and t.when(case, now)), None)
+def _applies(a: Action, case: Case) -> bool:
+    return case.kind in a.kinds and case.state in a.from_states
+
+
+def action_for(action: str, case: Case, now: datetime | None = None) -> Action | None:
+    """The declaration that lets `action` happen to this case at `now` (default: this instant), or None."""
+    a = ACTIONS.get(action)
+    return a if a is not None and _applies(a, case) and a.when(case, now or utcnow()) else None
 
 
 def _not_allowed(action: str, case: Case) -> NotAllowed:
-    why = next((t.why_not for t in TRANSITIONS if _applies(t, action, case) and t.why_not), None)
-    if why:
-        return NotAllowed(why)
-    return ActionNotPossible(action, ACTION_LABELS.get(action))
-
-
-# What a refused submission says when it repeats the actor's own last action on the case (a double tap).
-ALREADY_DONE = {
-    "assign": N_("You already assigned this case."),
-    "reassign": N_("You already reassigned this case."),
-    "return": N_("You already returned this case."),
-    "resolve": N_("You already resolved this case."),
-    "reopen": N_("You already reopened this case."),
-    "escalate": N_("You already escalated this case."),
-    "callback": N_("You already recorded the callback of this order."),
-    "request_extension": N_("You already asked for an extension of this case."),
-    "grant_extension": N_("You already granted the extension."),
-    "refuse_extension": N_("You already refused the extension."),
-}
+    a = ACTIONS.get(action)
+    if a is not None and a.why_not and _applies(a, case):
+        return NotAllowed(a.why_not)
+    return ActionNotPossible(action, a.label if a else None)
 
 
 def already_done(case: Case, actor: User, action: str) -> AlreadyDone | None:
     """When `action` by `actor` is what last changed the case, a second submission of it (a double tap on
     办结, a form sent twice) is no conflict with someone else: the refusal that says they did it, else None.
     Notes are passed over: they change nothing and make no form out of date."""
-    if action not in ALREADY_DONE:
+    message = ACTIONS[action].already_done if action in ACTIONS else None
+    if message is None:
         return None
     last = db.session.scalar(
         select(CaseEvent)
@@ -212,25 +211,24 @@ def already_done(case: Case, actor: User, action: str) -> AlreadyDone | None:
     )
     if last is None or last.actor_id != actor.id or last.action != action:
         return None
-    return AlreadyDone(ALREADY_DONE[action])
+    return AlreadyDone(message)
 
 
 def allowed_actions(user, case: Case) -> list[str]:
     """The actions this user may take on this case now, in table order (what templates show)."""
-    return [t.action for t in TRANSITIONS if transition_for(t.action, case) is t and t.may(user, case)]
+    now = utcnow()
+    return [a.name for a in ACTIONS.values() if action_for(a.name, case, now) and a.may(user, case)]
 
 
-def _check(
-    action: str, case: Case, actor: User, expected_version: int | None, at: datetime | None = None
-) -> Transition:
+def _check(action: str, case: Case, actor: User, expected_version: int | None, at: datetime | None = None) -> Action:
     if expected_version is not None and expected_version != case.version:
         raise StaleCase(STALE)
-    t = transition_for(action, case, at)
-    if t is None:
+    a = action_for(action, case, at)
+    if a is None:
         raise _not_allowed(action, case)
-    if not t.may(actor, case):
+    if not a.may(actor, case):
         raise Forbidden(N_("You may not do this on this case."))
-    return t
+    return a
 
 
 def _required(value: str | None, field: str, message: str) -> str:
@@ -279,14 +277,14 @@ def _flush() -> None:
         db.session.flush()
 
 
-def _apply(t: Transition, case: Case, actor: User | None, note: str, at: datetime | None, **data):
+def _apply(t: Action, case: Case, actor: User | None, note: str, at: datetime | None, **data):
     at = at or utcnow()  # one moment for the change, a lapsed extension request and the history
-    if t.action in LAPSED_BY:  # the case leaves its cadre: a request still waiting lapses with it
-        data["extension_lapsed"] = _lapse_extension(case, actor, t.action, at)
+    if t.name in LAPSED_BY:  # the case leaves its cadre: a request still waiting lapses with it
+        data["extension_lapsed"] = _lapse_extension(case, actor, t.name, at)
     from_state = case.state
     if t.to_state:
         case.state = t.to_state
-    event = _record(case, actor, t.action, from_state, note, at, **data)
+    event = _record(case, actor, t.name, from_state, note, at, **data)
     _flush()
     return event
 
@@ -846,7 +844,7 @@ DECIDED_BY = {
 DECISION = {"grant_extension": "granted", "refuse_extension": "refused"}
 
 
-def _check_decision(action: str, case: Case, actor: User, expected_version: int | None) -> Transition:
+def _check_decision(action: str, case: Case, actor: User, expected_version: int | None) -> Action:
     """As _check; but when the request a dispatcher means is no longer waiting (it lapsed, or someone else
     decided it), the refusal says so and why, also from a page loaded before: that, not a version conflict."""
     if (why := _no_longer_waiting(action, case, actor)) is not None:

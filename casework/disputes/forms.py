@@ -19,7 +19,7 @@ from wtforms.utils import unset_value
 from wtforms.validators import Length, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
-from ..cases.forms import OUT_OF_DATE
+from ..forms import OUT_OF_DATE
 from .labels import PARTY_ROLE_LABELS
 
 PARTY_ROLES = tuple(PARTY_ROLE_LABELS)  # data, as the mediation records write them: 申请人, 被申请人, 第三人

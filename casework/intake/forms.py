@@ -1,19 +1,8 @@
-"""Forms of the intake screens (correcting a rejected row) and of the extension request on the case page."""
+"""Forms of the intake screens: correcting a rejected row, dismissing it."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, StringField, TextAreaField
-from wtforms.validators import Optional
-
-from ..cases.forms import VersionedForm
-
-
-class ExtensionForm(VersionedForm):
-    """延期申请: the reason and how many working days (limits are the workflow's to check)."""
-
-    reason = TextAreaField(_l("Why more time is needed"))
-    working_days = IntegerField(_l("Working days"), validators=[Optional()])
-
+from wtforms import StringField, TextAreaField
 
 FIELD_LABELS = {
     "order_no": _l("Order number"),

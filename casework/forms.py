@@ -1,0 +1,38 @@
+"""What the forms of several blueprints share: a form of an action on a case, which carries the version of the
+case it was shown with."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import IntegerField
+from wtforms.validators import InputRequired
+from wtforms.widgets import HiddenInput
+
+OUT_OF_DATE = _l("This form is out of date. Here is the case as it is now; try again.")
+
+
+class VersionedForm(FlaskForm):
+    """A form of an action on a case. It carries the case version the user saw, so that acting on an outdated
+    page is refused (409); it may offer choices that depend on the case, and it turns its fields into the
+    keyword arguments of the action's service."""
+
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.version.errors:  # hidden: say it where the user looks
+            self.form_errors.append(OUT_OF_DATE)
+        return valid
+
+    def fit(self, case) -> None:
+        """Fill in what the form offers for this case (the people to choose from); nothing unless a form says."""
+
+    def preselect(self, case) -> None:
+        """Choose in advance, on a blank form, what is likely for this case; nothing unless a form says."""
+
+    def asks(self, field, case) -> bool:
+        """Whether the form asks for this field for this case; a field not asked still shows its messages."""
+        return True
+
+    def arguments(self) -> dict:
+        """The service's keyword arguments: here the version the user saw; a form adds what its fields say."""
+        return {"expected_version": self.version.data}
