@@ -308,7 +308,8 @@ def receive_order(actor: User | None, *, at: datetime | None = None, **fields) -
             raise InvalidInput(message, name)
     case = Case(kind="order", state="received", **fields)
     db.session.add(case)
-    _record(case, actor, "receive", None, at=at or fields["received_at"])
+    received = CaseEvent.receive_values(at or fields["received_at"], actor.id if actor else None)
+    db.session.add(CaseEvent(case=case, **received))
     _flush()
     return case
 
