@@ -292,16 +292,20 @@ def _village_form(village: Village | None, form=None):
     return form
 
 
+def _village_fields(form) -> dict:
+    """The village form as the arguments create_village and update_village take (the choices as rows)."""
+    return dict(
+        name=form.name.data,
+        aliases=form.aliases.data,
+        district=_chosen(District, form.district.data, "district"),
+        default_cadre=_chosen(User, form.default_cadre.data, "default_cadre"),
+    )
+
+
 @bp.route("/villages/new", methods=["GET", "POST"])
 def new_village():
     def create(form):
-        village = people.create_village(
-            current_user,
-            name=form.name.data,
-            aliases=form.aliases.data,
-            district=_chosen(District, form.district.data, "district"),
-            default_cadre=_chosen(User, form.default_cadre.data, "default_cadre"),
-        )
+        village = people.create_village(current_user, **_village_fields(form))
         return [("success", _("Created the village %(name)s.", name=village.name))]
 
     render = web.page("admin/village_form.html", village=None)
@@ -313,14 +317,7 @@ def edit_village(village_id: int):
     village = web.row_or_404(Village, village_id)
 
     def update(form):
-        people.update_village(
-            current_user,
-            village,
-            name=form.name.data,
-            aliases=form.aliases.data,
-            district=_chosen(District, form.district.data, "district"),
-            default_cadre=_chosen(User, form.default_cadre.data, "default_cadre"),
-        )
+        people.update_village(current_user, village, **_village_fields(form))
         return [("success", _("Saved the village %(name)s.", name=village.name))]
 
     render = web.page("admin/village_form.html", village=village)
@@ -352,12 +349,15 @@ def _person_label(user: User) -> str:
     return f"{user.name}（{villages}）" if villages else user.name
 
 
+def _district_fields(form) -> dict:
+    """The district form as the arguments create_district and update_district take (the mediator as a row)."""
+    return dict(name=form.name.data, mediator=_chosen(User, form.mediator.data, "mediator"))
+
+
 @bp.route("/districts/new", methods=["GET", "POST"])
 def new_district():
     def create(form):
-        district = people.create_district(
-            current_user, name=form.name.data, mediator=_chosen(User, form.mediator.data, "mediator")
-        )
+        district = people.create_district(current_user, **_district_fields(form))
         return [("success", _("Created the district %(name)s.", name=district.name))]
 
     render = web.page("admin/district_form.html", district=None)
@@ -369,9 +369,7 @@ def edit_district(district_id: int):
     district = web.row_or_404(District, district_id)
 
     def update(form):
-        people.update_district(
-            current_user, district, name=form.name.data, mediator=_chosen(User, form.mediator.data, "mediator")
-        )
+        people.update_district(current_user, district, **_district_fields(form))
         return [("success", _("Saved the district %(name)s.", name=district.name))]
 
     render = web.page("admin/district_form.html", district=district)
