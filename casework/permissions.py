@@ -80,6 +80,11 @@ def can_callback(user, case: Case) -> bool:
     return is_dispatcher(user)
 
 
+def can_urge(user, case: Case) -> bool:
+    """催办: a dispatcher reminds the cadre who holds the case."""
+    return is_dispatcher(user)
+
+
 def can_note(user, case: Case) -> bool:
     return can_view(user, case) and user.role in CASE_HANDLERS
 

@@ -139,6 +139,10 @@ ACTIONS: dict[str, Action] = _table(
         when=_no_callback_yet, why_not=N_("The callback is already recorded for this order."),
     ),
     Action(
+        "urge", BOTH, ASSIGNED, None, perm.can_urge,
+        service="urge", label=_l("Urge"), already_done=N_("You already urged this case."),
+    ),
+    Action(
         "convert", ORDER, ANY_STATE, None, perm.can_convert,
         service="convert_to_dispute", label=_l("Convert to dispute"),
     ),
@@ -699,6 +703,17 @@ def record_callback(
     case.callback_solved, case.callback_satisfaction = solved, satisfaction
     case.callback_at = at or utcnow()
     return _apply(t, case, actor, note.strip(), at, solved=solved, satisfaction=satisfaction)
+
+
+def urge(
+    case: Case, actor: User, *, note: str = "", expected_version: int | None = None, at: datetime | None = None
+) -> CaseEvent:
+    """催办: a dispatcher reminds the cadre who holds an assigned case to act on it, with a note if any; the history
+    records it and whom it went to. The case stays as it is but for its version, which moves on (as an extension
+    request's does), so that the same form sent twice is told it was done."""
+    t = _check("urge", case, actor, expected_version)
+    case.updated_at = at or utcnow()
+    return _apply(t, case, actor, note.strip(), at, assignee=case.assignee.name)
 
 
 def add_note(case: Case, actor: User, *, note: str, at: datetime | None = None) -> CaseEvent:

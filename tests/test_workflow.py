@@ -49,7 +49,7 @@ def expected_actions(role: str, kind: str, state: str) -> list[str]:
     if role == "dispatcher":
         by_state = {
             "received": ["assign"],
-            "assigned": ["reassign", "resolve"] + ([] if order else ["escalate"]),
+            "assigned": ["reassign", "resolve"] + ([] if order else ["escalate"]) + ["urge"],
             "resolved": ["reopen"] + (["callback"] if order else []),
         }
         return by_state[state] + (["convert"] if order else []) + ["note"]

@@ -190,9 +190,9 @@ class NoteForm(VersionedForm):
         return {"note": self.note.data}  # a note changes nothing, so it is never out of date: no version
 
 
-@action_form("grant_extension")
+@action_form("grant_extension", "urge")
 class OptionalNoteForm(VersionedForm):
-    """An action that takes nothing but a note, which may be left empty (准予延期)."""
+    """An action that takes nothing but a note, which may be left empty (准予延期, 催办)."""
 
     note = TextAreaField(_l("Note"))
 
