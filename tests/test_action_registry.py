@@ -9,8 +9,7 @@ import pytest
 from casework import workflow
 from casework.cases.forms import ACTION_FORMS, ACTION_PAGES, action_form, form_for
 from casework.models import Case
-from tests.helpers import login_as
-from tests.test_workflow import case_in
+from tests.helpers import case_in, login_as
 
 DECLARED = [(a.name, kind) for a in workflow.ACTIONS.values() for kind in sorted(a.kinds)]
 

@@ -9,8 +9,7 @@ from sqlalchemy import func, select
 from casework import workflow
 from casework.extensions import db
 from casework.models import Case, CaseEvent, User
-from tests.helpers import Person, login_as, page
-from tests.test_workflow import KINDS, MATRIX, case_in, expected_actions, user_for
+from tests.helpers import KINDS, MATRIX, Person, case_in, expected_actions, login_as, page, user_for
 
 HTTP_ACTIONS = ("assign", "reassign", "return", "resolve", "reopen", "escalate", "callback", "note")
 

@@ -10,8 +10,7 @@ from casework import refusals, workflow
 from casework.extensions import db
 from casework.models import Case, CaseEvent, User
 from tests.conftest import PG_URL
-from tests.helpers import Person, blocked_on_a_lock
-from tests.test_workflow import case_in
+from tests.helpers import Person, blocked_on_a_lock, case_in
 
 
 def opens(case_id: int, user_id: int):

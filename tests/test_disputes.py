@@ -10,8 +10,7 @@ from casework.disputes import forms
 from casework.extensions import db
 from casework.models import Case, utcnow
 from casework.refusals import STALE
-from tests.helpers import convert_form, dispute_form
-from tests.test_workflow import case_in
+from tests.helpers import case_in, convert_form, dispute_form
 
 
 def disputes() -> list[Case]:

@@ -7,7 +7,7 @@ from sqlalchemy.exc import DBAPIError
 from casework import refusals, workflow
 from casework.extensions import db
 from casework.models import Case, CaseEvent, HistoryIsAppendOnly
-from tests.test_workflow import case_in, perform
+from tests.helpers import case_in, perform
 
 
 def events(case: Case) -> list[CaseEvent]:

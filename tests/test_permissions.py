@@ -6,8 +6,7 @@ from sqlalchemy import select
 from casework import permissions as perm
 from casework.extensions import db
 from casework.models import Case, Party
-from tests.helpers import login_as
-from tests.test_workflow import ROLES, case_in, user_for
+from tests.helpers import ROLES, case_in, login_as, user_for
 
 
 def visible_ids(user) -> set[int]:

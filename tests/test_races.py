@@ -12,8 +12,8 @@ from sqlalchemy import func, select, text
 
 from casework.extensions import db
 from casework.models import Case, CaseEvent
+from tests.helpers import case_in
 from tests.live import AnotherWriter, LiveServer, at_once
-from tests.test_workflow import case_in
 
 ROUNDS = 20  # before the fix, 14 to 23 races in 60 answered 500: 20 rounds miss that once in 200 runs
 STALE = "This case was changed by someone else meanwhile."

@@ -6,8 +6,7 @@ from sqlalchemy import func, select
 from casework import refusals, workflow
 from casework.extensions import db
 from casework.models import CaseEvent
-from tests.helpers import login_as, login_through_form
-from tests.test_workflow import KINDS, case_in, user_for
+from tests.helpers import KINDS, case_in, login_as, login_through_form, user_for
 
 NOT_DISPATCHERS = ("assignee", "village_cadre", "leader", "admin")
 

@@ -41,8 +41,7 @@ from casework.ids import row_id
 from casework.intake.forms import DismissForm, RejectedRowForm
 from casework.models import Case, District, RejectedRow, Reply, User, Village, utcnow
 from casework.runs.forms import ConfirmRepliesForm
-from tests.helpers import login_as, new_request
-from tests.test_workflow import case_in
+from tests.helpers import case_in, login_as, new_request
 
 CI_EXAMPLES = 40  # the ci profile's max_examples: Surface.examples are scaled by the profile loaded
 ANONYMOUS = "anonymous"

@@ -8,81 +8,9 @@ from sqlalchemy import func, select
 from casework import refusals, workflow
 from casework.extensions import db
 from casework.models import Case, CaseEvent
+from tests.helpers import MATRIX, case_in, expected_actions, perform, user_for
 
-ROLES = ("admin", "dispatcher", "village_cadre", "other_cadre", "assignee", "leader")
-KINDS = ("order", "dispute")
-STATES = ("received", "assigned", "resolved")
 SERVICE_ACTIONS = ("assign", "reassign", "return", "resolve", "reopen", "escalate", "callback", "convert", "note")
-
-
-def case_in(make, world, kind: str, state: str, **kw) -> Case:
-    """A case of village v1 in the given state; assigned and resolved ones belong to cadre1."""
-    fields = {"state": state}
-    if kind == "dispute":
-        fields.update(
-            kind="dispute", number=f"JF2026-{make.n():05d}", tier="village", request_type="", category="邻里纠纷"
-        )
-    if state != "received":
-        fields.update(assignee=world.cadre1, acknowledged_at=datetime(2026, 10, 10, 2, tzinfo=UTC))
-    if state == "resolved":
-        fields.update(result="已处理", resolved_at=datetime(2026, 10, 11, 2, tzinfo=UTC))
-        if kind == "dispute":
-            fields.update(outcome="withdrawn")
-    fields.update(kw)
-    return make.order(world.v1, **fields)
-
-
-def user_for(world, role: str):
-    return {
-        "admin": world.admin,
-        "dispatcher": world.dispatcher,
-        "village_cadre": world.cadre1b,  # serves v1, not assigned
-        "other_cadre": world.cadre3,  # serves v3 only
-        "assignee": world.cadre1,  # serves v1 and holds assigned/resolved cases
-        "leader": world.leader,
-    }[role]
-
-
-def expected_actions(role: str, kind: str, state: str) -> list[str]:
-    """What the issue says each role may do, written out independently of the transitions table."""
-    order = kind == "order"
-    if role == "dispatcher":
-        by_state = {
-            "received": ["assign"],
-            "assigned": ["reassign", "resolve"] + ([] if order else ["escalate"]) + ["urge"],
-            "resolved": ["reopen"] + (["callback"] if order else []),
-        }
-        return by_state[state] + (["convert"] if order else []) + ["note"]
-    if role == "assignee" and state == "assigned":
-        return ["return", "resolve"] + ([] if order else ["escalate"]) + (["convert"] if order else []) + ["note"]
-    if role in ("assignee", "village_cadre"):  # a cadre of the village (the assignee too, once resolved)
-        return (["convert"] if order else []) + ["note"]
-    return []  # admin, leader, a cadre of another village: nothing
-
-
-def perform(action: str, case: Case, actor, world, **overrides):
-    """Call the service for `action` with inputs that are valid for a case of village v1."""
-    if action == "assign":
-        return workflow.assign(case, actor, **({"assignee": world.cadre1} | overrides))
-    if action == "reassign":
-        return workflow.reassign(case, actor, **({"assignee": world.cadre1b} | overrides))
-    if action == "return":
-        return workflow.return_to_dispatcher(case, actor, **({"reason": "不是本村的"} | overrides))
-    if action == "resolve":
-        args = {"result": "已调解", "outcome": "settled", "agreement_terms": "赔偿500元，11月底前付清"}
-        return workflow.resolve(case, actor, **(args | overrides))
-    if action == "reopen":
-        return workflow.reopen(case, actor, **({"reason": "来电人不满意"} | overrides))
-    if action == "escalate":
-        return workflow.escalate(case, actor, **({"assignee": world.cadre2} | overrides))
-    if action == "callback":
-        return workflow.record_callback(case, actor, **({"solved": True, "satisfaction": "satisfied"} | overrides))
-    if action == "convert":
-        args = {"category": "邻里纠纷", "content": "邻居占道", "parties": [{"name": "张三"}]}
-        return workflow.convert_to_dispute(case, actor, **(args | overrides))
-    if action == "note":
-        return workflow.add_note(case, actor, **({"note": "已电话联系"} | overrides))
-    raise AssertionError(action)
 
 
 def event_count(case: Case | None = None) -> int:
@@ -90,9 +18,6 @@ def event_count(case: Case | None = None) -> int:
     if case is not None:
         stmt = stmt.where(CaseEvent.case_id == case.id)
     return db.session.scalar(stmt)
-
-
-MATRIX = [(r, k, s) for r in ROLES for k in KINDS for s in STATES]
 
 
 @pytest.mark.parametrize(("role", "kind", "state"), MATRIX)
