@@ -19,12 +19,12 @@ import pytest
 from flask import g
 from flask_babel import get_domain
 from openpyxl import Workbook
-from sqlalchemy import create_engine, event, select, text, update
+from sqlalchemy import create_engine, event, func, select, text, update
 
 from casework import deadlines, holidays, people, second_factor, sessions, workflow
 from casework.audit import Origin
 from casework.extensions import db
-from casework.models import Case, UserSession, utcnow
+from casework.models import Case, CaseEvent, UserSession, utcnow
 from casework.queue import QueueFilter, queue_page
 from casework.refusals import InvalidInput
 
@@ -196,6 +196,26 @@ def perform(action: str, case: Case, actor, world, **overrides):
     if action == "note":
         return workflow.add_note(case, actor, **({"note": "已电话联系"} | overrides))
     raise AssertionError(action)
+
+
+def valid_form(action: str, world, version: int) -> dict:
+    """What the case page posts for `action` on a case of village v1 at `version`, valid for case_in's cases."""
+    fields = {
+        "assign": {"assignee": world.cadre1.id},
+        "reassign": {"assignee": world.cadre1b.id},
+        "return": {"reason": "不是本村的"},
+        "resolve": {"result": "已调解", "outcome": "settled", "agreement_terms": "赔偿500元"},
+        "reopen": {"reason": "来电人不满意"},
+        "escalate": {"assignee": world.cadre2.id},
+        "callback": {"solved": "yes", "satisfaction": "satisfied"},
+        "note": {"note": "已电话联系"},
+    }[action]
+    return {f"{action}-{k}": v for k, v in (fields | {"version": version}).items()}
+
+
+def events_of(case: Case) -> int:
+    """How many events the case's history holds."""
+    return db.session.scalar(select(func.count()).select_from(CaseEvent).where(CaseEvent.case_id == case.id))
 
 
 # --- the queue --------------------------------------------------------------------------------------------
