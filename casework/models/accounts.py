@@ -2,12 +2,12 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, event
+from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .org import User
-from .types import UTCDateTime, utcnow
+from .types import UTCDateTime, append_only, utcnow
 
 
 class UserSession(db.Model):
@@ -70,11 +70,4 @@ class AuditIsAppendOnly(Exception):
     """Raised when code tries to change or delete a written audit event."""
 
 
-@event.listens_for(AuthEvent, "before_update")
-def _refuse_update(mapper, connection, target):
-    raise AuditIsAppendOnly(f"auth event {target.id} cannot be changed")
-
-
-@event.listens_for(AuthEvent, "before_delete")
-def _refuse_delete(mapper, connection, target):
-    raise AuditIsAppendOnly(f"auth event {target.id} cannot be deleted")
+append_only(AuthEvent, AuditIsAppendOnly, "auth event")

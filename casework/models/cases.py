@@ -12,14 +12,13 @@ from sqlalchemy import (
     String,
     Text,
     and_,
-    event,
 )
 from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .org import User, Village
-from .types import UTCDateTime, utcnow
+from .types import UTCDateTime, append_only, utcnow
 
 KINDS = ("order", "dispute")
 STATES = ("received", "assigned", "resolved")
@@ -278,11 +277,4 @@ class HistoryIsAppendOnly(Exception):
     """Raised when code tries to change or delete a written history event."""
 
 
-@event.listens_for(CaseEvent, "before_update")
-def _refuse_update(mapper, connection, target):
-    raise HistoryIsAppendOnly(f"case event {target.id} cannot be changed")
-
-
-@event.listens_for(CaseEvent, "before_delete")
-def _refuse_delete(mapper, connection, target):
-    raise HistoryIsAppendOnly(f"case event {target.id} cannot be deleted")
+append_only(CaseEvent, HistoryIsAppendOnly, "case event")

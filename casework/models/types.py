@@ -1,8 +1,8 @@
-"""Column types shared by the models."""
+"""Column types, and the append-only guard, shared by the models."""
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, event
 from sqlalchemy.types import TypeDecorator
 
 
@@ -26,3 +26,17 @@ class UTCDateTime(TypeDecorator):
 def utcnow() -> datetime:
     """The current instant, aware, in UTC (called per row, never at import)."""
     return datetime.now(UTC)
+
+
+def append_only(model, refusal: type[Exception], what: str) -> None:
+    """Rows of `model` are written once: changing or deleting one through the ORM raises `refusal` (the
+    migrations add database triggers that refuse it from outside too). `what` names a row in the message."""
+
+    def refuse(verb: str):
+        def listener(mapper, connection, target):
+            raise refusal(f"{what} {target.id} cannot be {verb}")
+
+        return listener
+
+    event.listen(model, "before_update", refuse("changed"))
+    event.listen(model, "before_delete", refuse("deleted"))
