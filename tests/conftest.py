@@ -26,6 +26,7 @@ from casework.extensions import db
 from casework.models import Case, District, User, Village
 from tests.helpers import PASSWORD, TRANSLATIONS, Person, forget_loaded_catalogs
 from tests.october import build_october
+from tests.web_attack import build_township
 
 PG_URL = os.environ.get("CASEWORK_TEST_DATABASE_URL")
 
@@ -276,3 +277,9 @@ def people(app):
 def october(world):
     """The hand-counted October 2026 of tests/october.py; its cases by letter."""
     return build_october(world)
+
+
+@pytest.fixture
+def township(world, make):
+    """The world with cases in every state the case page's forms act on, and rows to correct (web_attack.py)."""
+    return build_township(world, make)

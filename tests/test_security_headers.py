@@ -18,14 +18,7 @@ import config
 from casework import create_app
 from tests.conftest import _config
 from tests.helpers import login_as
-from tests.test_web_properties import (
-    PATH_IDS,
-    PATH_WORDS,
-    ROLES,
-    act_as,
-    fill_path,
-    township,  # noqa: F401 - a fixture: rows of every kind
-)
+from tests.web_attack import PATH_IDS, PATH_WORDS, ROLES, act_as, fill_path
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = sorted((ROOT / "templates").rglob("*.html"))
@@ -72,7 +65,7 @@ def path_part(town, name: str) -> str:
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_every_route_carries_the_security_headers_for_every_role(township, client, role):  # noqa: F811
+def test_every_route_carries_the_security_headers_for_every_role(township, client, role):
     """Each route of app.url_map, asked with GET (a POST-only route answers 405, which must carry them too)."""
     answered = set()
     for endpoint, path in every_get(township):
@@ -90,7 +83,7 @@ def test_every_route_carries_the_security_headers_for_every_role(township, clien
 DOWNLOADS = ("/stats/month/2026-10.xlsx", "/stats/month/2026-10.csv", "/stats/year/2026.docx", "/replies.csv")
 
 
-def test_a_download_of_callers_phone_numbers_is_not_kept(township, client):  # noqa: F811
+def test_a_download_of_callers_phone_numbers_is_not_kept(township, client):
     login_as(client, township.dispatcher)
     for path in DOWNLOADS:
         response = client.get(path)
