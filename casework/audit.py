@@ -1,7 +1,7 @@
 """The login audit (auth_events): what happened to accounts, by whom, from where. Append-only.
 
-A service: it takes where the request came from as an `Origin` (the web builds it with
-`casework.web.origin()`; the CLI passes `Origin.COMMAND_LINE`), never reading the request itself.
+A service: it takes where the request came from as an `Origin` (the web builds it from the request it is
+given, `Origin.of_request`; the CLI passes `Origin.COMMAND_LINE`), never reading the request itself.
 """
 
 from dataclasses import dataclass
@@ -44,6 +44,12 @@ class Origin:
     @classmethod
     def of(cls, ip: str | None, user_agent: str | None) -> "Origin":
         return cls(clean(ip or "")[:45], clean(user_agent or "")[:200])
+
+    @classmethod
+    def of_request(cls, request) -> "Origin":
+        """Where `request` (a Werkzeug request) comes from: its client's address (the proxy's client once
+        ProxyFix trusts the proxy in front, see docs/deployment.md) and its browser."""
+        return cls.of(request.remote_addr, request.user_agent.string)
 
 
 Origin.COMMAND_LINE = Origin("", "command line")

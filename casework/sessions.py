@@ -312,7 +312,7 @@ def _write(session: ServerSession, write: str) -> str | None:
 
 
 def _insert(session: ServerSession) -> str:
-    key, now, origin = secrets.token_urlsafe(32), utcnow(), _origin()
+    key, now, origin = secrets.token_urlsafe(32), utcnow(), Origin.of_request(request)
     db.session.execute(
         insert(UserSession).values(
             key_hash=key_hash(key),
@@ -334,7 +334,7 @@ def _role_of(session: ServerSession) -> str | None:
 
 
 def _update(session: ServerSession, with_data: bool) -> bool:
-    origin = _origin()
+    origin = Origin.of_request(request)
     values = {"last_seen_at": utcnow(), "ip": origin.ip, "user_agent": origin.user_agent}
     if with_data:
         values["data"] = _stored(session)
@@ -351,15 +351,11 @@ def _loaded(data) -> dict:
     return loaded if isinstance(loaded, dict) else {}
 
 
-def _origin() -> Origin:
-    return Origin.of(request.remote_addr, request.user_agent.string)
-
-
 def _record_expiry(session: ServerSession) -> None:
     user_id = db.session.scalar(select(UserSession.user_id).where(UserSession.key_hash == session.key_hash))
     user = db.session.get(User, user_id) if user_id else None
     if user is not None:
-        record(SESSION_ENDED, _origin(), user=user, detail=f"{session.ended} limit")
+        record(SESSION_ENDED, Origin.of_request(request), user=user, detail=f"{session.ended} limit")
 
 
 def _purge_now_and_then() -> None:

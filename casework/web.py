@@ -99,9 +99,8 @@ def _secure_cookies(app: Flask) -> None:
 
 
 def origin() -> Origin:
-    """Where this request comes from, for the login audit (request.remote_addr is the client's address once
-    ProxyFix trusts the proxy in front, see docs/deployment.md)."""
-    return Origin.of(request.remote_addr, request.user_agent.string)
+    """Where this request comes from, for the login audit."""
+    return Origin.of_request(request)
 
 
 HOME_BY_ROLE = {"dispatcher": "cases.queue", "cadre": "cases.mine", "leader": "stats.dashboard", "admin": "admin.users"}
