@@ -1,5 +1,5 @@
 """What the forms of several blueprints share: a form of an action on a case, which carries the version of the
-case it was shown with."""
+case it was shown with, and how a select offers people and no choice at all."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -8,6 +8,14 @@ from wtforms.validators import InputRequired
 from wtforms.widgets import HiddenInput
 
 OUT_OF_DATE = _l("This form is out of date. Here is the case as it is now; try again.")
+# The choice of none in a select of rows' ids (web.chosen_row reads 0 as none).
+NONE_CHOSEN = (0, "—")
+
+
+def person_label(user) -> str:
+    """A person as a select offers them: the name, with the villages they serve, if any."""
+    villages = "、".join(v.name for v in user.villages)
+    return f"{user.name}（{villages}）" if villages else user.name
 
 
 class VersionedForm(FlaskForm):

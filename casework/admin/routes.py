@@ -17,12 +17,12 @@ from .. import permissions as perm
 from ..account.forms import EndSessionsForm
 from ..clock import local_zone
 from ..extensions import db
+from ..forms import NONE_CHOSEN, person_label
 from ..ids import row_id, row_ids
 from ..models import CASE_HANDLERS, District, User, Village, utcnow
 from . import forms
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-NONE = (0, "—")
 NOT_LISTED = refusals.N_("This choice is not in the list; choose again.")
 
 
@@ -283,9 +283,9 @@ def _village_form(village: Village | None, form=None):
     """The village form; the default cadre is chosen among the active cadres serving the village."""
     if form is None:
         form = forms.VillageForm(obj=village) if village else forms.VillageForm()
-    form.district.choices = [NONE] + [(d.id, d.name) for d in _districts()]
+    form.district.choices = [NONE_CHOSEN] + [(d.id, d.name) for d in _districts()]
     serving = [u for u in village.cadres if u.active] if village else []
-    form.default_cadre.choices = [NONE] + [(u.id, u.name) for u in sorted(serving, key=lambda u: u.name)]
+    form.default_cadre.choices = [NONE_CHOSEN] + [(u.id, u.name) for u in sorted(serving, key=lambda u: u.name)]
     if request.method == "GET" and village:
         form.district.data = village.district_id or 0
         form.default_cadre.data = village.default_cadre_id or 0
@@ -338,15 +338,10 @@ def _district_form(district: District | None):
     people_who_mediate = db.session.scalars(
         select(User).where(User.role.in_(CASE_HANDLERS), User.active).order_by(User.role, User.name)
     )
-    form.mediator.choices = [NONE] + [(u.id, _person_label(u)) for u in people_who_mediate]
+    form.mediator.choices = [NONE_CHOSEN] + [(u.id, person_label(u)) for u in people_who_mediate]
     if request.method == "GET" and district:
         form.mediator.data = district.mediator_id or 0
     return form
-
-
-def _person_label(user: User) -> str:
-    villages = "、".join(v.name for v in user.villages)
-    return f"{user.name}（{villages}）" if villages else user.name
 
 
 def _district_fields(form) -> dict:

@@ -14,7 +14,7 @@ from wtforms.validators import Optional
 from .. import workflow
 from ..display import OUTCOME_LABELS, SATISFACTION_LABELS
 from ..extensions import db
-from ..forms import VersionedForm
+from ..forms import NONE_CHOSEN, VersionedForm, person_label
 from ..models import KINDS, Case, User, Village
 from ..web import row_or_none
 
@@ -22,7 +22,6 @@ from ..web import row_or_none
 ACTION_FORMS: dict[str, dict[str, type[VersionedForm]]] = {}
 # Actions taken on a page of their own, which the case page links to: action -> endpoint (given case_id).
 ACTION_PAGES = {"convert": "disputes.convert"}
-NOBODY = (0, "—")
 
 
 def action_form(*actions: str, kinds: Iterable[str] = KINDS):
@@ -58,13 +57,8 @@ def villages() -> list[Village]:
     return list(db.session.scalars(select(Village).order_by(Village.name)))
 
 
-def cadre_label(user: User) -> str:
-    villages = "、".join(v.name for v in user.villages)
-    return f"{user.name}（{villages}）" if villages else user.name
-
-
 def _people(users: Iterable[User]) -> list[tuple[int, str]]:
-    return [NOBODY] + [(u.id, cadre_label(u)) for u in users]
+    return [NONE_CHOSEN] + [(u.id, person_label(u)) for u in users]
 
 
 def _only_one(choices: list) -> int | None:
@@ -107,7 +101,7 @@ class AssignForm(ReassignForm):
     note = TextAreaField(_l("Note for the cadre"))  # again, so that it comes after the village
 
     def fit(self, case: Case) -> None:
-        self.village.choices = [NOBODY] + [(v.id, v.name) for v in villages()]
+        self.village.choices = [NONE_CHOSEN] + [(v.id, v.name) for v in villages()]
         self.assignee.choices = _people(cadres())
 
     def asks(self, field, case: Case) -> bool:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from .. import permissions as perm
 from .. import queue, refusals, workflow
 from ..extensions import db
+from ..forms import person_label
 from ..ids import row_id, row_ids
 from ..models import Case, User
 from ..web import row_or_none, submit, visible_case_or_404
@@ -49,7 +50,7 @@ def queue_list():
     )
     bulk = forms.BulkAssignForm()
     bulk.assignee.choices = [("default", _("Each village's default cadre"))] + [
-        (str(u.id), forms.cadre_label(u)) for u in forms.cadres()
+        (str(u.id), person_label(u)) for u in forms.cadres()
     ]
     return render_template(
         "cases/queue.html",

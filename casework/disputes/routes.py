@@ -11,6 +11,7 @@ from .. import permissions as perm
 from .. import refusals, web, workflow
 from ..clock import local_zone
 from ..extensions import db
+from ..forms import NONE_CHOSEN
 from ..models import Case, Village
 from . import forms
 from .labels import SOURCE_LABELS, label
@@ -143,7 +144,7 @@ def _fill_choices(form: forms.DisputeForm) -> None:
     """A cadre is offered only the villages they serve; a dispatcher any, or none yet."""
     if perm.is_dispatcher(current_user):
         villages = db.session.scalars(select(Village).order_by(Village.name))
-        form.village.choices = [(0, "—")] + [(v.id, v.name) for v in villages]
+        form.village.choices = [NONE_CHOSEN] + [(v.id, v.name) for v in villages]
     else:
         form.village.choices = [(v.id, v.name) for v in current_user.villages]
     form.category.choices = [("", "—")] + [(t, t) for t in current_app.config["DISPUTE_TYPES"]]
