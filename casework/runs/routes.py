@@ -11,7 +11,6 @@ from .. import permissions as perm
 from ..intake import outbox
 from ..intake.run import failed_run_alert, fetch_now, is_interrupted, recent_runs, run_error, run_limit, running_run
 from ..models import IntakeRun, utcnow
-from ..refusals import N_, InvalidInput
 from . import forms
 
 bp = Blueprint("runs", __name__)
@@ -20,7 +19,6 @@ TRIGGER_LABELS = {"schedule": _l("Scheduled"), "startup": _l("Missed slot, run a
 STATUS_LABELS = {"running": _l("Running"), "ok": _l("OK"), "failed": _l("Failed"), "interrupted": _l("Interrupted")}
 REFRESH_SECONDS = 5  # how often the runs page reloads itself while a run is running
 SOURCE_LABELS = {"inbox": _l("Inbox folder"), "inbox+feed": _l("Inbox folder and platform feed")}
-TICK_REPLIES = N_("Tick the replies you entered on the platform.")
 
 
 @bp.app_context_processor
@@ -95,10 +93,7 @@ def replies():
 
 
 def _render_replies(form, status: int = 200):
-    """One page of the waiting replies (keyset: ?after= / ?before= a reply id), with how many wait in all.
-    Ticks refused, none or not a reply's id, are told the same way: tick the replies."""
-    if form.reply_ids.errors:
-        form.reply_ids.errors = [_(TICK_REPLIES)]
+    """One page of the waiting replies (keyset: ?after= / ?before= a reply id), with how many wait in all."""
     page = outbox.pending_page(
         after=ids.row_id(request.args.get("after")),
         before=ids.row_id(request.args.get("before")),
@@ -133,8 +128,6 @@ def confirm_replies():
     _dispatchers_only()
 
     def mark(form):
-        if not form.reply_ids.data:
-            raise InvalidInput(TICK_REPLIES, "reply_ids")
         marked = outbox.mark_sent_by_hand(form.reply_ids.data, current_user)
         return [("success", ngettext("%(num)d reply marked as sent.", "%(num)d replies marked as sent.", marked))]
 
