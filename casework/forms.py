@@ -18,18 +18,23 @@ def person_label(user) -> str:
     return f"{user.name}（{villages}）" if villages else user.name
 
 
-class VersionedForm(FlaskForm):
+class SaysOutOfDate:
+    """Mixin of a form with a hidden `version` field: a problem with the version, which nobody would see at
+    its field, is said above the form (OUT_OF_DATE)."""
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.version.errors:
+            self.form_errors.append(OUT_OF_DATE)
+        return valid
+
+
+class VersionedForm(SaysOutOfDate, FlaskForm):
     """A form of an action on a case. It carries the case version the user saw, so that acting on an outdated
     page is refused (409); it may offer choices that depend on the case, and it turns its fields into the
     keyword arguments of the action's service."""
 
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
-
-    def validate(self, extra_validators=None) -> bool:
-        valid = super().validate(extra_validators)
-        if self.version.errors:  # hidden: say it where the user looks
-            self.form_errors.append(OUT_OF_DATE)
-        return valid
 
     def fit(self, case) -> None:
         """Fill in what the form offers for this case (the people to choose from); nothing unless a form says."""

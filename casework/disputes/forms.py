@@ -19,7 +19,7 @@ from wtforms.utils import unset_value
 from wtforms.validators import Length, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
-from ..forms import OUT_OF_DATE
+from ..forms import SaysOutOfDate
 from .labels import PARTY_ROLE_LABELS
 
 PARTY_ROLES = tuple(PARTY_ROLE_LABELS)  # data, as the mediation records write them: 申请人, 被申请人, 第三人
@@ -95,14 +95,8 @@ class DisputeForm(FlaskForm):
             )
 
 
-class ConvertForm(DisputeForm):
+class ConvertForm(SaysOutOfDate, DisputeForm):
     """The same form for a hotline order: the source is the order itself, the version guards it."""
 
     source = None
     version = IntegerField(widget=HiddenInput(), validators=[Optional()])
-
-    def validate(self, extra_validators=None) -> bool:
-        valid = super().validate(extra_validators)
-        if self.version.errors:  # hidden: say it where the user looks, as the case page's forms do
-            self.form_errors.append(OUT_OF_DATE)
-        return valid
