@@ -8,6 +8,7 @@ Services in the house style: they take the acting user (or the username typed) a
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import format_time, gettext
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -39,8 +40,6 @@ class LoginLocked(WorkflowError):
 
     def text(self) -> str:
         """The message with the lock's end in local time, hours and minutes (the reader's time zone)."""
-        from flask_babel import format_time, gettext
-
         return gettext(self.message, time=format_time(self.until, "HH:mm"))
 
 

@@ -8,8 +8,10 @@ from sqlalchemy import select
 from . import holidays, people
 from .demo.cli import demo_data_command
 from .extensions import db
+from .jobs import init_cli as init_jobs_cli
 from .models import ROLES, Village
 from .refusals import WorkflowError
+from .stats.cli import init_app as init_stats_cli
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 
@@ -80,9 +82,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(calendar_cli)
     app.cli.add_command(demo_data_command)  # demo-data
-    from .jobs import init_cli as init_jobs_cli
-
     init_jobs_cli(app)  # poll, scheduler
-    from .stats.cli import init_app as init_stats_cli
-
     init_stats_cli(app)  # export-month, yearly-summary

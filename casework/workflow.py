@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -268,7 +269,8 @@ def _record(
 @contextmanager
 def conflicts_are_stale():
     """A version conflict met inside, wherever the session flushes (an autoflush of a query or a lazy load,
-    the commit), is StaleCase: the case was changed by someone else meanwhile, never a crash."""
+    a flush), is StaleCase: the case was changed by someone else meanwhile, never a crash. A block that ends
+    with a flush covers the commit after it too: the commit has nothing left to write."""
     try:
         yield
     except StaleDataError as exc:
@@ -734,8 +736,6 @@ def _pending_extension(case: Case) -> ExtensionRequest | None:
 
 
 def _extension_limits() -> tuple[int, int]:
-    from flask import current_app
-
     return current_app.config["EXTENSION_MAX"], current_app.config["EXTENSION_MAX_DAYS"]
 
 

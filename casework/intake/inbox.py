@@ -31,6 +31,8 @@ from pathlib import Path
 from defusedxml import DefusedXmlException
 from flask import current_app
 from flask_babel import gettext, ngettext
+from openpyxl import load_workbook
+from openpyxl import xml as openpyxl_xml
 from sqlalchemy import select
 
 from ..clock import localtime
@@ -425,8 +427,6 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple]:
     opened. Its <dimension> is not taken at its word: it would pad every row to its width and add rows up
     to its height (or cut rows off); rows come as long as their cells go, and the empty rows between
     them each count."""
-    from openpyxl import xml as openpyxl_xml
-
     if not openpyxl_xml.DEFUSEDXML:  # the operator's problem, not the file's: it stays in the inbox
         raise RuntimeError("openpyxl would parse XML without defusedxml: install it, OPENPYXL_DEFUSEDXML=True")
     _check_zip(data)
@@ -434,8 +434,6 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple]:
 
 
 def _open_workbook(data: bytes):
-    from openpyxl import load_workbook
-
     try:
         return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - whatever openpyxl raises for a workbook it cannot open
