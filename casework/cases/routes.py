@@ -162,7 +162,8 @@ def act(case_id: int, action: str):
     if (done := _done_out_of_sight(case_id, action)) is not None:
         return done
     case = visible_case_or_404(case_id)
-    form = forms.form_for(action, case)(prefix=action)
+    form_class = forms.form_for(action, case) or abort(404)  # an action of the other kind of case
+    form = form_class(prefix=action)
     form.fit(case)
     return submit(
         form,
@@ -174,8 +175,9 @@ def act(case_id: int, action: str):
 
 
 def _take(action: str, case: Case, form) -> list[tuple[str, str]]:
-    with workflow.conflicts_are_stale():  # a conflict met by a lazy load is told as one
+    with workflow.conflicts_are_stale():  # a conflict met by a lazy load, or by what the commit writes, is told as one
         workflow.service_of(action)(case, current_user, **form.arguments())
+        db.session.flush()  # what the commit would write, written here: the commit has nothing left to meet
     return [("success", _("Done: %(action)s.", action=workflow.ACTION_LABELS[action]))]
 
 
