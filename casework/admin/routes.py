@@ -2,6 +2,7 @@
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
@@ -302,26 +303,49 @@ def _village_fields(form) -> dict:
     )
 
 
-@bp.route("/villages/new", methods=["GET", "POST"])
-def new_village():
-    def create(form):
-        village = people.create_village(current_user, **_village_fields(form))
-        return [("success", _("Created the village %(name)s.", name=village.name))]
+@dataclass(frozen=True)
+class _Place:
+    """A kind of place (Village, District) and its two pages, a new one's (admin.new_<kind> at /<kind>s/new)
+    and one to edit (admin.edit_<kind> at /<kind>s/<<kind>_id>): what they differ in. The kind is the
+    model's name in lower case: it names the pages, their template and the list they go back to."""
 
-    render = web.page("admin/village_form.html", village=None)
-    return web.submit(_village_form(None), render, create, url_for("admin.villages"))
+    model: type
+    form: Callable  # the row (None for a new one) -> its form, the choices set
+    fields: Callable  # the form -> the arguments of create and update
+    create: Callable  # (actor, **fields) -> the new row
+    update: Callable  # (actor, row, **fields)
+    said: tuple[str, str]  # what the list says after a create, after an update: msgids of %(name)s
+
+    @property
+    def kind(self) -> str:
+        return self.model.__name__.lower()
+
+    def add_pages(self) -> None:
+        methods = ["GET", "POST"]
+        bp.add_url_rule(f"/{self.kind}s/new", f"new_{self.kind}", lambda: self.page(None), methods=methods)
+        bp.add_url_rule(f"/{self.kind}s/<int:{self.kind}_id>", f"edit_{self.kind}", self.edit_page, methods=methods)
+
+    def edit_page(self, **path):
+        return self.page(web.row_or_404(self.model, path[f"{self.kind}_id"]))
+
+    def page(self, row):
+        """The page of a new place (`row` None) or of one to edit: its form, saved through create or update,
+        which the list it goes back to says."""
+
+        def save(form):
+            if row is None:
+                name = self.create(current_user, **self.fields(form)).name
+                return [("success", _(self.said[0], name=name))]
+            self.update(current_user, row, **self.fields(form))
+            return [("success", _(self.said[1], name=row.name))]
+
+        render = web.page(f"admin/{self.kind}_form.html", **{self.kind: row})
+        return web.submit(self.form(row), render, save, url_for(f"admin.{self.kind}s"))
 
 
-@bp.route("/villages/<int:village_id>", methods=["GET", "POST"])
-def edit_village(village_id: int):
-    village = web.row_or_404(Village, village_id)
-
-    def update(form):
-        people.update_village(current_user, village, **_village_fields(form))
-        return [("success", _("Saved the village %(name)s.", name=village.name))]
-
-    render = web.page("admin/village_form.html", village=village)
-    return web.submit(_village_form(village), render, update, url_for("admin.villages"))
+VILLAGE_SAID = refusals.N_("Created the village %(name)s."), refusals.N_("Saved the village %(name)s.")
+VILLAGES = _Place(Village, _village_form, _village_fields, people.create_village, people.update_village, VILLAGE_SAID)
+VILLAGES.add_pages()
 
 
 # --- districts ---------------------------------------------------------------------------------
@@ -349,26 +373,11 @@ def _district_fields(form) -> dict:
     return dict(name=form.name.data, mediator=_chosen(User, form.mediator.data, "mediator"))
 
 
-@bp.route("/districts/new", methods=["GET", "POST"])
-def new_district():
-    def create(form):
-        district = people.create_district(current_user, **_district_fields(form))
-        return [("success", _("Created the district %(name)s.", name=district.name))]
-
-    render = web.page("admin/district_form.html", district=None)
-    return web.submit(_district_form(None), render, create, url_for("admin.districts"))
-
-
-@bp.route("/districts/<int:district_id>", methods=["GET", "POST"])
-def edit_district(district_id: int):
-    district = web.row_or_404(District, district_id)
-
-    def update(form):
-        people.update_district(current_user, district, **_district_fields(form))
-        return [("success", _("Saved the district %(name)s.", name=district.name))]
-
-    render = web.page("admin/district_form.html", district=district)
-    return web.submit(_district_form(district), render, update, url_for("admin.districts"))
+DISTRICT_SAID = refusals.N_("Created the district %(name)s."), refusals.N_("Saved the district %(name)s.")
+DISTRICTS = _Place(
+    District, _district_form, _district_fields, people.create_district, people.update_district, DISTRICT_SAID
+)
+DISTRICTS.add_pages()
 
 
 # --- the holiday calendar (节假日安排) ------------------------------------------------------------------------
