@@ -35,7 +35,7 @@ USERNAME = re.compile(r"^[A-Za-z0-9._-]+$")
 
 @dataclass
 class Vacated:
-    """What a change to a person left without someone: for the screen to point out."""
+    """The villages, districts and open cases a change left without a holder."""
 
     villages: list[Village] = default(default_factory=list)  # no longer have a default cadre
     districts: list[District] = default(default_factory=list)  # no longer have a mediator

@@ -482,7 +482,7 @@ def calendar_import(year: int):
 
 
 def _submit_schedule(form, render: Callable, enter: Callable):
-    """web.submit for a schedule: once entered, the page of the year entered says what changed."""
+    """Enter a schedule (`enter(form)`) through web.submit; flash what changed; go to the entered year."""
     entered = []
 
     def action(f):

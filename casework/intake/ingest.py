@@ -211,11 +211,9 @@ def refused_by_database(exc: DBAPIError) -> list[Problem]:
 
 
 def database_reason(exc: DBAPIError) -> str:
-    """The database's own words for refusing a row: its first line, cleaned and short (no SQL, no context).
-
-    The pages read each line of a reason as a msgid, and Jinja's gettext %-formats it: a % in the database's
-    words (which may quote a value) becomes the full-width ％, which reads the same and formats as nothing.
-    """
+    """The database's own words for refusing a row: its first line, cleaned and short (no SQL, no context),
+    safe to %-format: a % in them (they may quote a value) becomes the full-width ％, which reads the same and
+    formats as nothing."""
     diag = getattr(exc.orig, "diag", None)  # psycopg: the primary message without context and detail
     message = getattr(diag, "message_primary", None) or str(exc.orig)
     lines = clean(message).strip().splitlines()

@@ -122,7 +122,7 @@ def _record_failure(reply: Reply, exc: feed.FeedError, result: SendResult) -> No
 
 
 def pending_replies() -> list[Reply]:
-    """Every reply not yet on the platform, oldest first (for the CSV staff download)."""
+    """Every unsent reply, oldest first."""
     return list(db.session.scalars(select(Reply).where(Reply.sent_at.is_(None)).order_by(Reply.id)))
 
 

@@ -23,7 +23,8 @@ SOURCE_LABELS = {"inbox": _l("Inbox folder"), "inbox+feed": _l("Inbox folder and
 
 @bp.app_context_processor
 def _intake_globals() -> dict:
-    """For the queue's banner; a function, so the query runs only where a template calls it."""
+    """The intake's state, as functions every template may call (the failed run to warn of, the running run,
+    how many replies wait, a run's error, whether a run was interrupted): each queries only when called."""
     return {
         "failed_intake_run": failed_run_alert,
         "running_intake_run": running_run,

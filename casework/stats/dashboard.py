@@ -39,7 +39,8 @@ def month_overview(month: Month, now: datetime) -> tuple[fg.Counts, fg.Counts]:
 
 
 def month_flows(month: Month, now: datetime) -> fg.Counts:
-    """A month's hotline flows (no open-past-due stock), for the 12-month trend."""
+    """A month's hotline order flows, without the stock of orders open past due (kept once the month is closed);
+    a running month up to now."""
 
     def compute() -> dict:
         edges = list(month.bounds(zone_name()))
@@ -69,7 +70,9 @@ def overdue_by_village(now: datetime, limit: int = 10) -> list[tuple[str | None,
 
 
 def dashboard(now: datetime | None = None) -> Dashboard:
-    """Everything the leaders' landing page shows, counted in SQL."""
+    """Counted in SQL at `now` (default: now): this month, last month and the same month a year ago (orders and
+    disputes), the order flows of the twelve months to this one (oldest first; this month and last month
+    with their stock), and the ten villages with most orders open past due."""
     now = now or datetime.now(UTC)
     tz = zone_name()
     this = current_month(tz, now)
