@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import accounts, audit, web
+from ..extensions import savepoint
 from ..models import utcnow
 from ..refusals import WorkflowError
 from . import two_factor
@@ -41,11 +42,13 @@ def login():
 
 def _password_step(form: LoginForm):
     """The user whose password is right, and the response leading to their second factor when one comes
-    first (a code, or the setup); else None, and the login is recorded."""
+    first (a code, or the setup); else None, and the login is recorded. Of a refusal, only what the
+    password's check wrote is left to keep (a failure, a lock begun): what the steps after it wrote is undone."""
     user = accounts.check_login(form.username.data, form.password.data, web.origin(), utcnow())
-    second_step = two_factor.begin_login(user, form.next.data)
-    if second_step is None:
-        accounts.record_login(user, web.origin())
+    with savepoint():  # keep_refused is for the password's failure, never for half of what follows
+        second_step = two_factor.begin_login(user, form.next.data)
+        if second_step is None:
+            accounts.record_login(user, web.origin())
     return user, second_step
 
 

@@ -7,6 +7,7 @@ the setup (`login_setup`); only then is the user logged in. Thin views: the rule
 """
 
 import time
+from collections.abc import Callable
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -113,12 +114,18 @@ def login_setup():
         return _back_to_login()
     form = CodeForm()
     if request.method == "POST":
-        codes, status = _confirm(user, form)
+        codes, status = _confirm(form, lambda code: _enrol_at_login(user, code))
         if codes is not None:
-            web.run(lambda: accounts.record_login(user, web.origin()))
             return _show_codes(codes, _finish_login(user))
         return _render_setup(user, setup, form, url_for("two_factor.login_setup"), status)
     return _render_setup(user, setup, form, url_for("two_factor.login_setup"), 200)
+
+
+def _enrol_at_login(user: User, code: str) -> list[str]:
+    """The code is the one the user's app makes: enrolled and the login recorded; the recovery codes."""
+    codes = second_factor.enrol(user, code, web.origin())
+    accounts.record_login(user, web.origin())
+    return codes
 
 
 # --- the account page ------------------------------------------------------------------------------
@@ -156,19 +163,20 @@ def confirm():
     if setup is None:
         return redirect(url_for("two_factor.account"))
     form = CodeForm()
-    codes, status = _confirm(current_user, form)
+    codes, status = _confirm(form, lambda code: second_factor.enrol(current_user, code, web.origin()))
     if codes is not None:
         return _show_codes(codes, url_for("two_factor.account"))
     return _render_setup(current_user, setup, form, url_for("two_factor.confirm"), status)
 
 
-def _confirm(user: User, form: CodeForm) -> tuple[list[str] | None, int]:
-    """Enrol with the typed code: the recovery codes, or None and the status of the refusal."""
+def _confirm(form: CodeForm, enrol: Callable[[str], list[str]]) -> tuple[list[str] | None, int]:
+    """Enrol with the typed code (`enrol(code)`, committed at once): the recovery codes, or None and the
+    status of the refusal."""
     if not form.validate():
         _with_error(form)
         return None, 422
     try:
-        codes = web.run(lambda: second_factor.enrol(user, form.code.data or "", web.origin()))
+        codes = web.run(lambda: enrol(form.code.data or ""))
     except WorkflowError as exc:
         web.attach_refusal(form, exc, default="code")
         return None, exc.status
