@@ -15,9 +15,9 @@ from .admin.routes import bp as admin_bp
 from .auth.routes import bp as auth_bp
 from .auth.two_factor import bp as two_factor_bp
 from .cases.routes import bp as cases_bp
+from .clock import zone_name
 from .disputes.routes import bp as disputes_bp
 from .extensions import babel, csrf, db, init_database, login_manager, migrate
-from .ids import row_id
 from .intake.routes import bp as intake_bp
 from .runs.routes import bp as runs_bp
 from .stats.routes import bp as stats_bp
@@ -59,7 +59,7 @@ def _init_extensions(app: Flask) -> None:
     init_database(app)  # how long to wait for a lock, and SQLite's write lock taken when a request may write
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"), render_as_batch=True)
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: app.config["TIMEZONE"])
+    babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: zone_name(app.config))
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
@@ -67,7 +67,7 @@ def _init_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        user = db.session.get(models.User, row_id(user_id) or 0)
+        user = web.row_or_none(models.User, user_id)
         return user if user is not None and user.active else None
 
 

@@ -9,7 +9,6 @@ from . import deadlines, permissions, workflow
 from .clock import localtime
 from .disputes import labels as dispute_labels
 from .models import Case, utcnow
-from .workflow import ACTION_LABELS
 
 STATE_LABELS = {"received": _l("Received"), "assigned": _l("Assigned"), "resolved": _l("Resolved")}
 KIND_LABELS = {"order": _l("Hotline order"), "dispute": _l("Dispute")}
@@ -65,11 +64,6 @@ def mask_name(name: str | None) -> str:
     return name[:1] + "*" * (len(name) - 1) if name else ""
 
 
-def urgency_of(case: Case, now: datetime | None = None) -> str:
-    """'overdue', 'due-soon', 'on-time' or 'none': worked out when read, never stored (deadlines.due_state)."""
-    return deadlines.due_state(case, now)
-
-
 def time_left(case: Case, now: datetime | None = None) -> str:
     if not case.deadline_running:
         return ""
@@ -80,11 +74,6 @@ def time_left(case: Case, now: datetime | None = None) -> str:
         "%(num)d hour", "%(num)d hours", hours
     )
     return gettext("%(t)s left", t=text) if delta.total_seconds() >= 0 else gettext("%(t)s overdue", t=text)
-
-
-def ack_state_of(case: Case, now: datetime | None = None) -> str:
-    """The acknowledgement (签收) deadline's state: 'overdue', 'due-soon', 'on-time' or 'none' (deadlines.ack_state)."""
-    return deadlines.ack_state(case, now)
 
 
 def ack_left(case: Case, now: datetime | None = None) -> str:
@@ -121,16 +110,16 @@ def init_app(app) -> None:
     app.jinja_env.globals.update(
         can=permissions,
         allowed_actions=workflow.allowed_actions,
-        urgency_of=urgency_of,
+        urgency_of=deadlines.due_state,  # 'overdue', 'due-soon', 'on-time' or 'none', worked out when read
         time_left=time_left,
-        ack_state_of=ack_state_of,
+        ack_state_of=deadlines.ack_state,  # the same of the acknowledgement (签收) deadline
         ack_left=ack_left,
         STATE_LABELS=STATE_LABELS,
         KIND_LABELS=KIND_LABELS,
         TIER_LABELS=TIER_LABELS,
         OUTCOME_LABELS=OUTCOME_LABELS,
         SATISFACTION_LABELS=SATISFACTION_LABELS,
-        ACTION_LABELS=ACTION_LABELS,
+        ACTION_LABELS=workflow.ACTION_LABELS,
         ROLE_LABELS=ROLE_LABELS,
         REQUEST_TYPE_LABELS=REQUEST_TYPE_LABELS,
         URGENCY_LABELS=URGENCY_LABELS,

@@ -64,10 +64,6 @@ def poll_times(app: Flask) -> list[time]:
     return sorted(times)
 
 
-def zone(app: Flask) -> ZoneInfo:
-    return local_zone(app.config)
-
-
 def job_id(at: time) -> str:
     return f"intake-{at:%H%M}"
 
@@ -89,7 +85,7 @@ def latest_slot(now: datetime, times: list[time], tz: ZoneInfo) -> datetime | No
 
 
 def triggers(app: Flask) -> dict[str, CronTrigger]:
-    tz = zone(app)
+    tz = local_zone(app.config)
     return {job_id(at): CronTrigger(hour=at.hour, minute=at.minute, timezone=tz) for at in poll_times(app)}
 
 
@@ -119,7 +115,7 @@ def declare_jobs(scheduler, app: Flask) -> None:
             name=f"intake at {at:%H:%M}",
             replace_existing=True,
         )
-    hourly = CronTrigger(minute=17, timezone=zone(app))
+    hourly = CronTrigger(minute=17, timezone=local_zone(app.config))
     scheduler.add_job(
         purge_sessions, hourly, args=[app], id=SESSIONS_JOB, name="expired sessions", replace_existing=True
     )
@@ -146,7 +142,7 @@ def purge_sessions(app: Flask) -> int:
 def archive_trigger(app: Flask) -> CronTrigger:
     at = time.fromisoformat(app.config["MONTHLY_EXPORT_TIME"])
     day = int(app.config["MONTHLY_EXPORT_DAY"])
-    return CronTrigger(day=day, hour=at.hour, minute=at.minute, timezone=zone(app))
+    return CronTrigger(day=day, hour=at.hour, minute=at.minute, timezone=local_zone(app.config))
 
 
 def monthly_archive(app: Flask) -> list:
@@ -159,7 +155,7 @@ def scheduled_intake(app: Flask, at: str) -> IntakeRun | None:
     """The cron job: run the slot of this poll time that has just come (once across all schedulers),
     after the run in progress, if any, has finished."""
     with app.app_context():
-        tz = zone(app)
+        tz = local_zone(app.config)
         slot = latest_slot(datetime.now(tz), [time.fromisoformat(at)], tz)
         return intake_run("schedule", slot_key=slot_key(slot), wait=True)
 
@@ -168,7 +164,7 @@ def catch_up(app: Flask, now: datetime | None = None) -> IntakeRun | None:
     """At start-up: the latest slot that has passed (today's, or yesterday's last) runs now unless a
     run already has it. Claiming its key makes this happen once, however many schedulers start."""
     with app.app_context():
-        tz = zone(app)
+        tz = local_zone(app.config)
         slot = latest_slot(now or datetime.now(tz), poll_times(app), tz)
         if slot is None:
             return None
@@ -181,7 +177,7 @@ def catch_up(app: Flask, now: datetime | None = None) -> IntakeRun | None:
 
 def build_scheduler(cls, app: Flask, with_catch_up: bool = True):
     """A scheduler of class `cls` with every job declared, and the one-off catch-up of a missed slot."""
-    scheduler = cls(timezone=zone(app), job_defaults=JOB_DEFAULTS)
+    scheduler = cls(timezone=local_zone(app.config), job_defaults=JOB_DEFAULTS)
     declare_jobs(scheduler, app)
     if with_catch_up:
         scheduler.add_job(catch_up, args=[app], id=CATCH_UP_JOB, name="catch up a missed slot")
@@ -282,7 +278,7 @@ def scheduler_command() -> None:
     app = current_app._get_current_object()
     scheduler = build_scheduler(BlockingScheduler, app)
     signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
-    for slot in next_slots(app, datetime.now(zone(app))):
+    for slot in next_slots(app, datetime.now(local_zone(app.config))):
         click.echo(f"next intake: {slot:%Y-%m-%d %H:%M %Z}")
     with contextlib.suppress(KeyboardInterrupt, SystemExit):
         scheduler.start()

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from casework import deadlines
-from casework.display import urgency_of
+from casework.deadlines import due_state as urgency_of
 from casework.extensions import db
 from casework.models import Case, utcnow
 
