@@ -8,8 +8,7 @@ from flask import current_app
 
 
 def zone_name(config=None) -> str:
-    """The configured zone's name, as periods and stored snapshots key on it ('Asia/Shanghai'); of `config`
-    (an app's config, read outside a request by the scheduler's set-up) or else of the current app."""
+    """The TIMEZONE name of `config` (default: the current app's), e.g. 'Asia/Shanghai'."""
     return (current_app.config if config is None else config)["TIMEZONE"]
 
 

@@ -198,15 +198,14 @@ def _field_named(form, name: str):
 
 
 def page(template: str, **context) -> Callable:
-    """A `render` for submit: the template with the form and `context`, answered at the status given."""
+    """A (form, status) -> (html, status) renderer of `template` with `context`."""
     return lambda form, status: (render_template(template, form=form, **context), status)
 
 
 def run(call: Callable[[], T], keep_refused: bool = False) -> T:
-    """One service call and the request's one commit; what the call returns. A refusal rolls back what the
-    call wrote and is raised again; with `keep_refused` what it wrote is committed first: a failed login or a
-    wrong code stays recorded for the throttle to count (those services write nothing else when they refuse).
-    With submit and press, the only commit and rollback of a request."""
+    """Call, commit, return the result; on WorkflowError roll back (or commit, with `keep_refused`) and
+    re-raise. Keeping is for a failed login or a wrong code, which stays recorded for the throttle to count
+    (those services write nothing else when they refuse)."""
     try:
         result = call()
         db.session.commit()

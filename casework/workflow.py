@@ -179,7 +179,7 @@ ACTION_LABELS = {a.name: a.label for a in ACTIONS.values()} | EVENT_LABELS
 
 
 def service_of(action: str) -> Callable[..., CaseEvent]:
-    """The function that takes `action`: service(case, actor, **arguments). Looked up when asked for, so that
+    """The service declared for `action`: service(case, actor, **arguments). Looked up when asked for, so that
     a function of this module replaced meanwhile (a test's stand-in) is the one that runs."""
     return globals()[ACTIONS[action].service]
 
@@ -220,7 +220,7 @@ def already_done(case: Case, actor: User, action: str) -> AlreadyDone | None:
 
 
 def allowed_actions(user, case: Case) -> list[str]:
-    """The actions this user may take on this case now, in table order (what templates show)."""
+    """The actions `user` may take on `case` now, in declaration order."""
     now = utcnow()
     return [a.name for a in ACTIONS.values() if action_for(a.name, case, now) and a.may(user, case)]
 
