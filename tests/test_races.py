@@ -80,6 +80,19 @@ def test_a_return_and_a_resolve_at_once_one_succeeds_the_other_gets_409_with_its
         assert len(events_of(case_id)) == 1
 
 
+def test_an_urge_and_a_resolve_at_once_one_succeeds_the_other_gets_409_with_its_typing(world, make, live):
+    cadre, dispatcher = live.browser(world.cadre1), live.browser(world.dispatcher)
+    for n in range(ROUNDS):
+        case_id = fresh_case(make, world)
+        typed = [f"路灯已修好{n}", f"请今天内联系来电人{n}"]
+        answers = at_once(
+            act(cadre, case_id, "resolve", "result", typed[0]),
+            act(dispatcher, case_id, "urge", "note", typed[1]),
+        )
+        one_won_one_told(answers, typed, n)
+        assert len(events_of(case_id)) == 1
+
+
 def test_two_resolves_that_both_read_the_case_before_either_writes_one_gets_409_with_its_result(app, world, make, live):
     """The race staged every time: another writer holds the case while both requests come in, so both read
     version 1 and then wait to write; once it lets go, one resolves and the other is told, never a 500."""

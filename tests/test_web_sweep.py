@@ -9,6 +9,7 @@ from flask import current_app
 from hypothesis import strategies as st
 
 from casework import workflow
+from casework.cases.forms import ACTION_FORMS
 from casework.extensions import db
 from casework.models import Case, RejectedRow, utcnow
 from tests.helpers import case_in
@@ -50,6 +51,7 @@ ACTION_SETUP = {
     "request_extension": ("order", "assigned", "cadre"),
     "grant_extension": ("order", "assigned", "dispatcher"),
     "refuse_extension": ("order", "assigned", "dispatcher"),
+    "urge": ("order", "assigned", "dispatcher"),
 }
 UNIQUE = {  # names a valid submission must not repeat (a second one would be refused as taken)
     "username": "user{}",
@@ -165,3 +167,7 @@ def test_every_name_a_route_reads_with_each_killer_is_not_a_5xx(township, make, 
         assert response.status_code < 500, where
         if response.status_code >= 400:
             assert says_why(response), f"{where}: {response.status_code} without a message"
+
+
+def test_the_sweep_attacks_every_action_the_case_page_has_a_form_for():
+    assert set(ACTION_FORMS) <= {action.split("@")[0] for action in ACTION_SETUP}
