@@ -135,3 +135,37 @@ class Config:
     # For years chinesecalendar does not know yet (weekends only otherwise); ISO dates, also JSON lists.
     CALENDAR_EXTRA_HOLIDAYS = _env_json("CALENDAR_EXTRA_HOLIDAYS", [])
     CALENDAR_EXTRA_WORKDAYS = _env_json("CALENDAR_EXTRA_WORKDAYS", [])
+
+    # Notifications (docs/notify.md). In the app always; beyond it by each channel set up here, which each user
+    # may turn off (or on) for themselves. The sender job sends the channels' outbox every NOTIFY_SEND_SECONDS.
+    NOTIFY_SEND_SECONDS = float(_env("NOTIFY_SEND_SECONDS", "60"))
+    NOTIFY_MAX_ATTEMPTS = int(_env("NOTIFY_MAX_ATTEMPTS", "5"))  # then the delivery is failed, shown to admins
+    NOTIFY_TIMEOUT = float(_env("NOTIFY_TIMEOUT", "10"))  # seconds per request to a channel
+    # Web Push: VAPID keys are generated once into instance/ when unset; the subject is a contact for push services.
+    WEBPUSH_ENABLED = _env("WEBPUSH_ENABLED", "1") not in ("0", "false", "no", "off")
+    WEBPUSH_VAPID_PRIVATE_KEY_FILE = _env("WEBPUSH_VAPID_PRIVATE_KEY_FILE", str(INSTANCE_DIR / "vapid_private.pem"))
+    WEBPUSH_SUBJECT = _env("WEBPUSH_SUBJECT", "mailto:casework@localhost")
+    # Group robots (群机器人): the webhook address of the township's WeChat Work or DingTalk group; a DingTalk robot
+    # with 加签 also has its secret. The cadre is mentioned by mobile number.
+    WECOM_WEBHOOK_URL = _env("WECOM_WEBHOOK_URL")
+    DINGTALK_WEBHOOK_URL = _env("DINGTALK_WEBHOOK_URL")
+    DINGTALK_SECRET = _env("DINGTALK_SECRET")
+    # An SMS gateway behind one HTTP contract (docs/notify.md), with its bearer token.
+    SMS_GATEWAY_URL = _env("SMS_GATEWAY_URL")
+    SMS_GATEWAY_TOKEN = _env("SMS_GATEWAY_TOKEN")
+    # A user who has made no choice for a channel gets it when it is listed here (SMS costs money: off unless listed).
+    NOTIFY_DEFAULT_CHANNELS = tuple(
+        c.strip() for c in _env("NOTIFY_DEFAULT_CHANNELS", "webpush,wecom,dingtalk").split(",") if c.strip()
+    )
+    # Reminders (黄牌 before a deadline, 红牌 once it has passed), checked every REMINDER_MINUTES; the leads are
+    # DUE_SOON_WORKING_DAYS and ACK_DUE_SOON_MINUTES above. The cadre is warned; the dispatchers too when set.
+    REMINDER_MINUTES = int(_env("REMINDER_MINUTES", "15"))
+    REMINDERS_TO_DISPATCHERS = _env_flag("REMINDERS_TO_DISPATCHERS")
+
+    # Attachments: photos of the work (现场照片) and agreements' PDFs, content-addressed under UPLOAD_DIR.
+    UPLOAD_DIR = _env("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
+    UPLOAD_MAX_BYTES = int(_env("UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))  # per file
+    UPLOAD_MAX_FILES = int(_env("UPLOAD_MAX_FILES", "9"))  # per action
+    UPLOAD_MAX_PIXELS = int(_env("UPLOAD_MAX_PIXELS", str(50_000_000)))  # a bigger image is refused undecoded
+    # Categories whose orders need at least one photo to be resolved (e.g. ["道路", "环境卫生"]).
+    PHOTO_REQUIRED_CATEGORIES = tuple(_env_json("PHOTO_REQUIRED_CATEGORIES", []))

@@ -30,6 +30,7 @@ LAYERS = (
             "casework.deadlines",
             "casework.queue",
             "casework.replies",
+            "casework.notices",
             "casework.audit",
             "casework.passwords",
         ),
@@ -47,6 +48,10 @@ LAYERS = (
             "casework.people",
             "casework.holidays",
             "casework.demo",
+            "casework.notify",
+            "casework.reminders",
+            "casework.attachments",
+            "casework.job_runs",
         ),
     ),
 )

@@ -1,6 +1,7 @@
 """All models, importable from one place."""
 
 from .accounts import AuditIsAppendOnly, AuthEvent, RecoveryCode, UserSession
+from .attachments import MEDIA_TYPES, Attachment
 from .calendar import HolidaySchedule
 from .cases import (
     ESCALATED_TIERS,
@@ -16,11 +17,33 @@ from .cases import (
     Party,
 )
 from .intake import ExtensionRequest, IntakeRun, IntakeState, ProcessedFile, RejectedRow, Reply
+from .notices import (
+    CHANNELS,
+    DEADLINE_KINDS,
+    REMINDER_STAGES,
+    ChannelChoice,
+    Delivery,
+    JobRun,
+    Notification,
+    PushSubscription,
+    ReminderSent,
+)
 from .org import CASE_HANDLERS, ROLES, District, User, Village, user_villages
 from .stats import StatsSnapshot
 from .types import UTCDateTime, utcnow
 
 __all__ = [
+    "Attachment",
+    "CHANNELS",
+    "ChannelChoice",
+    "DEADLINE_KINDS",
+    "Delivery",
+    "JobRun",
+    "MEDIA_TYPES",
+    "Notification",
+    "PushSubscription",
+    "REMINDER_STAGES",
+    "ReminderSent",
     "AuditIsAppendOnly",
     "AuthEvent",
     "RecoveryCode",

@@ -1,0 +1,116 @@
+"""Notifications (通知): written in the transaction of the event that causes them, with their deliveries.
+
+`notify` is the one writer: a Notification for the recipient, and with it one Delivery per channel beyond
+the app that the deployment has set up and the recipient takes (casework.notify sends them later, never
+inside a request). Services call it (the workflow's, the intake's, the reminders'); views never do. It
+flushes nothing and commits nothing: the caller's transaction carries it with the change.
+"""
+
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import select
+
+from .extensions import db
+from .models import CHANNELS, Case, ChannelChoice, Delivery, Notification, PushSubscription, User, utcnow
+from .refusals import N_
+
+# What each kind of notice says, as an English msgid with the names of `Notification.data` it takes; shown in the
+# reader's language (the list, the bell) and in the deployment's (the channels). "text" (a reason, a note)
+# follows on its own line.
+KINDS = {
+    "assigned": N_("Case %(number)s was assigned to you."),
+    "reassigned_away": N_("Case %(number)s was given to %(assignee)s."),
+    "returned": N_("%(actor)s returned case %(number)s."),
+    "extension_asked": N_("%(actor)s asks for %(days)s more working days on case %(number)s."),
+    "extension_granted": N_("Your extension of case %(number)s was granted: now due %(due)s."),
+    "extension_refused": N_("Your extension of case %(number)s was refused."),
+    "reopened": N_("Case %(number)s was reopened."),
+    "escalated": N_("Case %(number)s was escalated to you."),
+    "urged": N_("%(actor)s urges you to act on case %(number)s."),
+    "reply_failing": N_("The reply of order %(number)s to the platform keeps failing."),
+    "intake_failed": N_("The intake run of %(time)s failed."),
+    "ack_warning": N_("Case %(number)s must be acknowledged by %(deadline)s."),
+    "ack_overdue": N_("Case %(number)s was not acknowledged by %(deadline)s."),
+    "due_warning": N_("Case %(number)s is due %(deadline)s."),
+    "due_overdue": N_("Case %(number)s is overdue since %(deadline)s."),
+}
+
+
+def notify(
+    recipient: User,
+    kind: str,
+    *,
+    case: Case | None = None,
+    actor: User | None = None,
+    text: str = "",
+    at: datetime | None = None,
+    **data,
+) -> Notification | None:
+    """Tell `recipient` that `kind` happened (to `case`, by `actor`), in the caller's transaction. None when there
+    is no one to tell: nobody, an inactive account, or the actor themselves (one does not notify oneself)."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    if recipient is None or not recipient.active or (actor is not None and actor.id == recipient.id):
+        return None
+    if case is not None:
+        data.setdefault("number", case.number)
+    if actor is not None:
+        data.setdefault("actor", actor.name)
+    notice = Notification(
+        recipient=recipient,
+        kind=kind,
+        case=case,
+        actor=actor,
+        text=text or "",
+        data={k: v for k, v in data.items() if v is not None},
+        created_at=at or utcnow(),
+    )
+    db.session.add(notice)
+    for delivery in _deliveries(notice, recipient):
+        db.session.add(delivery)
+    return notice
+
+
+def notify_dispatchers(kind: str, **kwargs) -> list[Notification]:
+    """`notify` every active dispatcher."""
+    dispatchers = db.session.scalars(select(User).where(User.role == "dispatcher", User.active.is_(True)))
+    return [n for d in dispatchers if (n := notify(d, kind, **kwargs)) is not None]
+
+
+def configured_channels() -> tuple[str, ...]:
+    """The channels beyond the app this deployment has set up, in CHANNELS' order."""
+    config = current_app.config
+    ready = {
+        "webpush": bool(config.get("WEBPUSH_ENABLED")),
+        "wecom": bool(config.get("WECOM_WEBHOOK_URL")),
+        "dingtalk": bool(config.get("DINGTALK_WEBHOOK_URL")),
+        "sms": bool(config.get("SMS_GATEWAY_URL")),
+    }
+    return tuple(c for c in CHANNELS if ready[c])
+
+
+def chosen_channels(user: User) -> tuple[str, ...]:
+    """The configured channels `user` takes: their own choice where they made one, else the default."""
+    choices = dict(
+        db.session.execute(select(ChannelChoice.channel, ChannelChoice.enabled).where(ChannelChoice.user_id == user.id))
+        .tuples()
+        .all()
+    )
+    defaults = current_app.config.get("NOTIFY_DEFAULT_CHANNELS", ())
+    return tuple(c for c in configured_channels() if choices.get(c, c in defaults))
+
+
+def _deliveries(notice: Notification, recipient: User):
+    """A Delivery per channel the recipient takes: one per subscribed browser for Web Push, one group message
+    (mentioning the recipient's mobile) per robot, one text to the recipient's mobile for SMS."""
+    for channel in chosen_channels(recipient):
+        if channel == "webpush":
+            subscriptions = db.session.scalars(select(PushSubscription).where(PushSubscription.user_id == recipient.id))
+            for sub in subscriptions:
+                yield Delivery(notification=notice, channel=channel, target=sub.endpoint, subscription_id=sub.id)
+        elif channel == "sms":
+            if recipient.phone:
+                yield Delivery(notification=notice, channel=channel, target=recipient.phone)
+        else:
+            yield Delivery(notification=notice, channel=channel, target=recipient.phone or "")
