@@ -32,7 +32,8 @@ from flask.cli import with_appcontext
 from .clock import local_zone
 from .extensions import db
 from .intake.run import intake_run, running_run, slot_taken
-from .models import IntakeRun
+from .models import IntakeRun, JobRun
+from .reminders import reminder_run, slot_of
 from .sessions import purge_expired
 from .stats.archive import archive_last_month
 from .stats.dashboard import dashboard
@@ -45,6 +46,7 @@ ARCHIVE_JOB = "stats-monthly-archive"
 ARCHIVE_CATCH_UP_JOB = "stats-archive-catch-up"
 DASHBOARD_JOB = "stats-dashboard-months"
 SESSIONS_JOB = "sessions-purge"
+REMINDERS_JOB = "reminders"
 
 _embedded: BackgroundScheduler | None = None
 _embedded_lock = threading.Lock()
@@ -119,6 +121,8 @@ def declare_jobs(scheduler, app: Flask) -> None:
     scheduler.add_job(
         purge_sessions, hourly, args=[app], id=SESSIONS_JOB, name="expired sessions", replace_existing=True
     )
+    every = CronTrigger(minute=f"*/{app.config['REMINDER_MINUTES']}", timezone=local_zone(app.config))
+    scheduler.add_job(remind, every, args=[app], id=REMINDERS_JOB, name="reminders", replace_existing=True)
     if app.config.get("EXPORT_DIR"):
         scheduler.add_job(
             monthly_archive,
@@ -137,6 +141,16 @@ def purge_sessions(app: Flask) -> int:
         purged = purge_expired()
         db.session.remove()
         return purged
+
+
+def remind(app: Flask) -> JobRun | None:
+    """Every REMINDER_MINUTES: the reminders (黄牌, 红牌) of this slot, once across all schedulers."""
+    with app.app_context():
+        slot = slot_of(datetime.now(local_zone(app.config)), int(app.config["REMINDER_MINUTES"]))
+        run = reminder_run(slot_key(slot))
+        if run is not None:
+            db.session.refresh(run)  # read now: the app context's session ends here
+        return run
 
 
 def archive_trigger(app: Flask) -> CronTrigger:
@@ -270,6 +284,26 @@ def poll_command() -> None:
         sys.exit(1)
 
 
+@click.command("remind")
+@click.option("--at", "at", default=None, help="the moment to remind for, e.g. 2026-12-07T16:00 (local time)")
+@with_appcontext
+def remind_command(at: str | None) -> None:
+    """Send the reminders (黄牌, 红牌) due now, or at --at, once; print what was sent."""
+    run = reminder_run(now=_moment(at) if at else None)
+    counts = ", ".join(f"{key} {value}" for key, value in run.detail.items())
+    click.echo(f"reminder run {run.id} {run.status}: {counts}" + (f"\n{run.error}" if run.error else ""))
+    if run.status != "ok":
+        sys.exit(1)
+
+
+def _moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise click.BadParameter(f"{text!r} is not a time like 2026-12-07T16:00", param_hint="--at") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=local_zone())
+
+
 @click.command("scheduler")
 @with_appcontext
 def scheduler_command() -> None:
@@ -288,3 +322,4 @@ def scheduler_command() -> None:
 def init_cli(app: Flask) -> None:
     app.cli.add_command(poll_command)
     app.cli.add_command(scheduler_command)
+    app.cli.add_command(remind_command)
