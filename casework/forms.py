@@ -3,6 +3,7 @@ case it was shown with, and how a select offers people and no choice at all."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
 from wtforms import IntegerField
 from wtforms.validators import InputRequired
 from wtforms.widgets import HiddenInput
@@ -16,6 +17,11 @@ def person_label(user) -> str:
     """A person as a select offers them: the name, with the villages they serve, if any."""
     villages = "、".join(v.name for v in user.villages)
     return f"{user.name}（{villages}）" if villages else user.name
+
+
+def photos_field() -> MultipleFileField:
+    """The phone's camera or its pictures, several at once (checked by the attachments service, not here)."""
+    return MultipleFileField(_l("Photos"), render_kw={"accept": "image/*", "capture": "environment"})
 
 
 class SaysOutOfDate:

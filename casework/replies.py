@@ -16,14 +16,18 @@ def withdraw_unsent(case: Case) -> int:
     return db.session.execute(statement.execution_options(synchronize_session=False)).rowcount
 
 
-def enqueue_reply(case: Case, actor: User) -> Reply | None:
-    """For a hotline order being resolved: its reply (result, resolved time, handler) goes into the
-    outbox in the caller's transaction. Disputes have no platform to answer: None. Never commits."""
+def enqueue_reply(case: Case, actor: User, images: list[dict] = ()) -> Reply | None:
+    """For a hotline order being resolved: its reply (result, resolved time, handler, and the photos of the
+    work as `images`: name, media type, SHA-256 of each stored file, whose bytes the outbox adds when it
+    sends) goes into the outbox in the caller's transaction. Disputes have no platform to answer: None.
+    Never commits."""
     if not case.is_order:
         return None
     handler = case.assignee.name if case.assignee else actor.name
     resolved_at = case.resolved_at.astimezone(local_zone())
     payload = {"result": case.result, "resolved_at": resolved_at.isoformat(timespec="seconds"), "handler": handler}
+    if images:
+        payload["images"] = list(images)
     reply = Reply(case=case, order_no=case.number, payload=payload)
     db.session.add(reply)
     return reply

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, Request, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Flask, Request, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
@@ -43,6 +43,35 @@ class CleanParameters(ImmutableMultiDict):
 
 class CleanRequest(Request):
     parameter_storage_class = CleanParameters
+
+    @property
+    def max_content_length(self) -> int | None:
+        """MAX_CONTENT_LENGTH; for a view marked takes_uploads, room for its files besides (upload_limit). Read
+        when the body is parsed, whoever parses it first (the CSRF check does, before the view)."""
+        if self._max_content_length is None and current_app and _takes_uploads(self.endpoint):
+            return upload_limit(current_app.config)
+        return Request.max_content_length.fget(self)
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        Request.max_content_length.fset(self, value)
+
+
+def takes_uploads(view: Callable) -> Callable:
+    """Marks a view whose forms carry files: its requests may be as large as upload_limit, no other's."""
+    view.takes_uploads = True
+    return view
+
+
+def _takes_uploads(endpoint: str | None) -> bool:
+    return getattr(current_app.view_functions.get(endpoint or ""), "takes_uploads", False)
+
+
+def upload_limit(config) -> int:
+    """The most a request with files may carry: UPLOAD_MAX_FILES photos and an agreement of UPLOAD_MAX_BYTES
+    each, and the form's text. One file over UPLOAD_MAX_BYTES is refused at its field by the attachments service,
+    which reads at most that much of it; only a request past this limit is the 413 page."""
+    return config["MAX_CONTENT_LENGTH"] + (config["UPLOAD_MAX_FILES"] + 1) * config["UPLOAD_MAX_BYTES"]
 
 
 # No inline script, style or handler anywhere (tests/test_security_headers.py scans the templates and a
@@ -80,8 +109,8 @@ def guard(response: Response) -> Response:
     (a static file keeps Flask's caching: it holds nobody's data; a missing one is our error page, which
     names who is logged in)."""
     response.headers.update(GUARDS)
-    if not _is_static_file(response):
-        response.headers["Cache-Control"] = "no-store"
+    if not _is_static_file(response):  # an attachment says private too: kept by no proxy, as by no browser
+        response.headers["Cache-Control"] = "private, no-store" if response.cache_control.private else "no-store"
     return response
 
 

@@ -49,6 +49,7 @@ def _config(url: str, tmp) -> dict:
         "BABEL_DEFAULT_LOCALE": "en",  # tests read English msgids; test_i18n checks the Chinese catalog
         "INBOX_DIR": str(tmp / "inbox"),
         "EXPORT_DIR": str(tmp / "exports"),
+        "UPLOAD_DIR": str(tmp / "uploads"),
         "SQLALCHEMY_ENGINE_OPTIONS": {},
         # Admins log in through the form in many tests; the second factor's own tests require it (default: admin).
         "TWO_FACTOR_REQUIRED_ROLES": "",

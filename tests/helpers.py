@@ -19,6 +19,7 @@ import pytest
 from flask import g
 from flask_babel import get_domain
 from openpyxl import Workbook
+from PIL import Image
 from sqlalchemy import create_engine, event, func, select, text, update
 
 from casework import deadlines, holidays, people, second_factor, sessions, workflow
@@ -512,3 +513,24 @@ def enrolled(user, now=None) -> tuple[pyotp.TOTP, list[str]]:
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium to lay the page out")
+
+
+# --- photos -------------------------------------------------------------------------------------------------
+
+EXIF_ORIENTATION, EXIF_IFD, GPS_IFD, DATE_TIME_ORIGINAL = 0x0112, 0x8769, 0x8825, 0x9003
+
+
+def photo(fmt: str = "JPEG", size=(64, 48), color=(200, 30, 30), orientation=None, taken=None, gps=False) -> bytes:
+    """A real image of `fmt`, its top-left corner blue (to see a rotation), with the EXIF asked for."""
+    image = Image.new("RGB", size, color)
+    image.paste((0, 0, 255), (0, 0, size[0] // 4, size[1] // 4))
+    exif = Image.Exif()
+    if orientation:
+        exif[EXIF_ORIENTATION] = orientation
+    if taken:
+        exif[EXIF_IFD] = {DATE_TIME_ORIGINAL: taken}
+    if gps:
+        exif[GPS_IFD] = {1: "N", 2: (39.0, 54.0, 27.0), 3: "E", 4: (116.0, 23.0, 17.0)}
+    out = io.BytesIO()
+    image.save(out, fmt, exif=exif.tobytes())
+    return out.getvalue()

@@ -6,15 +6,16 @@ from collections.abc import Iterable
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import DateField, IntegerField, RadioField, SelectField, TextAreaField
 from wtforms.validators import Optional
 
-from .. import workflow
+from .. import attachments, workflow
 from ..display import OUTCOME_LABELS, SATISFACTION_LABELS
 from ..extensions import db
-from ..forms import NONE_CHOSEN, VersionedForm, person_label
+from ..forms import NONE_CHOSEN, VersionedForm, person_label, photos_field
 from ..models import KINDS, Case, User, Village
 from ..web import row_or_none
 
@@ -142,6 +143,8 @@ class DisputeResolveForm(VersionedForm):
     agreement_terms = TextAreaField(_l("Agreement terms (what, how, by when)"))
     performance_deadline = DateField(_l("Performance deadline"), validators=[Optional()])
     failure_route = TextAreaField(_l("Route the parties were told (arbitration, administrative, court)"))
+    photos = photos_field()
+    agreement = FileField(_l("The signed agreement (PDF or photo)"), render_kw={"accept": "application/pdf,image/*"})
 
     def arguments(self) -> dict:
         return super().arguments() | {
@@ -150,16 +153,17 @@ class DisputeResolveForm(VersionedForm):
             "agreement_terms": self.agreement_terms.data or "",
             "performance_deadline": self.performance_deadline.data,
             "failure_route": self.failure_route.data or "",
+            "attachments": attachments.photos(self.photos.data) + attachments.agreement(self.agreement.data),
         }
 
 
 @action_form("resolve", kinds=("order",))
 class OrderResolveForm(DisputeResolveForm):
-    """办结 of a hotline order: it asks for the result alone. It still reads a dispute's fields, which the
+    """办结 of a hotline order: it asks for the result and the photos. It still reads a dispute's fields, which the
     service leaves aside for an order, so that a damaged one (a hand-made request) is refused with its message."""
 
     def asks(self, field, case: Case) -> bool:
-        return field.short_name == "result"
+        return field.short_name in ("result", "photos")
 
 
 @action_form("callback")
@@ -179,9 +183,11 @@ class CallbackForm(VersionedForm):
 @action_form("note")
 class NoteForm(VersionedForm):
     note = TextAreaField(_l("Note"))
+    photos = photos_field()
 
     def arguments(self) -> dict:
-        return {"note": self.note.data}  # a note changes nothing, so it is never out of date: no version
+        # a note changes nothing, so it is never out of date: no version
+        return {"note": self.note.data, "attachments": attachments.photos(self.photos.data)}
 
 
 @action_form("grant_extension", "urge")

@@ -1,18 +1,18 @@
 """The dispatcher's queue, a cadre's own cases, the case page and its actions. Thin: parse, call, commit."""
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from .. import attachments, queue, refusals, workflow
 from .. import permissions as perm
-from .. import queue, refusals, workflow
 from ..extensions import db
 from ..forms import person_label
 from ..ids import row_id, row_ids
-from ..models import Case, User
-from ..web import row_or_none, submit, visible_case_or_404
+from ..models import Attachment, Case, User
+from ..web import row_or_404, row_or_none, submit, takes_uploads, visible_case_or_404
 from . import forms
 
 bp = Blueprint("cases", __name__)
@@ -138,6 +138,7 @@ def render_case(case: Case, submitted: dict | None = None, status: int = 200, re
         action_forms=action_forms,
         action_pages=forms.ACTION_PAGES,
         events=events,
+        files=attachments.of_events(case),
         open_action=next(iter(submitted or {}), None),
         refusal=refusal,
     ), status
@@ -154,6 +155,7 @@ def _blank_form(action: str, case: Case):
 
 
 @bp.post("/cases/<int:case_id>/<action>")
+@takes_uploads
 @login_required
 def act(case_id: int, action: str):
     """Take one action of the case page; on refusal show the case again with the message and the typing kept."""
@@ -211,3 +213,46 @@ def _after_action(case: Case) -> str:
     if perm.can_view(current_user, case):
         return url_for("cases.show", case_id=case.id)
     return url_for("cases.mine")
+
+
+# --- attachments -------------------------------------------------------------------------------
+
+
+@bp.get("/cases/<int:case_id>/attachments/<int:attachment_id>")
+@login_required
+def attachment(case_id: int, attachment_id: int):
+    """A photo or an agreement, to whoever may see its case; 404 otherwise, as for the case itself."""
+    found = _attachment_of(case_id, attachment_id)
+    return _send(attachments.file_path(found.sha256, found.media_type), found.media_type, found)
+
+
+@bp.get("/cases/<int:case_id>/attachments/<int:attachment_id>/thumb")
+@login_required
+def attachment_thumb(case_id: int, attachment_id: int):
+    found = _attachment_of(case_id, attachment_id)
+    if not found.is_image:
+        abort(404)
+    return _send(attachments.thumb_path(found.sha256), "image/jpeg", found)
+
+
+def _attachment_of(case_id: int, attachment_id: int) -> Attachment:
+    case = visible_case_or_404(case_id)
+    found = row_or_404(Attachment, attachment_id)
+    if found.case_id != case.id:
+        abort(404)
+    return found
+
+
+def _send(path, media_type: str, found: Attachment):
+    """The stored file under a safe name: an image shown in the page, a PDF downloaded; kept by no shared cache."""
+    if not path.is_file():
+        abort(404)
+    response = send_file(
+        path,
+        mimetype=media_type,
+        as_attachment=not found.is_image,
+        download_name=attachments.download_name(found),
+        max_age=0,
+    )
+    response.cache_control.private = True
+    return response

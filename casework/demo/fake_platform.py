@@ -9,6 +9,9 @@ Python (tests) or with POST /_control {"fail_status": 500, "slow": 5, "bad_json"
 """
 
 import argparse
+import base64
+import binascii
+import hashlib
 import json
 import random
 import threading
@@ -49,6 +52,7 @@ class FakePlatform:
         self.tickets: list[dict] = list(tickets or [])
         self.replies: dict[str, dict] = {}  # order_no -> the reply the platform holds (idempotent by order_no)
         self.reply_posts: list[dict] = []  # every reply POST that got through, duplicates included
+        self.images: dict[str, list[dict]] = {}  # order_no -> the photos of its reply, each with its bytes
         self.requests: list[str] = []  # every request, e.g. "GET /tickets?since=2&limit=2"
         self.fail_status: int | None = None  # every request answers with this HTTP status
         self.fail_from: int | None = None  # GET /tickets number fail_from and later answer 500
@@ -120,11 +124,17 @@ class FakePlatform:
         body = request.get_json(silent=True)
         if not isinstance(body, dict) or not all(isinstance(body.get(k), str) for k in ("result", "resolved_at")):
             return jsonify(error="result and resolved_at are required"), 422
+        images = _received_images(body.get("images", []))
+        if images is None:
+            return jsonify(error="each image needs name, media_type, sha256 and base64 data of that SHA-256"), 422
         reply = {k: body.get(k) for k in ("result", "resolved_at", "handler")}
+        if images:
+            reply["images"] = [image["sha256"] for image in images]
         with self._lock:
             self.reply_posts.append({"order_no": order_no, "key": request.headers.get("Idempotency-Key"), **reply})
             duplicate = self.replies.get(order_no) == reply
             self.replies[order_no] = reply
+            self.images[order_no] = images
         return jsonify(order_no=order_no, status="duplicate" if duplicate else "accepted")
 
     def _overview(self):
@@ -145,6 +155,26 @@ class FakePlatform:
         n = int((request.get_json(silent=True) or {}).get("n", 5))
         self.add(*generate_tickets(n, start=len(self.tickets) + 1, seed=None))
         return jsonify(tickets=len(self.tickets))
+
+
+def _received_images(images) -> list[dict] | None:
+    """The reply's photos with their bytes, each checked whole against its SHA-256; None if any is not."""
+    if not isinstance(images, list):
+        return None
+    received = []
+    for image in images:
+        if not isinstance(image, dict) or not all(isinstance(image.get(k), str) for k in ("media_type", "sha256")):
+            return None
+        try:
+            data = base64.b64decode(image.get("data") or "", validate=True)
+        except (binascii.Error, TypeError, ValueError):
+            return None
+        if hashlib.sha256(data).hexdigest() != image["sha256"]:
+            return None
+        received.append(
+            {"name": image.get("name"), "media_type": image["media_type"], "sha256": image["sha256"], "data": data}
+        )
+    return received
 
 
 def _json(body: dict) -> Response:

@@ -19,7 +19,7 @@ from wtforms.utils import unset_value
 from wtforms.validators import Length, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
-from ..forms import SaysOutOfDate
+from ..forms import SaysOutOfDate, photos_field
 from .labels import PARTY_ROLE_LABELS
 
 PARTY_ROLES = tuple(PARTY_ROLE_LABELS)  # data, as the mediation records write them: 申请人, 被申请人, 第三人
@@ -65,7 +65,7 @@ class PartyRows(FieldList):
 
 
 class DisputeForm(FlaskForm):
-    """登记: village, type, source, when received, address, summary and the parties.
+    """登记: village, type, source, when received, address, summary, the parties and photos.
 
     The submission key is kept through every showing of the form (a refusal, another party row), so
     that whichever submit comes first registers and any other is told which dispute it was."""
@@ -77,6 +77,7 @@ class DisputeForm(FlaskForm):
     address = StringField(_l("Address"), validators=[Length(max=200)])
     content = TextAreaField(_l("Summary of the dispute"))
     parties = PartyRows(FormField(PartyForm), min_entries=2, max_entries=PARTY_ROWS_READ)
+    photos = photos_field()
     submission_key = HiddenField(
         default=new_submission_key, validators=[Length(max=40, message=_l("This form cannot be sent; open it again."))]
     )

@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from .. import attachments, refusals, web, workflow
 from .. import permissions as perm
-from .. import refusals, web, workflow
 from ..clock import local_zone
 from ..extensions import db
 from ..forms import NONE_CHOSEN
@@ -22,6 +22,7 @@ UNKNOWN_VILLAGE = refusals.N_("Choose a village from the list.")
 
 
 @bp.route("/new", methods=["GET", "POST"])
+@web.takes_uploads
 @login_required
 def new():
     """登记: a dispatcher registers a dispute in any village, a cadre in a village they serve."""
@@ -44,6 +45,7 @@ def new():
 
 
 @bp.route("/from-order/<int:case_id>", methods=["GET", "POST"])
+@web.takes_uploads
 @login_required
 def convert(case_id: int):
     """转为矛盾纠纷: the same form, prefilled from the order; the order and the dispute link to each other."""
@@ -95,7 +97,7 @@ def _adding_party(form: forms.DisputeForm) -> bool:
 
 
 def _fields(form: forms.DisputeForm) -> dict:
-    """The form as the arguments register_dispute takes (times in UTC, the village as a row)."""
+    """The form as the arguments register_dispute takes (times in UTC, the village as a row, the photos checked)."""
     return dict(
         village=web.chosen_row(Village, form.village.data, "village", UNKNOWN_VILLAGE),
         category=form.category.data,
@@ -104,6 +106,7 @@ def _fields(form: forms.DisputeForm) -> dict:
         received_at=_utc(form.received_at.data),
         submission_key=form.submission_key.data or None,
         parties=[{k: p[k] for k in ("name", "contact", "role")} for p in form.parties.data],
+        attachments=attachments.photos(form.photos.data),
     )
 
 
