@@ -19,11 +19,15 @@ from .clock import zone_name
 from .disputes.routes import bp as disputes_bp
 from .extensions import babel, csrf, db, init_database, login_manager, migrate
 from .intake.routes import bp as intake_bp
+from .notify.routes import bp as notify_bp
 from .runs.routes import bp as runs_bp
 from .stats.routes import bp as stats_bp
 
 # Every page of Casework, by feature (DESIGN.md: one package per feature with its routes and forms).
-BLUEPRINTS = (auth_bp, cases_bp, disputes_bp, admin_bp, runs_bp, stats_bp, intake_bp, account_bp, two_factor_bp)
+BLUEPRINTS = (
+    *(auth_bp, cases_bp, disputes_bp, admin_bp, runs_bp, stats_bp, intake_bp, account_bp, two_factor_bp),
+    notify_bp,  # one's notification channels and devices; the deliveries that did not go
+)
 
 
 def create_app(config: dict | None = None) -> Flask:

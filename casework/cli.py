@@ -10,6 +10,7 @@ from .demo.cli import demo_data_command
 from .extensions import db
 from .jobs import init_cli as init_jobs_cli
 from .models import ROLES, Village
+from .notify.cli import notify_send_command
 from .refusals import WorkflowError
 from .stats.cli import init_app as init_stats_cli
 
@@ -83,4 +84,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(calendar_cli)
     app.cli.add_command(demo_data_command)  # demo-data
     init_jobs_cli(app)  # poll, scheduler
+    app.cli.add_command(notify_send_command)  # notify-send
     init_stats_cli(app)  # export-month, yearly-summary

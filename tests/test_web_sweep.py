@@ -61,6 +61,7 @@ UNIQUE = {  # names a valid submission must not repeat (a second one would be re
 }
 SWEEP_PATH = {"code": "zh_CN", "month": "2026-10", "year": "2027", "fmt": "json", "filename": "casework.css"}
 SWEEP_PATH["session_id"] = "1"  # a session of someone else's (404) or the one asking's
+SWEEP_PATH |= {"subscription_id": "1", "delivery_id": "1"}  # a browser's push subscription, an outbox row
 SWEEP_PATH_OF = {"admin.calendar_export": {"year": "2026"}}  # a year whose schedule is known (the package's)
 
 

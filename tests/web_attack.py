@@ -32,6 +32,7 @@ from casework.holidays import HOLIDAY_NAMES
 from casework.ids import row_id
 from casework.intake.forms import DismissForm, RejectedRowForm
 from casework.models import Case, District, RejectedRow, Reply, User, Village
+from casework.notify import forms as notify_forms
 from casework.runs.forms import ConfirmRepliesForm
 from tests.helpers import case_in, login_as, new_request
 
@@ -96,6 +97,13 @@ SURFACES = {
     "admin.calendar_export": Surface(("admin",)),
     "admin.audit_log": Surface(("admin",), ("kind", "username", "ip", "from", "to", "after"), examples=15),
     "admin.unlock": Surface(("admin",), (), admin_forms.UnlockForm),
+    "notify.settings": Surface(ROLES[1:], (), notify_forms.ChannelsForm),
+    "notify.subscribe": Surface(ROLES[1:], skip="a JSON body: test_notify_pages.py draws any JSON at it"),
+    "notify.unsubscribe": Surface(ROLES[1:], skip="a JSON body: test_notify_pages.py draws any JSON at it"),
+    "notify.remove_device": Surface(ROLES[1:], (), notify_forms.ButtonForm),
+    "notify.failed_deliveries": Surface(("admin",), ("before",)),
+    "notify.retry": Surface(("admin",), (), notify_forms.ButtonForm),
+    "notify.dismiss": Surface(("admin",), (), notify_forms.ButtonForm),
     "intake.rejected_list": Surface(("dispatcher",), ("after", "show")),
     "intake.rejected_edit": Surface(("dispatcher",)),
     "intake.rejected_reimport": Surface(("dispatcher",), (), RejectedRowForm, examples=25),
@@ -298,6 +306,8 @@ PATH_WORDS = {
     "fmt": ("xlsx", "csv", "json", "docx"),
     "filename": ("casework.css", "casework.js"),
     "session_id": ("1", "2"),  # a session of the one asking, or of someone else's (404)
+    "subscription_id": ("1", "2"),  # a browser subscribed to Web Push, or none (404)
+    "delivery_id": ("1", "2"),  # a delivery of the channels' outbox, or none
 }
 
 

@@ -1,0 +1,17 @@
+"""An SMS gateway behind Casework's one contract (docs/notify.md), so that a county can put its provider behind it:
+POST SMS_GATEWAY_URL, `Authorization: Bearer SMS_GATEWAY_TOKEN`, JSON {"to", "text", "id"}; any 2xx is accepted.
+`id` is the idempotency key: the same deliveries are sent under the same id, which the gateway sends once.
+"""
+
+from flask import current_app
+
+from .channel import ChannelError, post_json
+
+
+def send(to: str, text: str, key: str) -> None:
+    """Hand `text` for the mobile number `to` to the gateway; ChannelError unless it answers 2xx."""
+    config = current_app.config
+    headers = {"Authorization": f"Bearer {config.get('SMS_GATEWAY_TOKEN') or ''}"}
+    response = post_json(config["SMS_GATEWAY_URL"], {"to": to, "text": text, "id": key}, headers=headers)
+    if not 200 <= response.status_code < 300:
+        raise ChannelError(f"HTTP {response.status_code}")

@@ -1,0 +1,31 @@
+"""What a delivery carries: the notice's message (notices.message, in the locale the sender forces), the address
+of its case, and the Web Push payload the service worker shows (docs/notify.md)."""
+
+from flask import current_app
+from flask_babel import gettext
+
+from ..models import Notification
+from ..notices import message
+
+NOTICES_PATH = "/notifications"  # the in-app list, for a notice about no case
+BODY_LIMIT = 1000  # characters of a push's body: push services take about 4 KB, encrypted
+
+
+def path_of(notice: Notification) -> str:
+    """The page a notice leads to: its case's, else the list of notices."""
+    if notice.case_id is None:
+        return NOTICES_PATH
+    return current_app.url_map.bind("localhost").build("cases.show", {"case_id": notice.case_id})
+
+
+def with_link(text: str, notice: Notification) -> str:
+    """A robot's or a text message's words, and the page's full address when SITE_URL says where the site is."""
+    site = (current_app.config.get("SITE_URL") or "").rstrip("/")
+    return f"{text}\n{site}{path_of(notice)}" if site else text
+
+
+def push_payload(notice: Notification) -> dict:
+    """{"title", "body", "url", "tag"}: the tag makes a newer notice about the same case replace the older one."""
+    title = f"{current_app.config['TOWNSHIP_NAME']} · {gettext('Casework')}"
+    tag = f"case-{notice.case_id}" if notice.case_id else f"notice-{notice.id}"
+    return {"title": title, "body": message(notice)[:BODY_LIMIT], "url": path_of(notice), "tag": tag}

@@ -1,0 +1,146 @@
+"""The notification pages: one's channel switches (kept as ChannelChoice, honoured by notify), the endpoint a browser
+posts its push subscription to (junk refused with a 4xx, never stored), one's devices, and the administrators'
+page of deliveries that did not go, with retry and dismiss."""
+
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from casework.extensions import db
+from casework.models import ChannelChoice, Delivery, PushSubscription
+from casework.notices import chosen_channels
+from casework.notify.outbox import send_due
+from tests.helpers import login_as
+from tests.notify_support import Browser, deliveries, fake_channels, notice, with_phone
+
+PUSH = "https://push.example.net/send/abc"
+
+
+@pytest.fixture
+def fakes(app, tmp_path):
+    with fake_channels(app, tmp_path, NOTIFY_DEFAULT_CHANNELS=("webpush", "wecom"), NOTIFY_MAX_ATTEMPTS=1) as served:
+        yield served
+
+
+def post_json(client, url, body):
+    data = body if isinstance(body, (bytes, str)) else json.dumps(body)
+    return client.post(url, data=data, content_type="application/json")
+
+
+def subscriptions() -> int:
+    return db.session.scalar(select(func.count()).select_from(PushSubscription))
+
+
+def test_the_settings_page_offers_the_configured_channels_and_keeps_the_choice(client, fakes, world, english):
+    login_as(client, world.cadre1)
+    page = client.get("/account/notifications").get_data(as_text=True)
+    assert '<input checked id="wecom"' in page and '<input id="sms"' in page  # the defaults: wecom on, SMS off
+    assert 'id="push-device"' in page and "data-key=" in page
+    answer = client.post("/account/notifications", data={"webpush": "y", "sms": "y"})
+    assert answer.status_code == 302
+    assert chosen_channels(world.cadre1) == ("webpush", "sms")
+    assert db.session.get(ChannelChoice, (world.cadre1.id, "wecom")).enabled is False
+
+
+def test_without_configured_channels_the_page_says_so(app, client, world, english):
+    app.config.update(WEBPUSH_ENABLED=False, WECOM_WEBHOOK_URL=None, DINGTALK_WEBHOOK_URL=None, SMS_GATEWAY_URL=None)
+    login_as(client, world.cadre1)
+    page = client.get("/account/notifications").get_data(as_text=True)
+    assert "No channel beyond the app is set up here yet." in page and "push-device" not in page
+
+
+def test_a_browser_subscribes_and_subscribing_again_keeps_one_row(client, fakes, world):
+    browser = Browser(PUSH)
+    login_as(client, world.cadre1)
+    assert post_json(client, "/account/push/subscribe", browser.subscription()).status_code == 201
+    login_as(client, world.cadre2)  # the same phone, another user: the device is now theirs
+    assert post_json(client, "/account/push/subscribe", browser.subscription()).status_code == 201
+    row = db.session.scalar(select(PushSubscription))
+    assert subscriptions() == 1 and row.user_id == world.cadre2.id
+
+
+def test_the_browser_unsubscribes_and_a_device_is_removed_only_by_its_user(client, fakes, world, english):
+    login_as(client, world.cadre1)
+    post_json(client, "/account/push/subscribe", Browser(PUSH).subscription())
+    other = Browser(PUSH + "2").subscribe(world.cadre2)
+    refused = client.post(f"/account/push/{other.id}/remove", follow_redirects=True)
+    assert "That device is not among yours" in refused.get_data(as_text=True)
+    assert post_json(client, "/account/push/unsubscribe", {"endpoint": PUSH}).status_code == 204
+    assert subscriptions() == 1
+    login_as(client, world.cadre2)
+    assert client.post(f"/account/push/{other.id}/remove").status_code == 302
+    assert subscriptions() == 0
+
+
+@pytest.mark.parametrize(
+    "change, status",
+    [
+        (lambda s: s | {"endpoint": "http://push.example.net/x"}, 422),
+        (lambda s: s | {"endpoint": "javascript:alert(1)"}, 422),
+        (lambda s: s | {"endpoint": "https://" + "a" * 1000}, 422),
+        (lambda s: s | {"keys": {"p256dh": s["keys"]["p256dh"], "auth": "c2hvcnQ"}}, 422),
+        (lambda s: s | {"keys": {"p256dh": "BAAA" + s["keys"]["p256dh"][4:], "auth": s["keys"]["auth"]}}, 422),
+        (lambda s: [s], 422),
+        (lambda s: b"\xff\xfe not json", 400),
+        (lambda s: json.dumps(s) + " " * 5000, 413),
+    ],
+)
+def test_the_subscription_endpoint_refuses_what_is_no_subscription(client, fakes, world, change, status):
+    login_as(client, world.cadre1)
+    answer = post_json(client, "/account/push/subscribe", change(Browser(PUSH).subscription()))
+    assert answer.status_code == status and answer.get_json()["error"]
+    assert subscriptions() == 0
+
+
+junk = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.sampled_from(["endpoint", "keys", "p256dh", "auth", "x"]), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(body=junk)
+def test_any_json_that_is_no_subscription_is_a_4xx_and_stores_nothing(client, fakes, world, body):
+    login_as(client, world.cadre1)
+    answer = post_json(client, "/account/push/subscribe", body)
+    assert 400 <= answer.status_code < 500
+    assert subscriptions() == 0
+
+
+def test_strangers_cannot_subscribe(client, fakes):
+    answer = post_json(client, "/account/push/subscribe", Browser(PUSH).subscription())
+    assert answer.status_code == 401 and subscriptions() == 0
+
+
+def test_admins_see_failed_deliveries_and_retry_sends_them(client, fakes, world, english):
+    with_phone(world.cadre1)
+    notice(world.cadre1, "intake_failed", time="08:30")
+    fakes.failing(1)
+    send_due()
+    [failed] = deliveries("wecom")
+    assert failed.status == "failed"
+    login_as(client, world.admin)
+    page = client.get("/admin/deliveries").get_data(as_text=True)
+    assert "HTTP 500" in page and world.cadre1.name in page and "Failed for good: 1." in page
+    assert client.post(f"/admin/deliveries/{failed.id}/retry").status_code == 302
+    assert deliveries("wecom")[0].status == "pending"
+    send_due()
+    assert deliveries("wecom")[0].status == "sent" and len(fakes.of("wecom")) == 1
+    assert "Every notification has been delivered." in client.get("/admin/deliveries").get_data(as_text=True)
+
+
+def test_admins_dismiss_a_failed_delivery_and_others_may_not(client, fakes, world):
+    notice(world.cadre1, "intake_failed", time="08:30")
+    fakes.failing(1)
+    send_due()
+    [failed] = deliveries("wecom")
+    login_as(client, world.dispatcher)
+    assert client.get("/admin/deliveries").status_code == 403
+    assert client.post(f"/admin/deliveries/{failed.id}/dismiss").status_code == 403
+    login_as(client, world.admin)
+    assert client.post(f"/admin/deliveries/{failed.id}/dismiss").status_code == 302
+    assert db.session.scalar(select(func.count()).select_from(Delivery)) == 0
