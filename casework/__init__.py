@@ -21,11 +21,13 @@ from .extensions import babel, csrf, db, init_database, login_manager, migrate
 from .intake.routes import bp as intake_bp
 from .notify.routes import bp as notify_bp
 from .runs.routes import bp as runs_bp
+from .shell.routes import bp as shell_bp
 from .stats.routes import bp as stats_bp
 
 # Every page of Casework, by feature (DESIGN.md: one package per feature with its routes and forms).
 BLUEPRINTS = (
     *(auth_bp, cases_bp, disputes_bp, admin_bp, runs_bp, stats_bp, intake_bp, account_bp, two_factor_bp),
+    shell_bp,  # the installable app: manifest, service worker, offline page
     notify_bp,  # one's notification channels and devices; the deliveries that did not go
 )
 

@@ -18,13 +18,16 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask_migrate import upgrade
 from hypothesis import HealthCheck, settings
+from playwright.sync_api import sync_playwright
 from sqlalchemy import create_engine, text
 from werkzeug.security import generate_password_hash
 
 from casework import create_app
 from casework.extensions import db
 from casework.models import Case, District, User, Village
+from tests.browser import DESKTOP, PHONE, launch, log_in, open_page, save_screenshots
 from tests.helpers import PASSWORD, TRANSLATIONS, Person, forget_loaded_catalogs
+from tests.live import LiveServer
 from tests.october import build_october
 from tests.web_attack import build_township
 
@@ -284,3 +287,68 @@ def october(world):
 def township(world, make):
     """The world with cases in every state the case page's forms act on, and rows to correct (web_attack.py)."""
     return build_township(world, make)
+
+
+# --- browser tests (tests/browser.py): Debian's Chromium through Playwright, on a live server ------------
+
+_OPEN_PAGES = pytest.StashKey[list]()
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """One browser per test module (skipped without Chromium, a failure when CI is set)."""
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_server(app):
+    """The test's app served over real HTTP on a free port (tests/live.py)."""
+    server = LiveServer(app)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def open_window(chromium, live_server, request):
+    """open_window(viewport, user=None) -> tests.browser.Watched: a window of its own (own cookies) at that
+    size, on the live server, logged in through the real form when `user` is given. Closed after the test;
+    a failed test's windows are saved as PNGs first (pytest_runtest_makereport below)."""
+    contexts, pages = [], []
+    request.node.stash[_OPEN_PAGES] = pages
+
+    def open_(viewport=PHONE, user=None, **options):
+        context = chromium.new_context(viewport=viewport, base_url=live_server.url, **options)
+        contexts.append(context)
+        watched = open_page(context)
+        pages.append(watched.page)
+        if user is not None:
+            log_in(watched.page, live_server.url, user)
+        return watched
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def phone(open_window):
+    return open_window(PHONE)
+
+
+@pytest.fixture
+def desktop(open_window):
+    return open_window(DESKTOP)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed browser test leaves a screenshot of each window it had open in test-screenshots/."""
+    report = yield
+    pages = item.stash.get(_OPEN_PAGES, None)
+    if report.when == "call" and report.failed and pages:
+        saved = save_screenshots(item.nodeid, pages)
+        report.sections.append(("screenshots", "\n".join(str(path) for path in saved) or "(none could be taken)"))
+    return report

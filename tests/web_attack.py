@@ -76,9 +76,12 @@ SURFACES = {
     "cases.mine": Surface(STAFF),
     "cases.bulk_assign": Surface(("dispatcher",), QUEUE_QUERY, case_forms.BulkAssignForm, ("case_ids",), 15),
     "cases.show": Surface(STAFF),
-    "cases.act": Surface(STAFF, examples=40),  # the form is the action's: see fields_of
-    "disputes.new": Surface(STAFF, (), dispute_forms.DisputeForm, ("add_party",), 30),
-    "disputes.convert": Surface(STAFF, (), dispute_forms.ConvertForm, ("add_party",), 20),
+    # the form is the action's (see fields_of); its files go as files
+    "cases.act": Surface(STAFF, examples=40, files=("resolve-photos", "resolve-agreement", "note-photos")),
+    "disputes.new": Surface(STAFF, (), dispute_forms.DisputeForm, ("add_party",), 30, files=("photos",)),
+    "disputes.convert": Surface(STAFF, (), dispute_forms.ConvertForm, ("add_party",), 20, files=("photos",)),
+    "cases.attachment": Surface(("cadre", "leader"), skip="a file of the case in its path: test_attachments_web.py"),
+    "cases.attachment_thumb": Surface(("cadre", "leader"), skip="a file of the case in its path: as cases.attachment"),
     "admin.users": Surface(("admin",)),
     "admin.new_user": Surface(("admin",), (), admin_forms.UserCreateForm, examples=20),
     "admin.edit_user": Surface(("admin",), (), admin_forms.UserEditForm, examples=20),
@@ -118,6 +121,9 @@ SURFACES = {
     "stats.month_export": Surface(READERS, examples=6),
     "stats.year": Surface(READERS, ("year",)),
     "stats.year_export": Surface(READERS, examples=6),
+    "shell.manifest": Surface(ROLES, examples=2),
+    "shell.service_worker": Surface(ROLES, examples=2),
+    "shell.offline": Surface(ROLES, examples=2),
 }
 # Forms never posted on their own: bases of others, and rows posted in another form (parties, holidays).
 ATTACKED_OTHERWISE = {
@@ -231,6 +237,8 @@ def plausible_values(world) -> dict:
         "contact": ("13812345678", ""),
         "submission_key": (st.from_regex(r"[A-Za-z0-9_-]{24}", fullmatch=True),),
         "add_party": (ABSENT,),
+        "photos": (ABSENT,),  # the files: a valid request chooses none; hostile ones go as their bytes
+        "agreement": (ABSENT,),
         "order_no": (st.from_regex(r"GD2026[0-9]{6}", fullmatch=True),),
         "caller_name": ("张三",),
         "caller_phone": ("13812345678",),
@@ -305,6 +313,7 @@ PATH_WORDS = {
     "year": ("2026", "2027"),
     "fmt": ("xlsx", "csv", "json", "docx"),
     "filename": ("casework.css", "casework.js"),
+    "attachment_id": ("1", "2"),  # a photo of the case in the path, or not (404)
     "session_id": ("1", "2"),  # a session of the one asking, or of someone else's (404)
     "subscription_id": ("1", "2"),  # a browser subscribed to Web Push, or none (404)
     "delivery_id": ("1", "2"),  # a delivery of the channels' outbox, or none

@@ -53,7 +53,9 @@ def _password_step(form: LoginForm):
 
 
 # Pages a user who must choose a new password may still reach.
-OPEN_DURING_CHANGE = frozenset({"auth.change_password", "auth.logout", "auth.set_language", "static"})
+OPEN_DURING_CHANGE = frozenset({"auth.change_password", "auth.logout", "auth.set_language", "static"}) | frozenset(
+    {"shell.manifest", "shell.service_worker", "shell.offline"}  # the installable app's files name nobody
+)
 
 
 @bp.before_app_request

@@ -6,3 +6,11 @@ document.addEventListener("change", function (e) {
     });
   }
 });
+
+// The installable app: the service worker keeps the static files and shows the offline page when the network
+// is gone (casework/static/sw.js). A browser without one loses nothing but that.
+if ("serviceWorker" in navigator) {
+  window.addEventListener("load", function () {
+    navigator.serviceWorker.register("/sw.js", {scope: "/"}).catch(function () {});
+  });
+}
