@@ -6,12 +6,15 @@ inside a request). Services call it (the workflow's, the intake's, the reminders
 flushes nothing and commits nothing: the caller's transaction carries it with the change.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import select
+from flask_babel import gettext
+from sqlalchemy import func, select, update
 
 from .extensions import db
+from .ids import row_id
 from .models import CHANNELS, Case, ChannelChoice, Delivery, Notification, PushSubscription, User, utcnow
 from .refusals import N_
 
@@ -114,3 +117,93 @@ def _deliveries(notice: Notification, recipient: User):
                 yield Delivery(notification=notice, channel=channel, target=recipient.phone)
         else:
             yield Delivery(notification=notice, channel=channel, target=recipient.phone or "")
+
+
+# --- what a notice says ---------------------------------------------------------------------------
+
+
+class _Words(dict):
+    """A notice's data for its kind's sentence; a name the data lacks (a notice written before the words
+    changed) shows as a dash instead of breaking the page."""
+
+    def __missing__(self, key: str) -> str:
+        return "—"
+
+
+def sentence(notice: Notification) -> str:
+    """What the notice says, in the current locale (a request's reader's, or a `force_locale`'s): its kind's
+    sentence with its data. The one wording of a notice, for the list and for every channel."""
+    msgid = KINDS.get(notice.kind)
+    if msgid is None:
+        return notice.kind
+    return gettext(msgid) % _Words(notice.data or {})
+
+
+def message(notice: Notification) -> str:
+    """The sentence, and the reason or note that came with it on a line of its own: what a channel sends."""
+    return f"{sentence(notice)}\n{notice.text}" if notice.text else sentence(notice)
+
+
+# --- reading one's own notices ----------------------------------------------------------------------
+
+PAGE_SIZE = 30
+
+
+@dataclass
+class NoticesPage:
+    notices: list[Notification]
+    newer: int | None = None  # cursor for the newer page: `after` this id
+    older: int | None = None  # cursor for the older page: `before` this id
+
+
+def unread_count(reader: User) -> int:
+    """How many of the reader's notices are unread: one COUNT on ix_notifications_recipient_unread."""
+    query = select(func.count()).where(Notification.recipient_id == reader.id, Notification.read_at.is_(None))
+    return db.session.scalar(query.select_from(Notification))
+
+
+def notices_page(
+    reader: User, *, unread_only: bool = False, after=None, before=None, limit: int = PAGE_SIZE
+) -> NoticesPage:
+    """One page of the reader's own notices, newest first. Keyset on (recipient, id): `before` an id, the
+    older ones; `after` an id, the newer ones; a cursor that can be no id is ignored."""
+    mine = select(Notification).where(Notification.recipient_id == reader.id)
+    if unread_only:
+        mine = mine.where(Notification.read_at.is_(None))
+    after, before = row_id(after), row_id(before)
+    if after and not before:
+        rows = db.session.scalars(mine.where(Notification.id > after).order_by(Notification.id).limit(limit + 1)).all()
+        more_newer, rows = len(rows) > limit, list(reversed(rows[:limit]))
+        return NoticesPage(rows, rows[0].id if more_newer else None, rows[-1].id if rows else None)
+    if before:
+        mine = mine.where(Notification.id < before)
+    rows = db.session.scalars(mine.order_by(Notification.id.desc()).limit(limit + 1)).all()
+    older = rows[limit - 1].id if len(rows) > limit else None
+    rows = rows[:limit]
+    return NoticesPage(rows, rows[0].id if before and rows else None, older)
+
+
+def own_notice(reader: User, notice_id) -> Notification | None:
+    """The reader's notice of that id; None for another's, or for an id that names no row."""
+    known = row_id(notice_id)
+    notice = db.session.get(Notification, known) if known else None
+    return notice if notice is not None and notice.recipient_id == reader.id else None
+
+
+def mark_read(reader: User, notice: Notification, at: datetime | None = None) -> None:
+    """The reader has read their notice (a notice read before keeps its first reading)."""
+    if notice.recipient_id != reader.id:
+        raise ValueError("a notice is marked read only by its recipient")
+    notice.read_at = notice.read_at or at or utcnow()
+    db.session.flush()
+
+
+def mark_all_read(reader: User, at: datetime | None = None) -> int:
+    """Every unread notice of the reader is read, in one UPDATE; how many were."""
+    statement = (
+        update(Notification)
+        .where(Notification.recipient_id == reader.id, Notification.read_at.is_(None))
+        .values(read_at=at or utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return db.session.execute(statement).rowcount

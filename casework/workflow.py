@@ -16,9 +16,9 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import deadlines, replies
+from . import deadlines, notices, replies
 from . import permissions as perm
-from .attachments import Upload, attach, reply_images
+from .clock import localtime
 from .extensions import db, savepoint
 from .models import (
     CASE_HANDLERS,
@@ -293,7 +293,52 @@ def _apply(t: Action, case: Case, actor: User | None, note: str, at: datetime | 
         case.state = t.to_state
     event = _record(case, actor, t.name, from_state, note, at, **data)
     _flush()
+    _tell(t.name, case, actor, event)
+    _flush()
     return event
+
+
+# --- who is told (通知) ------------------------------------------------------------------------------
+
+# Who is told of an action, in the words of a kind of notices.KINDS: the case's holder once it is done, the one
+# who held it before, the cadre whose extension request was decided, or every dispatcher. The reason or note of
+# the action goes with it. The actor is never told of their own action (notices.notify passes over them).
+TOLD = {
+    "assign": (("holder", "assigned"),),
+    "reassign": (("holder", "assigned"), ("previous", "reassigned_away")),
+    "escalate": (("holder", "escalated"),),
+    "return": (("dispatchers", "returned"),),
+    "request_extension": (("dispatchers", "extension_asked"),),
+    "grant_extension": (("asker", "extension_granted"),),
+    "refuse_extension": (("asker", "extension_refused"),),
+    "reopen": (("holder", "reopened"),),
+    "urge": (("holder", "urged"),),
+}
+# What a kind's sentence names beyond the case's number and the actor's name, from the case and its event.
+WORDS = {
+    "reassigned_away": lambda case, event: {"assignee": case.assignee.name},
+    "extension_asked": lambda case, event: {"days": event.data["working_days"]},
+    "extension_granted": lambda case, event: {"due": localtime(case.due_at)},
+}
+
+
+def _tell(action: str, case: Case, actor: User | None, event: CaseEvent) -> None:
+    """Notify whoever TOLD names for the action, in the transaction of its event."""
+    for whom, kind in TOLD.get(action, ()):
+        words = WORDS[kind](case, event) if kind in WORDS else {}
+        said = dict(case=case, actor=actor, text=event.note, at=event.at, **words)
+        if whom == "dispatchers":
+            notices.notify_dispatchers(kind, **said)
+        else:
+            notices.notify(_recipient(whom, case, event), kind, **said)
+
+
+def _recipient(whom: str, case: Case, event: CaseEvent) -> User | None:
+    if whom == "holder":
+        return case.assignee
+    if whom == "previous":
+        return db.session.get(User, event.data["previous_id"]) if event.data.get("previous_id") else None
+    return _last_extension(case).requested_by  # "asker": the request just decided is the case's last
 
 
 # --- intake and registration -------------------------------------------------------------------
@@ -369,11 +414,9 @@ def register_dispute(
     origin: Case | None = None,
     address: str = "",
     submission_key: str | None = None,
-    attachments: list[Upload] = (),
     at: datetime | None = None,
 ) -> Case:
-    """Open a dispute case at the village tier; parties are dicts of name, contact, role; photos
-    (`attachments`, checked uploads) go with the registration.
+    """Open a dispute case at the village tier; parties are dicts of name, contact, role.
 
     `submission_key` is the form's one-time key: a form already registered raises AlreadySubmitted
     naming its dispute, also when both submits arrive at the same moment (the key is unique)."""
@@ -407,9 +450,8 @@ def register_dispute(
     )
     _insert_numbered(case, deadlines.calendar().local_date(received_at).year)
     case.origin = origin  # linked once inserted: before, autoflush would meet a half-made case
-    event = _record(case, actor, "register", None, at=at, origin=origin and origin.number)
+    _record(case, actor, "register", None, at=at, origin=origin and origin.number)
     _flush()
-    _with_files(event, actor, attachments)
     return case
 
 
@@ -571,9 +613,9 @@ def reassign(
     new = _check_holder(case, case.tier, assignee, N_("Choose the cadre who will handle the case."))
     if new.id == case.assignee_id:
         raise InvalidInput(N_("%(name)s already has this case."), "assignee", name=new.name)
-    previous = case.assignee.name if case.assignee else None
-    case.assignee = new
-    return _apply(t, case, actor, note.strip(), at, assignee=new.name, assignee_id=new.id, previous=previous)
+    previous, case.assignee = case.assignee, new
+    before = {"previous": previous.name, "previous_id": previous.id} if previous else {}
+    return _apply(t, case, actor, note.strip(), at, assignee=new.name, assignee_id=new.id, **before)
 
 
 def return_to_dispatcher(
@@ -595,44 +637,19 @@ def resolve(
     agreement_terms: str = "",
     performance_deadline: date | None = None,
     failure_route: str = "",
-    attachments: list[Upload] = (),
     expected_version: int | None = None,
     at: datetime | None = None,
 ) -> CaseEvent:
-    """办结: record the result, with photos of the work (`attachments`, checked uploads; required for the
-    categories of PHOTO_REQUIRED_CATEGORIES); a dispute also records its outcome and what goes with it, a
-    settled one its agreement as a PDF too. An order's reply to the platform names its photos."""
+    """办结: record the result; a dispute also records its outcome and what goes with it."""
     t = _check("resolve", case, actor, expected_version)
     at = at or utcnow()  # one moment for the resolution, the outcome's checks and the history
     result = _required(result, "result", N_("Write what was done: the result is required."))
-    _check_attachments(case, outcome, attachments)
     if case.is_dispute:
         _set_outcome(case, outcome, agreement_terms, performance_deadline, failure_route, at)
     case.result = result
     case.resolved_at = at
-    replies.enqueue_reply(case, actor, reply_images(attachments))  # a hotline order's reply, same transaction
-    event = _apply(t, case, actor, case.result, at, outcome=case.outcome, on_behalf=_on_behalf(case, actor))
-    return _with_files(event, actor, attachments)
-
-
-PHOTO_REQUIRED = N_("An order of the category “%(category)s” needs at least one photo of the work to be resolved.")
-AGREEMENT_ONLY = N_("A PDF can go only with the agreement of a settled dispute.")
-
-
-def _check_attachments(case: Case, outcome: str | None, attachments: list[Upload]) -> None:
-    photo_required = case.is_order and case.category in current_app.config["PHOTO_REQUIRED_CATEGORIES"]
-    if photo_required and not any(upload.is_image for upload in attachments):
-        raise InvalidInput(PHOTO_REQUIRED, "photos", category=case.category)
-    if not all(upload.is_image for upload in attachments) and not (case.is_dispute and outcome == "settled"):
-        raise InvalidInput(AGREEMENT_ONLY, "agreement")
-
-
-def _with_files(event: CaseEvent, actor: User, attachments: list[Upload]) -> CaseEvent:
-    """The event, with its uploads kept: their files written, their rows added and flushed."""
-    if attachments:
-        attach(event, actor, attachments)
-        _flush()
-    return event
+    replies.enqueue_reply(case, actor)  # a hotline order's reply to the platform, same transaction
+    return _apply(t, case, actor, case.result, at, outcome=case.outcome, on_behalf=_on_behalf(case, actor))
 
 
 def _on_behalf(case: Case, actor: User) -> str | None:
@@ -747,14 +764,10 @@ def urge(
     return _apply(t, case, actor, note.strip(), at, assignee=case.assignee.name)
 
 
-def add_note(
-    case: Case, actor: User, *, note: str, attachments: list[Upload] = (), at: datetime | None = None
-) -> CaseEvent:
-    """备注: a line in the history, with photos (`attachments`, checked uploads; then the text may be empty); it
-    does not change the case, so it never conflicts."""
+def add_note(case: Case, actor: User, *, note: str, at: datetime | None = None) -> CaseEvent:
+    """备注: a line in the history; it does not change the case, so it never conflicts."""
     t = _check("note", case, actor, None)
-    note = (note or "").strip() if attachments else _required(note, "note", N_("The note is empty."))
-    return _with_files(_apply(t, case, actor, note, at), actor, attachments)
+    return _apply(t, case, actor, _required(note, "note", N_("The note is empty.")), at)
 
 
 # --- extensions (延期) ---------------------------------------------------------------------------
@@ -906,14 +919,15 @@ def _no_longer_waiting(action: str, case: Case, actor: User) -> NotAllowed | Non
     dispatcher, or it is the actor's own same decision (a double tap, which already_done tells)."""
     if not perm.is_dispatcher(actor) or _pending_extension(case) is not None:
         return None
-    last = db.session.scalar(
-        select(ExtensionRequest)
-        .where(ExtensionRequest.case_id == case.id)
-        .order_by(ExtensionRequest.id.desc())
-        .limit(1)
-    )
+    last = _last_extension(case)
     if last is None or (last.decided_by_id == actor.id and DECISION[action] == last.status):
         return None
     if last.status == "lapsed":
         return NotAllowed(LAPSED_BY.get(last.decision_note, LAPSED_BY["reassign"]))
     return NotAllowed(DECIDED_BY[last.status], name=last.decided_by.name) if last.status in DECIDED_BY else None
+
+
+def _last_extension(case: Case) -> ExtensionRequest | None:
+    """The case's latest extension request, whatever became of it."""
+    query = select(ExtensionRequest).where(ExtensionRequest.case_id == case.id)
+    return db.session.scalar(query.order_by(ExtensionRequest.id.desc()).limit(1))

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func, select, update
 
-from .. import attachments
+from .. import notices
 from .. import permissions as perm
 from ..extensions import db
 from ..ids import row_ids
@@ -24,6 +24,7 @@ from ..spreadsheets import csv_writer
 from . import feed
 
 log = logging.getLogger(__name__)
+FAILING_AFTER = 3  # failed attempts after which the dispatchers are told, once, that a reply keeps failing
 
 
 @dataclass
@@ -76,8 +77,7 @@ def send_pending(run: IntakeRun | None = None) -> SendResult:
         if reply is None:
             continue  # sent meanwhile, or another run is sending it right now
         try:
-            body = attachments.with_image_data(reply.payload)  # the photos' bytes, read from the store now
-            feed.post_reply(client, reply.order_no, body, idempotency_key(reply))
+            feed.post_reply(client, reply.order_no, reply.payload, idempotency_key(reply))
         except feed.FeedError as exc:
             _record_failure(reply, exc, result)
             if not _only_this_reply(exc):
@@ -111,10 +111,13 @@ def _record_delivery(reply: Reply, run: IntakeRun | None, result: SendResult) ->
 
 def _record_failure(reply: Reply, exc: feed.FeedError, result: SendResult) -> None:
     """The attempt and its error are kept on the reply, in the township's language (messages.py says why
-    stored, not translated when shown); the log has it in English."""
+    stored, not translated when shown); the log has it in English. At the FAILING_AFTER-th failure the
+    dispatchers are told, in the same commit."""
     log.warning("reply for %s not delivered: %s", reply.order_no, exc)
     reply.attempts += 1
     reply.last_attempt_at, reply.last_error = utcnow(), exc.text()
+    if reply.attempts == FAILING_AFTER:  # once: the attempts only grow
+        notices.notify_dispatchers("reply_failing", case=reply.case, text=reply.last_error)
     db.session.commit()
     result.failed += 1
     result.error, result.last_failure = reply.last_error, exc

@@ -18,6 +18,8 @@ from flask import Flask, current_app
 from sqlalchemy import String, cast, delete, event, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from .. import notices
+from ..clock import localtime
 from ..extensions import db
 from ..models import IntakeRun, IntakeState, User, utcnow
 from . import feed, inbox, outbox
@@ -206,16 +208,23 @@ def _carry_out_by_id(app: Flask, run_id: int) -> None:
 def _give_up(run_id: int, error: str) -> None:
     """Record a run whose thread broke as failed and free its claim (if even that fails, the limit will)."""
     try:
-        db.session.execute(
+        failed = db.session.execute(
             update(IntakeRun)
             .where(IntakeRun.id == run_id, IntakeRun.status == "running")
             .values(status="failed", finished_at=utcnow(), error=error[:MAX_ERROR])
-        )
+        ).rowcount
+        if failed:
+            _tell_failed(db.session.get_one(IntakeRun, run_id, populate_existing=True))
         _release(run_id)
         db.session.commit()
     except Exception:  # noqa: BLE001 - the database itself may be what broke; the run limit covers that
         db.session.rollback()
         log.exception("intake run %s could not be recorded as failed", run_id)
+
+
+def _tell_failed(run: IntakeRun) -> None:
+    """Every dispatcher is told that the run failed, with its error, in the commit that records it."""
+    notices.notify_dispatchers("intake_failed", time=localtime(run.started_at), text=run.error or "")
 
 
 def _release(run_id: int) -> None:
@@ -293,6 +302,8 @@ def _finish(run: IntakeRun, errors: list[str]) -> None:
     run.status = "failed" if errors else "ok"
     run.error = "\n".join(errors)[:MAX_ERROR] or None
     run.finished_at = utcnow()
+    if errors:
+        _tell_failed(run)
     _release(run.id)
     db.session.commit()
     log.info(
