@@ -18,6 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from . import deadlines, notices, replies
 from . import permissions as perm
+from .attachments import Upload, attach, reply_images
 from .clock import localtime
 from .extensions import db, savepoint
 from .models import (
@@ -414,9 +415,11 @@ def register_dispute(
     origin: Case | None = None,
     address: str = "",
     submission_key: str | None = None,
+    attachments: list[Upload] = (),
     at: datetime | None = None,
 ) -> Case:
-    """Open a dispute case at the village tier; parties are dicts of name, contact, role.
+    """Open a dispute case at the village tier; parties are dicts of name, contact, role; photos
+    (`attachments`, checked uploads) go with the registration.
 
     `submission_key` is the form's one-time key: a form already registered raises AlreadySubmitted
     naming its dispute, also when both submits arrive at the same moment (the key is unique)."""
@@ -450,8 +453,9 @@ def register_dispute(
     )
     _insert_numbered(case, deadlines.calendar().local_date(received_at).year)
     case.origin = origin  # linked once inserted: before, autoflush would meet a half-made case
-    _record(case, actor, "register", None, at=at, origin=origin and origin.number)
+    event = _record(case, actor, "register", None, at=at, origin=origin and origin.number)
     _flush()
+    _with_files(event, actor, attachments)
     return case
 
 
@@ -637,19 +641,44 @@ def resolve(
     agreement_terms: str = "",
     performance_deadline: date | None = None,
     failure_route: str = "",
+    attachments: list[Upload] = (),
     expected_version: int | None = None,
     at: datetime | None = None,
 ) -> CaseEvent:
-    """办结: record the result; a dispute also records its outcome and what goes with it."""
+    """办结: record the result, with photos of the work (`attachments`, checked uploads; required for the
+    categories of PHOTO_REQUIRED_CATEGORIES); a dispute also records its outcome and what goes with it, a
+    settled one its agreement as a PDF too. An order's reply to the platform names its photos."""
     t = _check("resolve", case, actor, expected_version)
     at = at or utcnow()  # one moment for the resolution, the outcome's checks and the history
     result = _required(result, "result", N_("Write what was done: the result is required."))
+    _check_attachments(case, outcome, attachments)
     if case.is_dispute:
         _set_outcome(case, outcome, agreement_terms, performance_deadline, failure_route, at)
     case.result = result
     case.resolved_at = at
-    replies.enqueue_reply(case, actor)  # a hotline order's reply to the platform, same transaction
-    return _apply(t, case, actor, case.result, at, outcome=case.outcome, on_behalf=_on_behalf(case, actor))
+    replies.enqueue_reply(case, actor, reply_images(attachments))  # a hotline order's reply, same transaction
+    event = _apply(t, case, actor, case.result, at, outcome=case.outcome, on_behalf=_on_behalf(case, actor))
+    return _with_files(event, actor, attachments)
+
+
+PHOTO_REQUIRED = N_("An order of the category “%(category)s” needs at least one photo of the work to be resolved.")
+AGREEMENT_ONLY = N_("A PDF can go only with the agreement of a settled dispute.")
+
+
+def _check_attachments(case: Case, outcome: str | None, attachments: list[Upload]) -> None:
+    photo_required = case.is_order and case.category in current_app.config["PHOTO_REQUIRED_CATEGORIES"]
+    if photo_required and not any(upload.is_image for upload in attachments):
+        raise InvalidInput(PHOTO_REQUIRED, "photos", category=case.category)
+    if not all(upload.is_image for upload in attachments) and not (case.is_dispute and outcome == "settled"):
+        raise InvalidInput(AGREEMENT_ONLY, "agreement")
+
+
+def _with_files(event: CaseEvent, actor: User, attachments: list[Upload]) -> CaseEvent:
+    """The event, with its uploads kept: their files written, their rows added and flushed."""
+    if attachments:
+        attach(event, actor, attachments)
+        _flush()
+    return event
 
 
 def _on_behalf(case: Case, actor: User) -> str | None:
@@ -764,10 +793,14 @@ def urge(
     return _apply(t, case, actor, note.strip(), at, assignee=case.assignee.name)
 
 
-def add_note(case: Case, actor: User, *, note: str, at: datetime | None = None) -> CaseEvent:
-    """备注: a line in the history; it does not change the case, so it never conflicts."""
+def add_note(
+    case: Case, actor: User, *, note: str, attachments: list[Upload] = (), at: datetime | None = None
+) -> CaseEvent:
+    """备注: a line in the history, with photos (`attachments`, checked uploads; then the text may be empty); it
+    does not change the case, so it never conflicts."""
     t = _check("note", case, actor, None)
-    return _apply(t, case, actor, _required(note, "note", N_("The note is empty.")), at)
+    note = (note or "").strip() if attachments else _required(note, "note", N_("The note is empty."))
+    return _with_files(_apply(t, case, actor, note, at), actor, attachments)
 
 
 # --- extensions (延期) ---------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func, select, update
 
-from .. import notices
+from .. import attachments, notices
 from .. import permissions as perm
 from ..extensions import db
 from ..ids import row_ids
@@ -77,7 +77,8 @@ def send_pending(run: IntakeRun | None = None) -> SendResult:
         if reply is None:
             continue  # sent meanwhile, or another run is sending it right now
         try:
-            feed.post_reply(client, reply.order_no, reply.payload, idempotency_key(reply))
+            body = attachments.with_image_data(reply.payload)  # the photos' bytes, read from the store now
+            feed.post_reply(client, reply.order_no, body, idempotency_key(reply))
         except feed.FeedError as exc:
             _record_failure(reply, exc, result)
             if not _only_this_reply(exc):
