@@ -141,6 +141,8 @@ class Config:
     NOTIFY_SEND_SECONDS = float(_env("NOTIFY_SEND_SECONDS", "60"))
     NOTIFY_MAX_ATTEMPTS = int(_env("NOTIFY_MAX_ATTEMPTS", "5"))  # then the delivery is failed, shown to admins
     NOTIFY_TIMEOUT = float(_env("NOTIFY_TIMEOUT", "10"))  # seconds per request to a channel
+    # Where people open Casework (https://casework.example.gov.cn): robot posts and texts end with the case's link.
+    SITE_URL = _env("SITE_URL")
     # Web Push: VAPID keys are generated once into instance/ when unset; the subject is a contact for push services.
     WEBPUSH_ENABLED = _env("WEBPUSH_ENABLED", "1") not in ("0", "false", "no", "off")
     WEBPUSH_VAPID_PRIVATE_KEY_FILE = _env("WEBPUSH_VAPID_PRIVATE_KEY_FILE", str(INSTANCE_DIR / "vapid_private.pem"))

@@ -26,6 +26,7 @@ import click
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
@@ -33,6 +34,7 @@ from .clock import local_zone
 from .extensions import db
 from .intake.run import intake_run, running_run, slot_taken
 from .models import IntakeRun, JobRun
+from .notify.outbox import send_due
 from .reminders import reminder_run, slot_of
 from .sessions import purge_expired
 from .stats.archive import archive_last_month
@@ -47,6 +49,7 @@ ARCHIVE_CATCH_UP_JOB = "stats-archive-catch-up"
 DASHBOARD_JOB = "stats-dashboard-months"
 SESSIONS_JOB = "sessions-purge"
 REMINDERS_JOB = "reminders"
+NOTIFY_JOB = "notify-send"
 
 _embedded: BackgroundScheduler | None = None
 _embedded_lock = threading.Lock()
@@ -123,6 +126,10 @@ def declare_jobs(scheduler, app: Flask) -> None:
     )
     every = CronTrigger(minute=f"*/{app.config['REMINDER_MINUTES']}", timezone=local_zone(app.config))
     scheduler.add_job(remind, every, args=[app], id=REMINDERS_JOB, name="reminders", replace_existing=True)
+    sending = IntervalTrigger(seconds=float(app.config["NOTIFY_SEND_SECONDS"]))
+    scheduler.add_job(
+        send_notifications, sending, args=[app], id=NOTIFY_JOB, name="send notifications", replace_existing=True
+    )
     if app.config.get("EXPORT_DIR"):
         scheduler.add_job(
             monthly_archive,
@@ -151,6 +158,15 @@ def remind(app: Flask) -> JobRun | None:
         if run is not None:
             db.session.refresh(run)  # read now: the app context's session ends here
         return run
+
+
+def send_notifications(app: Flask):
+    """Every NOTIFY_SEND_SECONDS: the channels' outbox sent (casework.notify.outbox: each delivery claimed before
+    it is sent, so that two schedulers never send one twice)."""
+    with app.app_context():
+        counts = send_due()
+        db.session.remove()
+        return counts
 
 
 def archive_trigger(app: Flask) -> CronTrigger:

@@ -51,7 +51,7 @@ def test_no_poll_times_means_no_schedule_and_no_catch_up(app):
     scheduler = jobs.build_scheduler(BackgroundScheduler, app, with_catch_up=False)
 
     assert sorted(job.id for job in scheduler.get_jobs()) == sorted(
-        [jobs.ARCHIVE_JOB, jobs.SESSIONS_JOB, jobs.REMINDERS_JOB]
+        [jobs.ARCHIVE_JOB, jobs.SESSIONS_JOB, jobs.REMINDERS_JOB, jobs.NOTIFY_JOB]
     )  # no intake
     assert jobs.next_slots(app, datetime(2026, 11, 30, 10, 0, tzinfo=SH)) == []
     assert jobs.catch_up(app, now=datetime(2026, 11, 30, 12, 0, tzinfo=SH)) is None
@@ -98,7 +98,7 @@ def test_every_job_is_declared_once_with_a_stable_id_and_a_cron_trigger_in_local
     declared = {job.id: job for job in scheduler.get_jobs()}
     assert sorted(declared) == sorted(
         ["intake-0830", "intake-1130", "intake-1430", "intake-1730", jobs.ARCHIVE_JOB, jobs.SESSIONS_JOB]
-        + [jobs.REMINDERS_JOB]
+        + [jobs.REMINDERS_JOB, jobs.NOTIFY_JOB]
     )
     trigger = declared["intake-1430"].trigger
     assert isinstance(trigger, CronTrigger) and str(trigger.timezone) == "Asia/Shanghai"
@@ -290,8 +290,8 @@ def test_the_embedded_scheduler_starts_once_per_process(app):
         first = jobs.start_embedded(app, with_catch_up=False)
         second = jobs.start_embedded(app, with_catch_up=False)
         assert first is second and first.running
-        # four intake slots, the monthly statistics archive, expired sessions, reminders
-        assert len(first.get_jobs()) == 7
+        # four intake slots, the monthly statistics archive, expired sessions, reminders, the notification sender
+        assert len(first.get_jobs()) == 8
     finally:
         jobs.stop_embedded()
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from casework.extensions import db
 from casework.models import Delivery, PushSubscription
 from casework.notify import webpush
+from casework.notify.devices import choose_channels
 from casework.notify.outbox import send_due
 from tests.notify_support import Browser, deliveries, fake_channels, notice, with_phone
 
@@ -63,7 +64,8 @@ def test_a_wrong_dingtalk_secret_is_refused_by_the_robot_and_kept_for_a_retry(ap
     assert "SEC" not in delivery.last_error and "access_token" not in delivery.last_error
 
 
-def test_sms_gateway_gets_the_contract_with_the_bearer_token(fakes, cadre, make, world):
+def test_sms_gateway_gets_the_contract_with_the_bearer_token(app, fakes, cadre, make, world):
+    app.config["SITE_URL"] = "https://casework.example.gov.cn/"
     case = make.order(world.v1)
     notice(cadre, "urged", case=case, actor=world.dispatcher)
     send_due()
@@ -72,6 +74,7 @@ def test_sms_gateway_gets_the_contract_with_the_bearer_token(fakes, cadre, make,
     assert got.headers["Authorization"] == "Bearer test-sms-token"
     assert got.json == {"to": "13900001111", "text": got.json["text"], "id": str(delivery.id)}
     assert case.number in got.json["text"] and "陈调度" in got.json["text"]
+    assert got.json["text"].endswith(f"\nhttps://casework.example.gov.cn/cases/{case.id}")
 
 
 def test_a_wrong_sms_token_is_a_failed_attempt_that_names_no_secret(app, fakes, cadre):
@@ -132,8 +135,6 @@ def test_vapid_key_is_made_once_private_and_served_as_an_application_server_key(
 
 
 def test_a_channel_the_user_turned_off_gets_nothing(fakes, cadre):
-    from casework.notify.devices import choose_channels
-
     choose_channels(cadre, {"wecom"})
     db.session.commit()
     notice(cadre, "intake_failed", time="08:30")

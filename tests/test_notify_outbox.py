@@ -6,7 +6,9 @@ import threading
 from datetime import timedelta
 
 import pytest
+from apscheduler.schedulers.background import BackgroundScheduler
 
+from casework import jobs
 from casework.extensions import db
 from casework.models import Case, utcnow
 from casework.notify.outbox import STUCK, send_due
@@ -103,3 +105,13 @@ def test_an_assignment_is_sent_by_the_job_after_the_request_not_during_it(app, c
     assert result.exit_code == 0 and "sent 1" in result.output
     [got] = fakes.of("sms")
     assert got.json["to"] == "13900001111" and case.number in got.json["text"]
+
+
+def test_the_sender_job_is_declared_every_notify_send_seconds_and_sends(app, fakes, cadre):
+    app.config["NOTIFY_SEND_SECONDS"] = 30
+    scheduler = BackgroundScheduler()
+    jobs.declare_jobs(scheduler, app)
+    job = scheduler.get_job(jobs.NOTIFY_JOB)
+    assert job.trigger.interval == timedelta(seconds=30)
+    notice(cadre, "intake_failed", time="08:30")
+    assert job.func(*job.args).sent == 1 and len(fakes.of("sms")) == 1
