@@ -19,6 +19,7 @@ from .clock import zone_name
 from .disputes.routes import bp as disputes_bp
 from .extensions import babel, csrf, db, init_database, login_manager, migrate
 from .intake.routes import bp as intake_bp
+from .notifications.routes import bp as notifications_bp
 from .notify.routes import bp as notify_bp
 from .runs.routes import bp as runs_bp
 from .shell.routes import bp as shell_bp
@@ -29,6 +30,7 @@ BLUEPRINTS = (
     *(auth_bp, cases_bp, disputes_bp, admin_bp, runs_bp, stats_bp, intake_bp, account_bp, two_factor_bp),
     shell_bp,  # the installable app: manifest, service worker, offline page
     notify_bp,  # one's notification channels and devices; the deliveries that did not go
+    notifications_bp,  # one's notifications: the list the bell leads to
 )
 
 

@@ -5,7 +5,7 @@ from datetime import datetime
 from flask_babel import get_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 
-from . import deadlines, permissions, workflow
+from . import deadlines, notices, permissions, workflow
 from .clock import localtime
 from .disputes import labels as dispute_labels
 from .models import Case, utcnow
@@ -127,4 +127,6 @@ def init_app(app) -> None:
         PARTY_ROLE_LABELS=dispute_labels.PARTY_ROLE_LABELS,
         label=dispute_labels.label,
         get_locale=get_locale,
+        sentence=notices.sentence,  # what a notification says, in the reader's words
+        unread_notices=notices.unread_count,  # the bell's count: one indexed COUNT, asked by base.html alone
     )

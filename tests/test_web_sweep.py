@@ -8,7 +8,7 @@ import pytest
 from flask import current_app
 from hypothesis import strategies as st
 
-from casework import workflow
+from casework import notices, workflow
 from casework.cases.forms import ACTION_FORMS
 from casework.extensions import db
 from casework.models import Case, RejectedRow, utcnow
@@ -79,6 +79,10 @@ def sweep_path_value(name: str, endpoint: str, action: str | None, township, mak
         return str(row.id)
     if name == "user_id":
         return str(make.user("cadre", [township.v1]).id)
+    if name == "notice_id":  # a notice of the one asking: the notifications' routes are swept as the dispatcher
+        notice = notices.notify(township.dispatcher, "intake_failed", time="2026-12-01 08:00")
+        db.session.commit()
+        return str(notice.id)
     if name in ("village_id", "district_id"):
         return str(township.v1.id if name == "village_id" else township.north.id)
     return SWEEP_PATH_OF.get(endpoint, {}).get(name) or SWEEP_PATH[name]

@@ -32,6 +32,7 @@ from casework.holidays import HOLIDAY_NAMES
 from casework.ids import row_id
 from casework.intake.forms import DismissForm, RejectedRowForm
 from casework.models import Case, District, RejectedRow, Reply, User, Village
+from casework.notifications.forms import ReadForm
 from casework.notify import forms as notify_forms
 from casework.runs.forms import ConfirmRepliesForm
 from tests.helpers import case_in, login_as, new_request
@@ -107,6 +108,10 @@ SURFACES = {
     "notify.failed_deliveries": Surface(("admin",), ("before",)),
     "notify.retry": Surface(("admin",), (), notify_forms.ButtonForm),
     "notify.dismiss": Surface(("admin",), (), notify_forms.ButtonForm),
+    "notifications.index": Surface(ROLES[1:], ("unread", "after", "before")),
+    "notifications.open_notice": Surface(ROLES[1:], (), ReadForm),
+    "notifications.mark_read": Surface(ROLES[1:], ("unread",), ReadForm),
+    "notifications.mark_all_read": Surface(ROLES[1:], ("unread",), ReadForm),
     "intake.rejected_list": Surface(("dispatcher",), ("after", "show")),
     "intake.rejected_edit": Surface(("dispatcher",)),
     "intake.rejected_reimport": Surface(("dispatcher",), (), RejectedRowForm, examples=25),
@@ -258,6 +263,7 @@ def plausible_values(world) -> dict:
         "page": ("1", "2"),
         "run": ("1",),
         "show": ("decided", ""),
+        "unread": ("1", ""),
         "month": ("2026-10", ""),
         "year": ("2026", ""),
         "lang": ("zh_CN", "en"),
@@ -317,6 +323,7 @@ PATH_WORDS = {
     "session_id": ("1", "2"),  # a session of the one asking, or of someone else's (404)
     "subscription_id": ("1", "2"),  # a browser subscribed to Web Push, or none (404)
     "delivery_id": ("1", "2"),  # a delivery of the channels' outbox, or none
+    "notice_id": ("1", "2"),  # a notification of the one asking, or of someone else's (404)
 }
 
 
