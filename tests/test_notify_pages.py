@@ -144,3 +144,16 @@ def test_admins_dismiss_a_failed_delivery_and_others_may_not(client, fakes, worl
     login_as(client, world.admin)
     assert client.post(f"/admin/deliveries/{failed.id}/dismiss").status_code == 302
     assert db.session.scalar(select(func.count()).select_from(Delivery)) == 0
+
+
+def test_the_page_gives_push_js_the_csrf_token_the_endpoint_requires(app, client, fakes, world):
+    app.config["WTF_CSRF_ENABLED"] = True
+    login_as(client, world.cadre1)
+    page = client.get("/account/notifications").get_data(as_text=True)
+    token = page.split('data-csrf="', 1)[1].split('"', 1)[0]
+    body = json.dumps(Browser(PUSH).subscription())
+    refused = client.post("/account/push/subscribe", data=body, content_type="application/json")
+    assert refused.status_code == 400 and subscriptions() == 0
+    headers = {"X-CSRFToken": token}
+    answer = client.post("/account/push/subscribe", data=body, content_type="application/json", headers=headers)
+    assert answer.status_code == 201 and subscriptions() == 1
