@@ -13,7 +13,7 @@ from casework.extensions import db
 from casework.models import Case, utcnow
 from casework.notify.outbox import STUCK, send_due
 from tests.helpers import login_as, valid_form
-from tests.notify_support import deliveries, fake_channels, notice, with_phone
+from tests.notify_support import Browser, deliveries, fake_channels, notice, with_phone
 
 
 @pytest.fixture
@@ -115,3 +115,15 @@ def test_the_sender_job_is_declared_every_notify_send_seconds_and_sends(app, fak
     assert job.trigger.interval == timedelta(seconds=30)
     notice(cadre, "intake_failed", time="08:30")
     assert job.func(*job.args).sent == 1 and len(fakes.of("sms")) == 1
+
+
+def test_a_channel_set_up_wrong_fails_its_own_deliveries_and_the_others_still_go(app, fakes, cadre, tmp_path):
+    broken = tmp_path / "broken.pem"
+    broken.write_text("not a key")
+    app.config.update(NOTIFY_DEFAULT_CHANNELS=("webpush", "sms"), WEBPUSH_VAPID_PRIVATE_KEY_FILE=str(broken))
+    Browser(f"{fakes.base}/push/phone").subscribe(cadre)
+    notice(cadre, "intake_failed", time="08:30")
+    counts = send_due()
+    [push] = deliveries("webpush")
+    assert (counts.sent, counts.retrying) == (1, 1) and len(fakes.of("sms")) == 1
+    assert push.status == "pending" and push.last_error.startswith("error in Casework: ")

@@ -110,6 +110,11 @@ def _send(deliveries: list[Delivery], now: datetime, counts: Counts) -> None:
         else:
             for delivery in deliveries:
                 _failed_attempt(delivery, exc.reason, now, counts)
+    except Exception as exc:  # noqa: BLE001 - a channel set up wrong (a bad key file) must not stop the others
+        log.exception("%s delivery %s not sent", deliveries[0].channel, [d.id for d in deliveries])
+        db.session.rollback()
+        for delivery in deliveries:
+            _failed_attempt(delivery, f"error in Casework: {type(exc).__name__}", now, counts)
     else:
         for delivery in deliveries:
             delivery.status, delivery.sent_at, delivery.attempts = "sent", now, delivery.attempts + 1
