@@ -7,6 +7,7 @@ where a missing browser fails the run instead of passing it unseen.
 """
 
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,3 +76,29 @@ def save_screenshots(name: str, pages: list[Page]) -> list[Path]:
 
 def _file_name(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:150]
+
+
+# --- the service worker ---------------------------------------------------------------------------------
+
+
+def controlled(window: Watched) -> None:
+    """Wait until the service worker controls the page (it claims open pages when it activates)."""
+    window.page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+
+
+def push_to_worker(window: Watched, message: dict) -> None:
+    """Hand the worker a push event carrying `message`, as the push service would. (A script's event is not
+    trusted, so its waitUntil throws after the handler has called showNotification: that error is dropped.)"""
+    worker = window.page.context.service_workers[0]
+    script = "m => { try { self.dispatchEvent(new PushEvent('push', {data: JSON.stringify(m)})); } catch (e) {} }"
+    worker.evaluate(script, message)
+
+
+def shown_notifications(window: Watched, seconds: float = 10) -> list[dict]:
+    """The notifications the worker shows (title, body, tag, url), once there are some."""
+    ask = """navigator.serviceWorker.ready.then(r => r.getNotifications())
+             .then(ns => ns.map(n => ({title: n.title, body: n.body, tag: n.tag, url: n.data.url})))"""
+    deadline = time.monotonic() + seconds
+    while not (shown := window.page.evaluate(ask)) and time.monotonic() < deadline:
+        window.page.wait_for_timeout(100)
+    return shown

@@ -7,12 +7,12 @@ the network gone a navigation shows the offline page with the cached style.
 import io
 import json
 import re
-import time
 
 import pytest
 from PIL import Image
 
 from casework.shell.routes import static_files
+from tests.browser import controlled, push_to_worker, shown_notifications
 from tests.helpers import login_as, page
 
 
@@ -111,14 +111,9 @@ def test_the_offline_page_names_nobody_even_when_kept_for_someone_logged_in(worl
 # --- in Chromium ------------------------------------------------------------------------------------------
 
 
-def _controlled(window) -> None:
-    """Wait until the service worker controls the page (it claims open pages when it activates)."""
-    window.page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
-
-
 def test_the_worker_registers_and_controls_the_page(world, open_window):
     window = open_window(user=world.cadre1)
-    _controlled(window)
+    controlled(window)
     scope = window.page.evaluate("navigator.serviceWorker.ready.then(r => r.scope)")
     assert scope == window.page.evaluate("location.origin + '/'")
     assert window.errors == [] and window.violations() == []
@@ -126,7 +121,7 @@ def test_the_worker_registers_and_controls_the_page(world, open_window):
 
 def test_offline_a_navigation_shows_the_offline_page_with_its_style(world, open_window, live_server):
     window = open_window(user=world.cadre1)
-    _controlled(window)
+    controlled(window)
     window.page.context.set_offline(True)
     window.page.goto("/my")
     assert window.page.locator("h1").inner_text() == "The network is gone"
@@ -138,7 +133,7 @@ def test_offline_a_navigation_shows_the_offline_page_with_its_style(world, open_
 def test_the_cache_holds_the_shell_and_no_page_of_the_site(world, make, open_window):
     case = make.order(world.v1, state="assigned", assignee=world.cadre1)
     window = open_window(user=world.cadre1)
-    _controlled(window)
+    controlled(window)
     window.page.goto(f"/cases/{case.id}")
     kept = window.page.evaluate(
         """caches.keys().then(names => Promise.all(names.map(n => caches.open(n).then(c => c.keys()))))
@@ -151,13 +146,10 @@ def test_the_cache_holds_the_shell_and_no_page_of_the_site(world, make, open_win
 def test_a_push_shows_a_notification_that_opens_its_case(world, open_window, live_server):
     window = open_window(user=world.cadre1)
     window.page.context.grant_permissions(["notifications"], origin=live_server.url)
-    _controlled(window)
-    worker = window.page.context.service_workers[0]
+    controlled(window)
     message = {"title": "新工单", "body": "GD2026000001 路灯不亮", "url": "/cases/1", "tag": "case-1"}
-    worker.evaluate(
-        "m => { try { self.dispatchEvent(new PushEvent('push', {data: JSON.stringify(m)})); } catch (e) {} }", message
-    )
-    shown = _notifications(window.page)
+    push_to_worker(window, message)
+    shown = shown_notifications(window)
     assert shown == [{"title": "新工单", "body": message["body"], "tag": "case-1", "url": "/cases/1"}]
 
 
@@ -167,16 +159,6 @@ def test_a_push_shows_a_notification_that_opens_its_case(world, open_window, liv
 )
 def test_a_tap_on_a_notification_opens_only_an_address_of_this_site(world, open_window, live_server, url, opened):
     window = open_window(user=world.cadre1)
-    _controlled(window)
+    controlled(window)
     worker = window.page.context.service_workers[0]
     assert worker.evaluate("url => sameOriginUrl(url)", url) == live_server.url + opened
-
-
-def _notifications(page, seconds: float = 10) -> list[dict]:
-    """The notifications the worker shows, once there are some."""
-    ask = """navigator.serviceWorker.ready.then(r => r.getNotifications())
-             .then(ns => ns.map(n => ({title: n.title, body: n.body, tag: n.tag, url: n.data.url})))"""
-    deadline = time.monotonic() + seconds
-    while not (shown := page.evaluate(ask)) and time.monotonic() < deadline:
-        page.wait_for_timeout(100)
-    return shown

@@ -7,7 +7,7 @@ JavaScript off.
 
 from casework.extensions import db
 from casework.models import CaseEvent
-from tests.browser import PHONE
+from tests.browser import PHONE, controlled
 
 RESULT = "textarea[name='resolve-result']"
 NOTE = "textarea[name='note-note']"
@@ -25,13 +25,9 @@ def _typed(window, selector: str, text: str) -> None:
     window.page.locator(selector).press_sequentially(text)  # as typed, one input event per character
 
 
-def _controlled(window) -> None:
-    window.page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
-
-
 def test_a_result_typed_comes_back_after_a_reload_offline_then_online(world, make, open_window):
     case, window = _cadre_at_case(world, make, open_window)
-    _controlled(window)
+    controlled(window)
     _typed(window, RESULT, "已到现场，路灯已修复")
     window.page.context.set_offline(True)
     window.page.reload()
