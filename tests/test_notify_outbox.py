@@ -127,3 +127,15 @@ def test_a_channel_set_up_wrong_fails_its_own_deliveries_and_the_others_still_go
     [push] = deliveries("webpush")
     assert (counts.sent, counts.retrying) == (1, 1) and len(fakes.of("sms")) == 1
     assert push.status == "pending" and push.last_error.startswith("error in Casework: ")
+
+
+def test_a_gateway_that_is_down_is_tried_once_per_run_and_the_rest_wait_unharmed(fakes, world):
+    for user, phone in ((world.cadre1, "13900001111"), (world.cadre2, "13900002222"), (world.cadre3, "13900003333")):
+        notice(with_phone(user, phone), "intake_failed", time="08:30")
+    fakes.failing(100, status=502)
+    counts = send_due()
+    assert (counts.retrying, counts.waiting) == (1, 2)
+    assert len([r for r in fakes.received if r.channel == "sms"]) == 1
+    assert sorted(d.attempts for d in deliveries("sms")) == [0, 0, 1]
+    fakes.failing(0)
+    assert send_due(utcnow() + timedelta(minutes=2)).sent == 3 and len(fakes.of("sms")) == 3

@@ -11,14 +11,23 @@ from flask import current_app
 REASON_LIMIT = 200
 
 
+DOWN_STATUSES = (401, 403, 404, 408, 429)  # and every 5xx: the service, not this message, is the trouble
+
+
 class ChannelError(Exception):
     """The channel did not take the message. `gone`: the target no longer exists (an expired push
-    subscription), so retrying is pointless."""
+    subscription), so retrying is pointless. `down`: the service itself cannot take messages now (no answer,
+    a 5xx, a wrong token), so the sender leaves its other messages for the next run."""
 
-    def __init__(self, reason: str, *, gone: bool = False):
+    def __init__(self, reason: str, *, gone: bool = False, down: bool = False):
         super().__init__(reason[:REASON_LIMIT])
         self.reason = reason[:REASON_LIMIT]
         self.gone = gone
+        self.down = down
+
+    @classmethod
+    def of_status(cls, status: int) -> "ChannelError":
+        return cls(f"HTTP {status}", down=status >= 500 or status in DOWN_STATUSES)
 
 
 def post_json(url: str, body: dict, *, headers: dict | None = None, params: dict | None = None):
@@ -27,15 +36,15 @@ def post_json(url: str, body: dict, *, headers: dict | None = None, params: dict
     try:
         return requests.post(url, json=body, headers=headers, params=params, timeout=timeout)
     except requests.Timeout:
-        raise ChannelError(f"no answer within {timeout:g} s") from None
+        raise ChannelError(f"no answer within {timeout:g} s", down=True) from None
     except requests.RequestException as exc:
-        raise ChannelError(f"connection failed ({type(exc).__name__})") from None
+        raise ChannelError(f"connection failed ({type(exc).__name__})", down=True) from None
 
 
 def robot_answer(response) -> None:
     """A group robot's answer: HTTP 200 with {"errcode": 0} is success; anything else is a ChannelError."""
     if response.status_code != 200:
-        raise ChannelError(f"HTTP {response.status_code}")
+        raise ChannelError.of_status(response.status_code)
     try:
         answer = response.json()
     except ValueError:

@@ -11,4 +11,5 @@ from .outbox import send_due
 def notify_send_command() -> None:
     """Send the notifications due to Web Push, the group robots and SMS now, and print what happened."""
     counts = send_due()
-    click.echo(f"sent {counts.sent}, retrying {counts.retrying}, failed {counts.failed}, taken back {counts.reclaimed}")
+    done = f"sent {counts.sent}, retrying {counts.retrying}, failed {counts.failed}"
+    click.echo(f"{done}, left for the next run {counts.waiting}, taken back {counts.reclaimed}")

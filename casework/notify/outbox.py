@@ -29,7 +29,7 @@ from .words import push_payload, with_link
 
 log = logging.getLogger(__name__)
 
-BATCH = 200  # deliveries looked at per run; the rest wait for the next one
+BATCH = 500  # deliveries looked at per run; the rest wait for the next one
 COALESCE = 10  # notices at most in one robot post or one text
 STUCK = timedelta(minutes=10)  # a claim this old belongs to a sender that died
 FIRST_WAIT = timedelta(minutes=1)  # after the first failure; doubled after each next one
@@ -45,6 +45,7 @@ class Counts:
     retrying: int = 0
     failed: int = 0
     reclaimed: int = 0
+    waiting: int = 0  # not tried: their channel was down earlier in this run
 
 
 def send_due(now: datetime | None = None, limit: int = BATCH) -> Counts:
@@ -55,11 +56,15 @@ def send_due(now: datetime | None = None, limit: int = BATCH) -> Counts:
         raise RuntimeError("the channels' outbox is sent by the sender job, never inside a request")
     now = now or utcnow()
     counts = Counts(reclaimed=reclaim_stuck(now))
-    for group in _groups(_due(now, limit)):
+    down: set[str] = set()
+    for channel, group in _groups(_due(now, limit)):
+        if channel in down:
+            counts.waiting += len(group)
+            continue
         claimed = [d for d in group if _claim(d, now)]
         db.session.commit()
-        if claimed:
-            _send(_loaded(claimed), now, counts)
+        if claimed and _send(_loaded(claimed), now, counts) == "down" and channel != "webpush":
+            down.add(channel)  # the robot or the gateway is unreachable: the rest wait for the next run
     return counts
 
 
@@ -77,13 +82,14 @@ def _due(now: datetime, limit: int) -> list[tuple[int, str, str]]:
     return [tuple(row) for row in db.session.execute(query)]
 
 
-def _groups(due: list[tuple[int, str, str]]) -> list[list[int]]:
-    """Deliveries that go as one message: a robot's (per channel), a mobile number's; each push alone."""
+def _groups(due: list[tuple[int, str, str]]) -> list[tuple[str, list[int]]]:
+    """Deliveries that go as one message, with their channel: a robot's (per channel), a mobile number's; each
+    push alone."""
     by_message: dict[tuple, list[int]] = defaultdict(list)
     for delivery_id, channel, target in due:
         key = {"webpush": (channel, delivery_id), "sms": (channel, target)}.get(channel, (channel,))
         by_message[key].append(delivery_id)
-    return [ids[i : i + COALESCE] for ids in by_message.values() for i in range(0, len(ids), COALESCE)]
+    return [(key[0], ids[i : i + COALESCE]) for key, ids in by_message.items() for i in range(0, len(ids), COALESCE)]
 
 
 def _claim(delivery_id: int, now: datetime) -> bool:
@@ -98,8 +104,10 @@ def _loaded(ids: list[int]) -> list[Delivery]:
     return list(db.session.scalars(query.options(options)))
 
 
-def _send(deliveries: list[Delivery], now: datetime, counts: Counts) -> None:
-    """One message for the group, then each of its deliveries marked by how it went."""
+def _send(deliveries: list[Delivery], now: datetime, counts: Counts) -> str:
+    """One message for the group, then each of its deliveries marked by how it went: "sent", "failed", or "down"
+    when the channel itself could not be reached."""
+    outcome = "failed"
     try:
         with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
             _by_channel(deliveries)
@@ -110,6 +118,7 @@ def _send(deliveries: list[Delivery], now: datetime, counts: Counts) -> None:
         else:
             for delivery in deliveries:
                 _failed_attempt(delivery, exc.reason, now, counts)
+        outcome = "down" if exc.down else outcome
     except Exception as exc:  # noqa: BLE001 - a channel set up wrong (a bad key file) must not stop the others
         log.exception("%s delivery %s not sent", deliveries[0].channel, [d.id for d in deliveries])
         db.session.rollback()
@@ -120,7 +129,9 @@ def _send(deliveries: list[Delivery], now: datetime, counts: Counts) -> None:
             delivery.status, delivery.sent_at, delivery.attempts = "sent", now, delivery.attempts + 1
             delivery.last_error = None
         counts.sent += len(deliveries)
+        outcome = "sent"
     db.session.commit()
+    return outcome
 
 
 def _by_channel(deliveries: list[Delivery]) -> None:

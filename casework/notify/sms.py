@@ -14,4 +14,4 @@ def send(to: str, text: str, key: str) -> None:
     headers = {"Authorization": f"Bearer {config.get('SMS_GATEWAY_TOKEN') or ''}"}
     response = post_json(config["SMS_GATEWAY_URL"], {"to": to, "text": text, "id": key}, headers=headers)
     if not 200 <= response.status_code < 300:
-        raise ChannelError(f"HTTP {response.status_code}")
+        raise ChannelError.of_status(response.status_code)
