@@ -141,3 +141,12 @@ def test_a_channel_the_user_turned_off_gets_nothing(fakes, cadre):
     send_due()
     assert {d.channel for d in db.session.scalars(select(Delivery))} == {"wecom"}
     assert len(fakes.of("wecom")) == 1 and not fakes.of("sms") and not fakes.of("dingtalk")
+
+
+def test_a_push_about_no_case_leads_to_the_list_of_notices(fakes, cadre):
+    browser = Browser(f"{fakes.base}/push/phone-2")
+    browser.subscribe(cadre)
+    written = notice(cadre, "intake_failed", time="08:30")
+    send_due()
+    payload = browser.read(only("webpush", fakes).body)
+    assert payload["url"] == "/notifications" and payload["tag"] == f"notice-{written.id}"

@@ -7,15 +7,15 @@ from flask_babel import gettext
 from ..models import Notification
 from ..notices import message
 
-NOTICES_PATH = "/notifications"  # the in-app list, for a notice about no case
 BODY_LIMIT = 1000  # characters of a push's body: push services take about 4 KB, encrypted
 
 
 def path_of(notice: Notification) -> str:
-    """The page a notice leads to: its case's, else the list of notices."""
+    """The page a notice leads to: its case's, else the list of notices (built outside any request)."""
+    urls = current_app.url_map.bind("localhost")
     if notice.case_id is None:
-        return NOTICES_PATH
-    return current_app.url_map.bind("localhost").build("cases.show", {"case_id": notice.case_id})
+        return urls.build("notifications.index")
+    return urls.build("cases.show", {"case_id": notice.case_id})
 
 
 def with_link(text: str, notice: Notification) -> str:
