@@ -80,6 +80,9 @@ def test_the_browser_unsubscribes_and_a_device_is_removed_only_by_its_user(clien
     [
         (lambda s: s | {"endpoint": "http://push.example.net/x"}, 422),
         (lambda s: s | {"endpoint": "javascript:alert(1)"}, 422),
+        (lambda s: s | {"endpoint": "https://10.0.0.5/push"}, 422),
+        (lambda s: s | {"endpoint": "https://localhost:5000/admin"}, 422),
+        (lambda s: s | {"endpoint": "https://[::1]/x"}, 422),
         (lambda s: s | {"endpoint": "https://" + "a" * 1000}, 422),
         (lambda s: s | {"keys": {"p256dh": s["keys"]["p256dh"], "auth": "c2hvcnQ"}}, 422),
         (lambda s: s | {"keys": {"p256dh": "BAAA" + s["keys"]["p256dh"][4:], "auth": s["keys"]["auth"]}}, 422),
@@ -157,3 +160,10 @@ def test_the_page_gives_push_js_the_csrf_token_the_endpoint_requires(app, client
     headers = {"X-CSRFToken": token}
     answer = client.post("/account/push/subscribe", data=body, content_type="application/json", headers=headers)
     assert answer.status_code == 201 and subscriptions() == 1
+
+
+def test_a_local_push_service_is_for_tests_only(app, client, fakes, world):
+    app.testing = False
+    login_as(client, world.cadre1)
+    answer = post_json(client, "/account/push/subscribe", Browser("http://127.0.0.1:9/push/x").subscription())
+    assert answer.status_code == 422 and subscriptions() == 0
