@@ -9,7 +9,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, event, insert
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase
@@ -50,6 +50,21 @@ def savepoint():
             raw.execute("BEGIN IMMEDIATE")  # a savepoint is for writing: wait for the lock now (see below)
     with db.session.begin_nested() as nested:
         yield nested
+
+
+def insert_ignoring_known(table, unique: list[str]):
+    """INSERT … ON CONFLICT (`unique`) DO NOTHING: a row whose key is already stored is skipped (and one
+    another transaction is inserting waits for it to end, on PostgreSQL)."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing(index_elements=unique)
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table).on_conflict_do_nothing(index_elements=unique)
+    return insert(table)
 
 
 # --- waiting for locks -------------------------------------------------------------------------

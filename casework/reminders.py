@@ -18,12 +18,11 @@ from datetime import datetime, time, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, case, exists, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from . import deadlines, job_runs
 from .clock import local_zone, localtime
-from .extensions import db, savepoint
+from .extensions import db, insert_ignoring_known
 from .models import Case, JobRun, ReminderSent, utcnow
 from .notices import notify, notify_dispatchers
 
@@ -74,8 +73,7 @@ def send_reminders(now: datetime | None = None, batch: int = BATCH) -> dict[str,
     counts: Counter = Counter()
     for deadline in (ACK, DUE):
         for cases in _batches(deadline, now, batch):
-            for one in cases:
-                counts.update(_remind(one, deadline, now))
+            counts.update(_remind(cases, deadline, now))
             db.session.commit()
     return {key: counts[key] for key in COUNTED}
 
@@ -108,17 +106,20 @@ def _candidates(deadline: Deadline, now: datetime, after: tuple[datetime, int] |
     return query
 
 
-def _remind(one: Case, deadline: Deadline, now: datetime) -> Counter:
-    """The reminder `one`'s deadline earns at `now`, if any and if no one has sent it: its row, its notices."""
-    stage = STAGES.get(deadline.state_of(one, now))
-    if stage is None:
+def _remind(cases: list[Case], deadline: Deadline, now: datetime) -> Counter:
+    """The reminders these cases' deadline earns at `now` that no one has sent: their rows, their notices."""
+    earned = [(one, stage) for one in cases if (stage := STAGES.get(deadline.state_of(one, now)))]
+    if not earned:
         return Counter()
-    at = getattr(one, deadline.column.key)
-    if not _mark_sent(one, deadline.name, stage, at, now):
-        return Counter(taken=1)
-    kind = f"{deadline.name}_{stage}"
-    notices = _tell(one, deadline is DUE, kind, case=one, at=now, deadline=localtime(at))
-    return Counter({kind: 1, "notices": len(notices)})
+    ours = _mark_sent(deadline, earned, now)
+    counts = Counter(taken=len(earned) - len(ours))
+    with db.session.no_autoflush:  # the notices go in at the commit, together
+        for one, stage in earned:
+            if (one.id, stage) in ours:
+                kind, at = f"{deadline.name}_{stage}", getattr(one, deadline.column.key)
+                notices = _tell(one, deadline is DUE, kind, case=one, at=now, deadline=localtime(at))
+                counts.update({kind: 1, "notices": len(notices)})
+    return counts
 
 
 def _tell(one: Case, due: bool, kind: str, **words) -> list:
@@ -132,14 +133,17 @@ def _tell(one: Case, due: bool, kind: str, **words) -> list:
     return [n for n in notices if n is not None]
 
 
-def _mark_sent(one: Case, deadline: str, stage: str, at: datetime, now: datetime) -> bool:
-    """Insert the reminder's row; False when it is there already (another process sent it)."""
-    try:
-        with savepoint():
-            db.session.add(ReminderSent(case_id=one.id, deadline=deadline, stage=stage, deadline_at=at, sent_at=now))
-    except IntegrityError:
-        return False
-    return True
+def _mark_sent(deadline: Deadline, earned: list[tuple[Case, str]], now: datetime) -> set[tuple[int, str]]:
+    """Insert the reminders' rows; those already there (another process sent them) are skipped. Returns the
+    (case id, stage) of the rows this call inserted: the reminders it is to send."""
+    rows = [
+        dict(case_id=one.id, deadline=deadline.name, stage=stage, deadline_at=getattr(one, deadline.column.key))
+        for one, stage in earned
+    ]
+    table = ReminderSent.__table__
+    insert = insert_ignoring_known(table, ["case_id", "deadline", "stage", "deadline_at"])
+    inserted = db.session.execute(insert.values(sent_at=now).returning(table.c.case_id, table.c.stage), rows)
+    return {(case_id, stage) for case_id, stage in inserted}
 
 
 # --- the job ---------------------------------------------------------------------------------------------

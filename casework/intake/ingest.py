@@ -24,7 +24,7 @@ from sqlalchemy import table as sql_table
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
 from .. import deadlines
-from ..extensions import db, savepoint
+from ..extensions import db, insert_ignoring_known, savepoint
 from ..models import Case, CaseEvent, IntakeRun, RejectedRow, UTCDateTime, utcnow
 from ..refusals import N_
 from ..text import clean
@@ -237,7 +237,7 @@ def insert_orders(rows: list[dict], source_name: str, actor_id: int | None = Non
     now = utcnow()
     cases = Case.__table__
     values = stored_values(cases, [order_values(r, now) for r in rows])
-    stmt = _insert_ignoring_known(_untyped(cases, values[0]), ["number"]).returning(cases.c.id, cases.c.number)
+    stmt = insert_ignoring_known(_untyped(cases, values[0]), ["number"]).returning(cases.c.id, cases.c.number)
     ids = dict((number, case_id) for case_id, number in db.session.execute(stmt, values))
     events = [_event_values(r, ids[r["number"]], source_name, actor_id) for r in rows if r["number"] in ids]
     if events:
@@ -293,20 +293,6 @@ def _memoized(process):
         return seen[value]
 
     return convert
-
-
-def _insert_ignoring_known(table, unique: list[str]):
-    """INSERT … ON CONFLICT (`unique`) DO NOTHING: a row whose key is already stored is skipped."""
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(table).on_conflict_do_nothing(index_elements=unique)
-    if dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        return sqlite_insert(table).on_conflict_do_nothing(index_elements=unique)
-    return insert(table)
 
 
 def order_values(row: dict, now: datetime) -> dict:
@@ -372,7 +358,7 @@ def _keep_rejected(failed: list[tuple[dict, list[Problem]]], run: IntakeRun | No
                 "case_id": None,
             }
         )
-    stmt = _insert_ignoring_known(RejectedRow.__table__, ["source_name", "digest"])
+    stmt = insert_ignoring_known(RejectedRow.__table__, ["source_name", "digest"])
     return len(db.session.execute(stmt.returning(RejectedRow.__table__.c.id), rows).all())
 
 
