@@ -167,3 +167,17 @@ def test_a_local_push_service_is_for_tests_only(app, client, fakes, world):
     login_as(client, world.cadre1)
     answer = post_json(client, "/account/push/subscribe", Browser("http://127.0.0.1:9/push/x").subscription())
     assert answer.status_code == 422 and subscriptions() == 0
+
+
+def test_retry_all_failed_sends_every_failed_delivery_again(client, fakes, world, english):
+    for user in (world.cadre1, world.cadre2):
+        notice(user, "intake_failed", time="08:30")
+    fakes.failing(1)  # the two go as one robot post, which fails
+    send_due()
+    login_as(client, world.admin)
+    answer = client.post("/admin/deliveries/retry-failed", follow_redirects=True)
+    assert "2 notifications will be sent again shortly." in answer.get_data(as_text=True)
+    send_due()
+    assert [d.status for d in deliveries("wecom")] == ["sent", "sent"]
+    again = client.post("/admin/deliveries/retry-failed", follow_redirects=True).get_data(as_text=True)
+    assert "no longer waiting" in again

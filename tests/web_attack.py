@@ -107,6 +107,7 @@ SURFACES = {
     "notify.remove_device": Surface(ROLES[1:], (), notify_forms.ButtonForm),
     "notify.failed_deliveries": Surface(("admin",), ("before",)),
     "notify.retry": Surface(("admin",), (), notify_forms.ButtonForm),
+    "notify.retry_all": Surface(("admin",), (), notify_forms.ButtonForm),
     "notify.dismiss": Surface(("admin",), (), notify_forms.ButtonForm),
     "notifications.index": Surface(ROLES[1:], ("unread", "after", "before")),
     "notifications.open_notice": Surface(ROLES[1:], (), ReadForm),

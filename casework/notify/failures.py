@@ -49,6 +49,14 @@ def retry(actor: User, delivery_ids: list[int]) -> int:
     return _some(db.session.execute(again.values(status="pending", attempts=0, next_attempt_at=utcnow())))
 
 
+def retry_all_failed(actor: User) -> int:
+    """Every failed delivery is due now, its attempts counted from nought (after a robot or the gateway was
+    down for long); refused (NotAllowed) when there is none."""
+    _check(actor)
+    again = update(Delivery).where(Delivery.status == "failed")
+    return _some(db.session.execute(again.values(status="pending", attempts=0, next_attempt_at=utcnow())))
+
+
 def dismiss(actor: User, delivery_ids: list[int]) -> int:
     """The failed deliveries named are put away (the notice stays in the recipient's list in the app);
     refused (NotAllowed) when none of them is failed any more."""

@@ -4,6 +4,7 @@ not go (/admin/deliveries). Thin: each parses, calls one service of casework.not
 
 from flask import Blueprint, abort, jsonify, make_response, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from .. import permissions as perm
@@ -106,6 +107,23 @@ def retry(delivery_id: int):
     def again(form):
         failures.retry(current_user, row_ids([delivery_id]))
         return [("success", _("The notification will be sent again shortly."))]
+
+    return web.press(ButtonForm(), again, url_for("notify.failed_deliveries"))
+
+
+@bp.post("/admin/deliveries/retry-failed")
+@login_required
+def retry_all():
+    _admins_only()
+
+    def again(form):
+        count = failures.retry_all_failed(current_user)
+        again = ngettext(
+            "%(num)d notification will be sent again shortly.",
+            "%(num)d notifications will be sent again shortly.",
+            count,
+        )
+        return [("success", again)]
 
     return web.press(ButtonForm(), again, url_for("notify.failed_deliveries"))
 
