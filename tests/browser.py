@@ -89,9 +89,12 @@ def controlled(window: Watched) -> None:
 def push_to_worker(window: Watched, message: dict) -> None:
     """Hand the worker a push event carrying `message`, as the push service would. (A script's event is not
     trusted, so its waitUntil throws after the handler has called showNotification: that error is dropped.)"""
-    worker = window.page.context.service_workers[0]
-    script = "m => { try { self.dispatchEvent(new PushEvent('push', {data: JSON.stringify(m)})); } catch (e) {} }"
-    worker.evaluate(script, message)
+    window.page.wait_for_function("navigator.serviceWorker.controller?.state === 'activated'")
+    context = window.page.context
+    worker = context.service_workers[0] if context.service_workers else context.wait_for_event("serviceworker")
+    script = """m => { try { self.dispatchEvent(new PushEvent('push', {data: JSON.stringify(m)})); return ''; }
+                      catch (e) { return e.name; } }"""
+    assert worker.evaluate(script, message) in ("", "InvalidStateError")
 
 
 def shown_notifications(window: Watched, seconds: float = 10) -> list[dict]:

@@ -48,7 +48,8 @@ def manifest():
 @bp.get("/sw.js")
 def service_worker():
     """The worker, headed by the files it keeps (the app shell) and the name of its cache."""
-    version, files = _static_files_of_this_deploy(current_app.static_folder)
+    hashed = static_files if current_app.debug else _static_files_of_this_deploy  # make run: edits show at once
+    version, files = hashed(current_app.static_folder)
     offline_page = url_for("shell.offline")
     shell = [url_for("static", filename=name) for name in files] + [offline_page]
     names = {"CACHE": "casework-" + version, "SHELL": shell, "OFFLINE": offline_page}

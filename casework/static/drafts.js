@@ -30,8 +30,13 @@
     );
   }
 
+  function actionOf(form) {
+    // the attribute, not form.action: a field named "action" would shadow that property
+    return new URL(form.getAttribute("action") || location.href, location.href);
+  }
+
   function keyOf(field) {
-    var action = new URL(field.form.action, location.href);
+    var action = actionOf(field.form);
     return PREFIX + action.pathname + action.search + "|" + field.name;
   }
 
@@ -95,7 +100,7 @@
 
   document.addEventListener("submit", function (e) {
     var form = e.target;
-    if (new URL(form.action, location.href).pathname === "/logout") {
+    if (actionOf(form).pathname === "/logout") {
       forget(allDraftKeys());
       return;
     }
