@@ -7,6 +7,7 @@ the network gone a navigation shows the offline page with the cached style.
 import io
 import json
 import re
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -93,6 +94,19 @@ def test_a_deploy_that_changes_a_static_file_renames_the_cache(tmp_path):
     after = static_files(str(tmp_path))
     assert before[1] == after[1] == ("casework.css", "icons/a.png")
     assert before[0] != after[0]
+
+
+def test_under_make_runs_debug_mode_the_cache_name_follows_each_edit(app, client, tmp_path):
+    static = tmp_path / "static"
+    static.mkdir()
+    (static / "sw.js").write_text((Path(app.static_folder) / "sw.js").read_text(encoding="utf-8"))
+    (static / "casework.css").write_text("body {}")
+    app.debug, app.static_folder = True, str(static)
+    before = _constants(page(client.get("/sw.js")))
+    (static / "casework.css").write_text("body { color: red }")
+    after = _constants(page(client.get("/sw.js")))
+    assert before["SHELL"] == after["SHELL"] == ["/static/casework.css", "/offline"]
+    assert before["CACHE"] != after["CACHE"]
 
 
 def test_the_offline_page_says_so_in_chinese_to_anyone(chinese_client):
