@@ -49,6 +49,7 @@ ARCHIVE_CATCH_UP_JOB = "stats-archive-catch-up"
 DASHBOARD_JOB = "stats-dashboard-months"
 SESSIONS_JOB = "sessions-purge"
 REMINDERS_JOB = "reminders"
+REMINDERS_CATCH_UP_JOB = "reminders-catch-up"
 NOTIFY_JOB = "notify-send"
 
 _embedded: BackgroundScheduler | None = None
@@ -211,6 +212,8 @@ def build_scheduler(cls, app: Flask, with_catch_up: bool = True):
     declare_jobs(scheduler, app)
     if with_catch_up:
         scheduler.add_job(catch_up, args=[app], id=CATCH_UP_JOB, name="catch up a missed slot")
+        # the reminders of the present slot at once, not up to REMINDER_MINUTES later (claimed like the others)
+        scheduler.add_job(remind, args=[app], id=REMINDERS_CATCH_UP_JOB, name="reminders at start-up")
         if app.config.get("EXPORT_DIR"):
             scheduler.add_job(monthly_archive, args=[app], id=ARCHIVE_CATCH_UP_JOB, name="save a missed archive")
         scheduler.add_job(keep_dashboard_months, args=[app], id=DASHBOARD_JOB, name="count the dashboard's months")

@@ -349,3 +349,11 @@ def test_at_start_up_the_dashboards_closed_months_are_counted_and_kept(app, worl
     jobs.keep_dashboard_months(app)
     kept = db.session.scalars(select(StatsSnapshot.what).distinct())
     assert set(kept) == {"dashboard-overview", "dashboard-flows"}
+
+
+def test_at_start_up_the_reminders_of_the_present_slot_run_once_however_many_schedulers_start(app):
+    scheduler = jobs.build_scheduler(BackgroundScheduler, app)
+    startup = scheduler.get_job(jobs.REMINDERS_CATCH_UP_JOB)
+    assert startup is not None and startup.func is jobs.remind
+    first, second = jobs.remind(app), jobs.remind(app)  # two schedulers starting: the slot is claimed once
+    assert first is not None and first.status == "ok" and second is None
