@@ -156,10 +156,20 @@ class NoticesPage:
     older: int | None = None  # cursor for the older page: `before` this id
 
 
-def unread_count(reader: User) -> int:
-    """How many of the reader's notices are unread: one COUNT on ix_notifications_recipient_unread."""
-    query = select(func.count()).where(Notification.recipient_id == reader.id, Notification.read_at.is_(None))
-    return db.session.scalar(query.select_from(Notification))
+BELL_MAX = 100  # the bell shows "99+" from 100 on: counting further would be work on every page for nothing
+
+
+def unread_count(reader: User, *, at_most: int = BELL_MAX) -> int:
+    """How many of the reader's notices are unread, counted up to `at_most` only (warnings that go to every
+    dispatcher can pile up by the hundred thousand): one COUNT over a LIMITed scan of
+    ix_notifications_recipient_unread."""
+    unread = (
+        select(Notification.id)
+        .where(Notification.recipient_id == reader.id, Notification.read_at.is_(None))
+        .limit(at_most)
+        .subquery()
+    )
+    return db.session.scalar(select(func.count()).select_from(unread))
 
 
 def notices_page(

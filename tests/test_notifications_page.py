@@ -60,10 +60,26 @@ def test_the_bell_counts_the_unread_on_a_page_of_each_role(world, client, englis
 
 
 def test_the_bell_says_99_plus_above_99(world, client, english):
-    tell(world.cadre1, 100)
+    tell(world.cadre1, 99)
     as_user(client, world.cadre1)
-    assert bell(client.get("/my"))[1] == "99+"
-    assert bell(client.get("/my"))[0] == "Notifications: 100 unread"
+    assert bell(client.get("/my")) == ("Notifications: 99 unread", "99")
+    tell(world.cadre1, 51)
+    assert bell(client.get("/my")) == ("Notifications: more than 99 unread", "99+")
+
+
+def test_the_bell_stops_counting_at_100(world, client, english):
+    tell(world.cadre1, 150)
+    as_user(client, world.cadre1)
+    statements = []
+    listener = lambda *a: statements.append((a[2], a[3])) if "FROM notifications" in a[2] else None  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        assert bell(client.get("/my"))[1] == "99+"
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    [(sql, parameters)] = statements
+    assert "LIMIT" in sql.upper() and 100 in (parameters.values() if isinstance(parameters, dict) else parameters)
+    assert notices.unread_count(world.cadre1) == 100
 
 
 def test_the_bell_counts_with_one_query(world, client, english):
