@@ -13,7 +13,6 @@ inside the request's transaction, before its commit: a request rolled back after
 row names (a later clean-up may remove those), never a row without its file.
 """
 
-import base64
 import hashlib
 import io
 import logging
@@ -38,7 +37,8 @@ log = logging.getLogger(__name__)
 IMAGE_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}  # what Pillow may decode
 PDF = "application/pdf"
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", PDF: "pdf"}
-STORED_LONG_SIDE = 4096  # a stored photo is at most this wide or high: proof enough, and a bounded reply
+STORED_LONG_SIDE = 4096  # a stored photo is at most this wide or high: proof enough
+PLATFORM_LONG_SIDE = 1600  # what the platform gets of a bigger one: a bounded upload over a township's line
 THUMB_LONG_SIDE = 320
 JPEG_QUALITY = 85
 CHUNK = 64 * 1024
@@ -120,7 +120,6 @@ def _image(data: bytes, name: str, field: str, refusal: str = NOT_A_PHOTO) -> Up
         with Image.open(io.BytesIO(data), formats=list(IMAGE_FORMATS)) as image:
             if image.width * image.height > most:
                 raise InvalidInput(TOO_MANY_PIXELS, field, name=name, most=most // 1_000_000)
-            image.load()
             return _stored(image, name)
     except InvalidInput:
         raise
@@ -132,13 +131,25 @@ def _image(data: bytes, name: str, field: str, refusal: str = NOT_A_PHOTO) -> Up
 
 def _stored(image: Image.Image, name: str) -> Upload:
     """The upright image, at most STORED_LONG_SIDE, re-encoded in its own format from its pixels alone."""
-    media_type = IMAGE_FORMATS[image.format]
-    captured = captured_at(image)
-    upright = ImageOps.exif_transpose(image)
-    upright.thumbnail((STORED_LONG_SIDE, STORED_LONG_SIDE))
-    pixels = _pixels_only(upright, keep_alpha=media_type != "image/jpeg")
-    data = _encode(pixels, image.format)
-    return Upload(name, media_type, data, _thumbnail(pixels), pixels.width, pixels.height, captured)
+    fmt, media_type, captured = image.format, IMAGE_FORMATS[image.format], captured_at(image)
+    pixels = _pixels_only(_bounded_upright(image, STORED_LONG_SIDE), keep_alpha=media_type != "image/jpeg")
+    return Upload(name, media_type, _encode(pixels, fmt), _thumbnail(pixels), pixels.width, pixels.height, captured)
+
+
+def _bounded_upright(image: Image.Image, long_side: int) -> Image.Image:
+    """The image decoded at most `long_side` on its long side, then turned upright: a JPEG is decoded already
+    scaled down by its decoder (draft), any other is reduced before it is turned, so that a 40-megapixel photo
+    never has more than one full-size copy in memory (a JPEG not even one)."""
+    bound = (long_side, long_side)
+    if image.format == "JPEG":
+        image.draft(None, _fitted(image.size, long_side))
+    image.thumbnail(bound, reducing_gap=None)  # decodes (scaled, for a JPEG) and shrinks in place
+    return ImageOps.exif_transpose(image)
+
+
+def _fitted(size: tuple[int, int], long_side: int) -> tuple[int, int]:
+    scale = min(1.0, long_side / max(size))
+    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
 
 
 def _pixels_only(image: Image.Image, keep_alpha: bool) -> Image.Image:
@@ -146,7 +157,9 @@ def _pixels_only(image: Image.Image, keep_alpha: bool) -> Image.Image:
     alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
     mode = "RGBA" if alpha and keep_alpha else ("L" if image.mode in ("L", "1", "I", "I;16") else "RGB")
     image = image.convert(mode) if image.mode != mode else image
-    return Image.frombytes(mode, image.size, image.tobytes())
+    bare = Image.new(mode, image.size)
+    bare.paste(image)
+    return bare
 
 
 def _encode(image: Image.Image, fmt: str, quality: int = JPEG_QUALITY) -> bytes:
@@ -263,23 +276,42 @@ def download_name(attachment: Attachment) -> str:
 
 
 def reply_images(uploads: Iterable[Upload]) -> list[dict]:
-    """The photos of a resolution as the platform reply names them (the outbox adds their bytes when sending)."""
+    """The photos of a resolution as its reply row keeps them (name, media type, SHA-256 of the stored file); the
+    outbox uploads each one's platform copy to the platform before it sends the reply (docs/feed.md)."""
     photos = {u.sha256: u for u in uploads if u.is_image}.values()
     return [{"name": u.name, "media_type": u.media_type, "sha256": u.sha256} for u in photos]
 
 
-def with_image_data(payload: dict) -> dict:
-    """A reply's payload as sent: each image with its bytes in base64 (`data`), read from the store; one whose
-    file is gone (the store lost it) is left out and logged rather than holding up the reply."""
-    if not payload.get("images"):
-        return payload
-    return payload | {"images": [filled for image in payload["images"] if (filled := _with_data(image))]}
+class PhotoMissing(Exception):
+    """A reply's photo is not in the store, or no longer readable there: the reply must not go without it."""
+
+    def __init__(self, sha256: str):
+        super().__init__(sha256)
+        self.sha256 = sha256
 
 
-def _with_data(image: dict) -> dict | None:
+def platform_copy(sha256: str, media_type: str) -> bytes:
+    """The stored photo as sent to the platform: itself when at most PLATFORM_LONG_SIDE, else a copy scaled down
+    to it (same format, no metadata), derived once and kept beside it. PhotoMissing when the store lacks it."""
     try:
-        data = file_path(image["sha256"], image["media_type"]).read_bytes()
-    except (OSError, KeyError) as exc:
-        log.warning("photo %s of a reply is not in the store: %s", image.get("sha256"), exc)
-        return None
-    return image | {"data": base64.b64encode(data).decode("ascii")}
+        derived = _folder(sha256) / f"{sha256}.platform.{EXTENSIONS[media_type]}"
+        if derived.exists():
+            return derived.read_bytes()
+        data = file_path(sha256, media_type).read_bytes()
+        smaller = _scaled_down(data, PLATFORM_LONG_SIDE)
+    except (OSError, KeyError, ValueError) as exc:  # gone, unreadable, or no image we know (a damaged file)
+        log.warning("photo %s of a reply is not in the store: %s", sha256, exc)
+        raise PhotoMissing(sha256) from exc
+    if smaller is None:
+        return data
+    _write_once(derived, smaller)
+    return smaller
+
+
+def _scaled_down(data: bytes, long_side: int) -> bytes | None:
+    """The stored image re-encoded at most `long_side`, or None if it is no bigger than that."""
+    with Image.open(io.BytesIO(data), formats=list(IMAGE_FORMATS)) as image:
+        if max(image.size) <= long_side:
+            return None
+        fmt, keep_alpha = image.format, image.format != "JPEG"
+        return _encode(_pixels_only(_bounded_upright(image, long_side), keep_alpha), fmt)

@@ -352,3 +352,14 @@ def pytest_runtest_makereport(item, call):
         saved = save_screenshots(item.nodeid, pages)
         report.sections.append(("screenshots", "\n".join(str(path) for path in saved) or "(none could be taken)"))
     return report
+
+
+@pytest.fixture
+def feed_platform(app):
+    """A fake 12345 platform (casework.demo.fake_platform) served over HTTP, the app's feed pointed at it."""
+    from casework.demo.fake_platform import FakePlatform, serving
+
+    fake = FakePlatform(token="feed-token")
+    with serving(fake) as url:
+        app.config.update(FEED_URL=url, FEED_TOKEN=fake.token, FEED_TIMEOUT=5)
+        yield fake

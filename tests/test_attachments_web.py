@@ -1,5 +1,5 @@
 """Photos over HTTP: sent with the case page's forms, shown in the history, served only to who may see the
-case, refused with the typing kept, and carried whole to the platform with the reply."""
+case, refused with the typing kept (the platform's side: test_attachments_platform.py)."""
 
 import hashlib
 import io
@@ -11,9 +11,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from casework import attachments, workflow
-from casework.demo.fake_platform import FakePlatform, serving
 from casework.extensions import db
-from casework.intake import outbox
 from casework.models import Attachment
 from tests.helpers import case_in, dispute_form, login_as, photo
 
@@ -153,32 +151,6 @@ def test_any_bytes_as_a_note_photo_are_never_a_server_error(client, make, world,
     answer = post_action(client, case, "note", [("x.jpg", content)], note="看看")
 
     assert answer.status_code in (302, 422)
-
-
-def test_the_reply_to_the_platform_carries_the_photo_whole(app, client, make, world):
-    platform = FakePlatform(token="photo-token")
-    with serving(platform) as url:
-        app.config.update(FEED_URL=url, FEED_TOKEN="photo-token", FEED_TIMEOUT=5)
-        case, row = resolved_with_photo(client, make, world)
-
-        assert outbox.send_pending().sent == 1
-
-    [image] = platform.images[case.number]
-    stored = attachments.file_path(row.sha256, row.media_type).read_bytes()
-    assert (image["name"], image["media_type"], image["data"]) == ("路面.jpg", "image/jpeg", stored)
-    assert platform.replies[case.number]["images"] == [row.sha256]
-
-
-def test_a_reply_whose_photo_left_the_store_still_goes_without_it(app, client, make, world):
-    platform = FakePlatform(token="photo-token")
-    with serving(platform) as url:
-        app.config.update(FEED_URL=url, FEED_TOKEN="photo-token", FEED_TIMEOUT=5)
-        case, row = resolved_with_photo(client, make, world)
-        attachments.file_path(row.sha256, row.media_type).unlink()
-
-        assert outbox.send_pending().sent == 1
-
-    assert platform.images[case.number] == [] and platform.replies[case.number]["result"] == "已修补路面"
 
 
 def test_the_workflow_keeps_a_note_photo_visible_on_the_case_page(client, make, world):

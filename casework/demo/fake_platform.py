@@ -5,12 +5,11 @@
 then run Casework with CASEWORK_FEED_URL=http://127.0.0.1:5099 CASEWORK_FEED_TOKEN=demo-token.
 GET / shows what it holds and the replies it received. Switches simulate a failing platform, from
 Python (tests) or with POST /_control {"fail_status": 500, "slow": 5, "bad_json": true,
-"fail_on_page": 3} (all of them off: {"heal": true}); POST /_control/tickets {"n": 5} adds tickets.
+"fail_on_page": 3, "fail_uploads": 422} (all of them off: {"heal": true}); POST /_control/tickets {"n": 5}
+adds tickets. Photos come to POST /images (kept by their SHA-256) before the reply that names their ids.
 """
 
 import argparse
-import base64
-import binascii
 import hashlib
 import json
 import random
@@ -26,6 +25,7 @@ from werkzeug.serving import make_server
 from .township import VILLAGES
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
 DEMO_VILLAGES = tuple(name for name, _, _ in VILLAGES)
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗"
 GIVEN = ("秀英", "桂兰", "建国", "建华", "志强", "海燕", "春梅", "明", "伟", "芳", "军", "静", "磊", "丽娟")
@@ -53,11 +53,14 @@ class FakePlatform:
         self.replies: dict[str, dict] = {}  # order_no -> the reply the platform holds (idempotent by order_no)
         self.reply_posts: list[dict] = []  # every reply POST that got through, duplicates included
         self.images: dict[str, list[dict]] = {}  # order_no -> the photos of its reply, each with its bytes
+        self.uploads: dict[str, dict] = {}  # image id -> {sha256, media_type, data}: one per distinct content
+        self.image_posts: list[str] = []  # the SHA-256 of every upload that got through, again ones included
         self.requests: list[str] = []  # every request, e.g. "GET /tickets?since=2&limit=2"
         self.fail_status: int | None = None  # every request answers with this HTTP status
         self.fail_from: int | None = None  # GET /tickets number fail_from and later answer 500
         self.slow: float = 0.0  # seconds to wait before answering (for client timeouts)
         self.bad_json = False  # answer GET /tickets with a body that is not JSON
+        self.fail_uploads: int | None = None  # POST /images answers with this HTTP status
         self.ticket_requests = 0
         self._lock = threading.Lock()
         self._release = threading.Event()  # set on shutdown: slow answers stop waiting
@@ -76,6 +79,7 @@ class FakePlatform:
     def heal(self) -> None:
         """Switch every failure off."""
         self.fail_status, self.fail_from, self.slow, self.bad_json = None, None, 0.0, False
+        self.fail_uploads = None
 
     # --- the HTTP side ---------------------------------------------------------------------------
 
@@ -85,6 +89,7 @@ class FakePlatform:
         app.before_request(self._check)
         app.add_url_rule("/tickets", view_func=self._tickets)
         app.add_url_rule("/tickets/<order_no>/reply", view_func=self._reply, methods=["POST"])
+        app.add_url_rule("/images", view_func=self._upload, methods=["POST"])
         app.add_url_rule("/", view_func=self._overview)
         app.add_url_rule("/_control", view_func=self._control, methods=["POST"])
         app.add_url_rule("/_control/tickets", view_func=self._more_tickets, methods=["POST"])
@@ -124,9 +129,9 @@ class FakePlatform:
         body = request.get_json(silent=True)
         if not isinstance(body, dict) or not all(isinstance(body.get(k), str) for k in ("result", "resolved_at")):
             return jsonify(error="result and resolved_at are required"), 422
-        images = _received_images(body.get("images", []))
+        images = self._named_images(body.get("images", []))
         if images is None:
-            return jsonify(error="each image needs name, media_type, sha256 and base64 data of that SHA-256"), 422
+            return jsonify(error="each image needs the id of an upload, its sha256 and content_type"), 422
         reply = {k: body.get(k) for k in ("result", "resolved_at", "handler")}
         if images:
             reply["images"] = [image["sha256"] for image in images]
@@ -137,6 +142,37 @@ class FakePlatform:
             self.images[order_no] = images
         return jsonify(order_no=order_no, status="duplicate" if duplicate else "accepted")
 
+    def _upload(self):
+        """A photo's bytes: checked against X-Content-SHA256 (422 otherwise); the same bytes get the same id."""
+        data, sha256 = request.get_data(), request.headers.get("X-Content-SHA256", "")
+        media_type = request.mimetype
+        if self.fail_uploads:
+            return jsonify(error="simulated upload failure"), self.fail_uploads
+        if media_type not in IMAGE_TYPES or not data or hashlib.sha256(data).hexdigest() != sha256:
+            return jsonify(error="a JPEG, PNG or WebP whose SHA-256 is X-Content-SHA256"), 422
+        image_id = f"img-{sha256[:24]}"
+        with self._lock:
+            known = image_id in self.uploads
+            self.uploads.setdefault(image_id, {"sha256": sha256, "media_type": media_type, "data": data})
+            self.image_posts.append(sha256)
+        return jsonify(id=image_id, sha256=sha256), 200 if known else 201
+
+    def _named_images(self, images) -> list[dict] | None:
+        """The reply's photos as uploaded before it, each named by an id this platform gave for that SHA-256 and
+        content type; None if any is not."""
+        if not isinstance(images, list):
+            return None
+        named = []
+        for image in images:
+            upload = self.uploads.get(image.get("id")) if isinstance(image, dict) else None
+            if not upload or (image.get("sha256"), image.get("content_type")) != (
+                upload["sha256"],
+                upload["media_type"],
+            ):
+                return None
+            named.append(upload | {"name": image.get("name")})
+        return named
+
     def _overview(self):
         return jsonify(tickets=len(self.tickets), ticket_requests=self.ticket_requests, replies=self.replies)
 
@@ -144,7 +180,7 @@ class FakePlatform:
         switches = request.get_json(silent=True) or {}
         if switches.get("heal"):
             self.heal()
-        for name in ("fail_status", "slow", "bad_json"):
+        for name in ("fail_status", "slow", "bad_json", "fail_uploads"):
             if name in switches:
                 setattr(self, name, switches[name])
         if switches.get("fail_on_page"):
@@ -155,26 +191,6 @@ class FakePlatform:
         n = int((request.get_json(silent=True) or {}).get("n", 5))
         self.add(*generate_tickets(n, start=len(self.tickets) + 1, seed=None))
         return jsonify(tickets=len(self.tickets))
-
-
-def _received_images(images) -> list[dict] | None:
-    """The reply's photos with their bytes, each checked whole against its SHA-256; None if any is not."""
-    if not isinstance(images, list):
-        return None
-    received = []
-    for image in images:
-        if not isinstance(image, dict) or not all(isinstance(image.get(k), str) for k in ("media_type", "sha256")):
-            return None
-        try:
-            data = base64.b64decode(image.get("data") or "", validate=True)
-        except (binascii.Error, TypeError, ValueError):
-            return None
-        if hashlib.sha256(data).hexdigest() != image["sha256"]:
-            return None
-        received.append(
-            {"name": image.get("name"), "media_type": image["media_type"], "sha256": image["sha256"], "data": data}
-        )
-    return received
 
 
 def _json(body: dict) -> Response:

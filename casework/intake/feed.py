@@ -38,7 +38,9 @@ HTTP_STATUS = N_("%(request)s: the platform answered HTTP %(code)d")
 NOT_JSON = N_("%(request)s: the platform's answer is not valid JSON")
 NOT_A_PAGE = N_("%(request)s: the answer is not a page of tickets")
 BAD_NEXT = N_("%(request)s: 'next' is neither a cursor nor null")
+NO_IMAGE_ID = N_("%(request)s: the platform's answer names no image id")
 TICKETS = "GET /tickets"
+IMAGES = "POST /images"
 
 
 class FeedError(IntakeProblem):
@@ -69,7 +71,10 @@ class FeedClient:
 
     def post(self, path: str, body: dict, headers: dict | None = None) -> object:
         data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        all_headers = {**self._headers(), "Content-Type": "application/json; charset=utf-8", **(headers or {})}
+        return self.post_bytes(path, data, "application/json; charset=utf-8", headers)
+
+    def post_bytes(self, path: str, data: bytes, content_type: str, headers: dict | None = None) -> object:
+        all_headers = {**self._headers(), "Content-Type": content_type, **(headers or {})}
         return self._send(Request(self._url(path), data=data, method="POST", headers=all_headers))
 
     def _url(self, path: str) -> str:
@@ -195,3 +200,13 @@ def _import_page(page: Page, run: IntakeRun) -> IngestResult:
 def post_reply(client: FeedClient, order_no: str, payload: dict, key: str) -> object:
     """POST one reply; the Idempotency-Key lets the platform recognise a reply it already has."""
     return client.post(f"/tickets/{quote(order_no, safe='')}/reply", payload, {"Idempotency-Key": key})
+
+
+def upload_image(client: FeedClient, data: bytes, content_type: str, sha256: str) -> str:
+    """POST one photo's bytes to the platform's upload endpoint; its id there. The platform checks the bytes
+    against X-Content-SHA256 and answers the same id for the same bytes, so sending one again is harmless."""
+    body = client.post_bytes("/images", data, content_type, {"X-Content-SHA256": sha256})
+    image_id = body.get("id") if isinstance(body, dict) else None
+    if not isinstance(image_id, str) or not image_id or clean(image_id) != image_id:
+        raise FeedError(NO_IMAGE_ID, request=IMAGES)
+    return image_id

@@ -6,6 +6,7 @@ Each reply row is marked sent exactly once; the platform is told an Idempotency-
 sent again (the POST went through but our commit after it did not) is recognised there.
 """
 
+import hashlib
 import io
 import logging
 from dataclasses import dataclass
@@ -37,6 +38,15 @@ class SendResult:
     def not_delivered(self) -> "RepliesNotDelivered | None":
         """What the run reports when replies were not delivered (raise it), or None."""
         return RepliesNotDelivered(self.failed, self.last_failure) if self.failed and self.last_failure else None
+
+
+class PhotoNotInStore(feed.FeedError):
+    """A photo of the reply is not in this server's store: the reply waits (never sent without its proof)."""
+
+
+PHOTO_NOT_IN_STORE = N_(
+    "photo %(photo)s… (“%(name)s”) is missing from the photo store: put the file back, or enter the reply by hand"
+)
 
 
 class RepliesNotDelivered(feed.FeedError):
@@ -77,7 +87,7 @@ def send_pending(run: IntakeRun | None = None) -> SendResult:
         if reply is None:
             continue  # sent meanwhile, or another run is sending it right now
         try:
-            body = attachments.with_image_data(reply.payload)  # the photos' bytes, read from the store now
+            body = with_uploaded_images(client, reply.payload)
             feed.post_reply(client, reply.order_no, body, idempotency_key(reply))
         except feed.FeedError as exc:
             _record_failure(reply, exc, result)
@@ -88,6 +98,26 @@ def send_pending(run: IntakeRun | None = None) -> SendResult:
     return result
 
 
+def with_uploaded_images(client: feed.FeedClient, payload: dict) -> dict:
+    """The reply as posted: each of its photos first uploaded to the platform (its platform copy, at most
+    attachments.PLATFORM_LONG_SIDE) and named by the id the platform gave it. Uploaded again at every attempt:
+    the platform answers the same id for the same bytes, and nothing here can go stale if it forgets an
+    upload never referenced. PhotoNotInStore (this reply only) when a photo's file is gone."""
+    if not payload.get("images"):
+        return payload
+    return payload | {"images": [_uploaded(client, image) for image in payload["images"]]}
+
+
+def _uploaded(client: feed.FeedClient, image: dict) -> dict:
+    try:
+        data = attachments.platform_copy(image["sha256"], image["media_type"])
+    except attachments.PhotoMissing as exc:
+        raise PhotoNotInStore(PHOTO_NOT_IN_STORE, photo=exc.sha256[:12], name=image.get("name") or "—") from exc
+    sha256 = hashlib.sha256(data).hexdigest()
+    image_id = feed.upload_image(client, data, image["media_type"], sha256)
+    return {"id": image_id, "sha256": sha256, "content_type": image["media_type"], "name": image.get("name")}
+
+
 def _claim(reply_id: int) -> Reply | None:
     """The reply, locked for this transaction on PostgreSQL so that two runs never both send it."""
     query = select(Reply).where(Reply.id == reply_id, Reply.sent_at.is_(None)).with_for_update(skip_locked=True)
@@ -95,7 +125,10 @@ def _claim(reply_id: int) -> Reply | None:
 
 
 def _only_this_reply(exc: feed.FeedError) -> bool:
-    """A 4xx about this reply (unknown order, bad field) says nothing about the others."""
+    """A 4xx about this reply (unknown order, bad field, a photo refused) or a photo of its own gone from the
+    store says nothing about the others."""
+    if isinstance(exc, PhotoNotInStore):
+        return True
     return exc.status is not None and 400 <= exc.status < 500 and exc.status not in (401, 403, 408, 429)
 
 
