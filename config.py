@@ -168,6 +168,6 @@ class Config:
     UPLOAD_DIR = _env("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
     UPLOAD_MAX_BYTES = int(_env("UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))  # per file
     UPLOAD_MAX_FILES = int(_env("UPLOAD_MAX_FILES", "9"))  # per action
-    UPLOAD_MAX_PIXELS = int(_env("UPLOAD_MAX_PIXELS", str(50_000_000)))  # a bigger image is refused undecoded
+    UPLOAD_MAX_PIXELS = int(_env("UPLOAD_MAX_PIXELS", str(40_000_000)))  # a bigger image is refused undecoded
     # Categories whose orders need at least one photo to be resolved (e.g. ["道路", "环境卫生"]).
     PHOTO_REQUIRED_CATEGORIES = tuple(_env_json("PHOTO_REQUIRED_CATEGORIES", []))
