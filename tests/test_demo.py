@@ -4,6 +4,7 @@ The full township is loaded once for the module (it takes seconds); the tests th
 The first test needs an empty database of its own, so it runs before the module's township exists.
 """
 
+import hashlib
 import os
 import re
 import shutil
@@ -16,10 +17,12 @@ import pytest
 from conftest import PG_URL, _config, leave_database
 from sqlalchemy import func, select, text
 
-from casework import create_app, workflow
+from casework import attachments, create_app, workflow
+from casework.demo.loop import TOUR_CADRE
 from casework.demo.story import load_township
 from casework.extensions import db
-from casework.models import Case, CaseEvent, District, Reply, User, Village, utcnow
+from casework.models import Attachment, Case, CaseEvent, Delivery, District, Notification, Reply, User, Village, utcnow
+from casework.reminders import send_reminders
 
 
 def _counts() -> tuple[int, int, int]:
@@ -113,7 +116,9 @@ def loaded_township(database_template, tmp_path_factory):
     else:
         shutil.copy(database_template, tmp / "demo.db")
         url = f"sqlite:///{tmp / 'demo.db'}"
-    app = create_app(_config(url, tmp))
+    # a channel set up and photos required, as under `make run`: the tour cadre's notices get their deliveries
+    robot = {"WECOM_WEBHOOK_URL": "http://127.0.0.1:9/wecom", "PHOTO_REQUIRED_CATEGORIES": ("道路", "环境卫生")}
+    app = create_app(_config(url, tmp) | robot)
     with app.app_context():
         loaded = Loaded(app, tmp / "demo-logins.txt", "")
         result = loaded.invoke("--seed", "7")
@@ -245,6 +250,40 @@ def test_only_the_latest_replies_still_wait_in_the_outbox(township):
     assert all(via == "manual" and sent >= created for created, sent, via in replies if sent is not None)
     pending = [created for created, sent, _ in replies if sent is None]
     assert len(pending) < len(replies) / 10  # months of replies were entered long ago
+
+
+def test_the_tour_cadre_alone_has_unread_notices_an_assignment_and_an_urge_to_go_out(township):
+    told = ~Notification.kind.like("%_warning") & ~Notification.kind.like("%_overdue")  # not a reminder sent since
+    unread = select(User.username, Notification.kind).join(Notification.recipient).where(Notification.read_at.is_(None))
+    assert sorted(map(tuple, db.session.execute(unread.where(told)))) == [
+        (TOUR_CADRE, "assigned"),
+        (TOUR_CADRE, "assigned"),
+        (TOUR_CADRE, "urged"),
+    ]
+    waiting = select(Delivery.channel, User.username).join(Delivery.notification).join(Notification.recipient)
+    waiting = waiting.where(Delivery.status == "pending")
+    assert sorted(map(tuple, db.session.execute(waiting))) == [("wecom", TOUR_CADRE)] * 3
+    assert db.session.scalar(select(func.count()).where(Delivery.status == "sent")) > 1000  # the history's
+
+
+def test_road_and_sanitation_work_is_photographed_and_a_reply_with_photos_waits(township, tmp_path):
+    resolved = select(CaseEvent.id).join(CaseEvent.case).where(CaseEvent.action == "resolve", Case.category == "道路")
+    photographed = select(Attachment.event_id).where(Attachment.event_id.in_(resolved))
+    assert set(db.session.scalars(resolved)) == set(db.session.scalars(photographed))
+    for photo in db.session.scalars(select(Attachment).limit(20)):
+        stored = attachments.file_path(photo.sha256, photo.media_type).read_bytes()
+        assert hashlib.sha256(stored).hexdigest() == photo.sha256 and photo.media_type == "image/jpeg"
+        assert attachments.thumb_path(photo.sha256).stat().st_size > 1000
+    waiting = db.session.scalars(select(Reply).where(Reply.sent_at.is_(None))).all()
+    images = [image for reply in waiting for image in reply.payload.get("images", ())]
+    assert images and all(db.session.scalar(select(Attachment.id).filter_by(sha256=i["sha256"])) for i in images)
+
+
+def test_the_first_reminder_run_warns_the_tour_cadre_of_the_order_he_was_urged_on(township):
+    urged = db.session.scalar(select(Notification.case_id).where(Notification.kind == "urged"))
+    assert send_reminders(utcnow())["due_warning"] >= 1
+    warned = select(User.username).join(Notification.recipient).where(Notification.kind == "due_warning")
+    assert db.session.scalars(warned.where(Notification.case_id == urged)).all() == [TOUR_CADRE]
 
 
 def test_the_logins_file_is_private_and_its_passwords_work(township):

@@ -33,6 +33,8 @@ from .calls import (
     fill,
 )
 from .disputes import DISPUTE_WEIGHTS, DISPUTES, ESCALATION_NOTES, MEDIATION_NOTES, WITHDRAWN
+from .loop import set_the_loop
+from .photos import SCENES, Album
 from .township import Township, create_township
 
 
@@ -50,6 +52,7 @@ def load_township(seed: int, now: datetime, months: int = MONTHS) -> list[tuple[
         else:
             story.dispute_life(received, village)
     _the_rare_cases(story, start, now)
+    set_the_loop(story)
     return town.passwords
 
 
@@ -78,6 +81,7 @@ class Story:
         self.village_list = list(town.villages.values())
         self.order_seq: dict[date, int] = {}
         self.problem_orders = 0
+        self.album: Album | None = None
 
     # time ---------------------------------------------------------------------------------------
 
@@ -136,13 +140,17 @@ class Story:
         self.order_seq[day] = self.order_seq.get(day, 0) + 1
         return f"GD{day:%Y%m%d}{self.order_seq[day]:04d}"
 
-    def receive(self, received: datetime, village: Village) -> Case:
+    def receive(
+        self, received: datetime, village: Village, deadline: datetime | None = None, category: str | None = None
+    ) -> Case:
+        """An order from the platform, received then; `deadline`: the time limit the platform set for it."""
         r = self.rng
-        category, request_type, urgency = draw_call(r, received, self.zone)
+        drawn, request_type, urgency = draw_call(r, received, self.zone)
+        category = category or drawn
         content = self.fill(r.choice(CONTENT[category]), village)
         if content.startswith("来电人感谢"):
             request_type = "感谢"
-        ack_due, due = deadlines_for(request_type, urgency, received, category=category)
+        ack_due, due = deadlines_for(request_type, urgency, received, category=category, deadline=deadline)
         return wf.receive_order(
             None,
             number=self.order_number(received),
@@ -260,11 +268,19 @@ class Story:
         when = self.working_time(when, hours)
         actor = case.assignee if r.random() < 0.9 else self.dispatcher()
         result = self.fill(r.choice(RESULTS[case.category]), village)
-        wf.resolve(case, actor, result=result, at=self.at(when))
-        self._reply_entered(case, when)
+        wf.resolve(case, actor, result=result, attachments=self.photos_for(case), at=self.at(when))
+        self.reply_entered(case, when)
         return when
 
-    def _reply_entered(self, case: Case, resolved: datetime) -> None:
+    def photos_for(self, case: Case) -> list:
+        """现场照片 of the work: on every resolution of a road or sanitation order, and wherever the settings
+        require a photo (PHOTO_REQUIRED_CATEGORIES)."""
+        if case.category not in SCENES and case.category not in current_app.config["PHOTO_REQUIRED_CATEGORIES"]:
+            return []
+        self.album = self.album or Album(self.rng)
+        return self.album.for_category(case.category)
+
+    def reply_entered(self, case: Case, resolved: datetime) -> None:
         """The outbox's reply (if the workflow wrote one) dates from the resolution; staff entered it
         on the platform within hours, except for the latest ones, which still wait for them."""
         reply = db.session.scalar(
@@ -360,7 +376,8 @@ class Story:
         """调解结果: settled (now and then the agreement is not performed: mediated again), failed or withdrawn."""
         r = self.rng
         outcome = r.choices(("settled", "failed", "withdrawn"), (66, 20, 14))[0]
-        wf.resolve(case, case.assignee, **self._outcome(case, village, when, outcome), at=self.at(when))
+        outcome_fields = self._outcome(case, village, when, outcome)
+        wf.resolve(case, case.assignee, **outcome_fields, attachments=self.photos_for(case), at=self.at(when))
         if outcome == "settled" and r.random() < 0.05:  # the agreement was not performed: mediate again
             when = self.next_poll(when + timedelta(days=r.randint(10, 40)))
             wf.reopen(case, self.dispatcher(), reason="协议未履行，当事人申请再次调解。", at=self.at(when))
