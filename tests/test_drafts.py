@@ -1,13 +1,14 @@
 """Drafts (issue 11, part 4): what a cadre types in a case's forms is kept in the browser until the server has
 accepted it, so a lost signal never loses it. In Debian's Chromium, on a 390x844 phone, on the live server:
 typed then reloaded (offline, then online) it comes back; a submit that never reached the server keeps it; a
-refused submit keeps it; an accepted one clears it; logging out clears every draft; and the forms work with
-JavaScript off.
+refused submit keeps it; an accepted one clears it; logging out clears every draft; after a session ended, the
+next user on the phone sees nothing of the previous one's drafts, while the writer gets theirs back; and the
+forms work with JavaScript off.
 """
 
 from casework.extensions import db
 from casework.models import CaseEvent
-from tests.browser import PHONE, controlled
+from tests.browser import PHONE, controlled, log_in
 
 RESULT = "textarea[name='resolve-result']"
 NOTE = "textarea[name='note-note']"
@@ -86,6 +87,44 @@ def test_logging_out_clears_every_draft_of_the_browser(world, make, open_window)
     with window.page.expect_navigation():
         window.page.click("form[action$='/logout'] button")
     assert window.page.evaluate(DRAFT_KEYS) == []
+
+
+def _session_ends_and_the_next_logs_in(window, case, user, form: str = "resolve") -> None:
+    """The session is gone (expired, or its cookie dropped): the case's page asks for a login, `user` logs in
+    on the same browser and opens `form` of the case."""
+    window.page.context.clear_cookies()
+    window.page.goto(f"/cases/{case.id}")
+    assert "/login" in window.page.url
+    log_in(window.page, "", user)
+    window.page.goto(f"/cases/{case.id}?do={form}")
+
+
+def test_after_a_session_ended_the_next_user_sees_nothing_of_the_previous_ones_drafts(world, make, open_window):
+    case, window = _cadre_at_case(world, make, open_window)
+    window.page.goto(f"/cases/{case.id}?do=note")
+    _typed(window, NOTE, "来电人王某的住址")
+    _session_ends_and_the_next_logs_in(window, case, world.cadre1b, "note")  # a cadre of the same village
+    assert window.page.locator(NOTE).input_value() == ""
+    assert window.page.evaluate(DRAFT_KEYS) == []  # removed, not merely hidden
+
+
+def test_after_a_session_ended_the_writer_gets_their_draft_back(world, make, open_window):
+    case, window = _cadre_at_case(world, make, open_window)
+    _typed(window, RESULT, "已约定明天上门")
+    _session_ends_and_the_next_logs_in(window, case, world.cadre1)
+    assert window.page.locator(RESULT).input_value() == "已约定明天上门"
+
+
+def test_the_second_writer_keeps_their_own_draft_and_only_that(world, make, open_window):
+    case, window = _cadre_at_case(world, make, open_window)
+    window.page.goto(f"/cases/{case.id}?do=note")
+    _typed(window, NOTE, "甲写的")
+    _session_ends_and_the_next_logs_in(window, case, world.cadre1b, "note")
+    _typed(window, NOTE, "乙写的")
+    window.page.reload()
+    assert window.page.locator(NOTE).input_value() == "乙写的"
+    _session_ends_and_the_next_logs_in(window, case, world.cadre1, "note")
+    assert window.page.locator(NOTE).input_value() == ""  # the first's went when the second came, the second's now
 
 
 def test_with_javascript_off_the_resolve_form_still_works(world, make, open_window):

@@ -2,19 +2,25 @@
 // a lost signal in a village never loses the cadre's writing. Progressive enhancement only: without this file
 // every form works as before, without drafts.
 //
-// - Kept: every textarea of a POST form, and every input marked data-draft, under a key of the form's action
-//   and the field's name (not the page's path: a refused form comes back at the action's address, and its
-//   draft must stay the same one).
+// - Kept: every textarea of a POST form, and every input marked data-draft, under a key of the writer (the
+//   user id base.html puts on <body> as data-user), the form's action and the field's name (not the page's
+//   path: a refused form comes back at the action's address, and its draft must stay the same one). A page
+//   of nobody logged in keeps and restores nothing.
 // - Restored when a page shows that form with the field empty (its <details> is opened so it is seen).
 // - Cleared only when the server said yes: on submit the form's keys are remembered in this tab
 //   (sessionStorage); the next page of the tab clears them if it carries a success or info message (the
 //   redirect after an accepted action, or "already done" after a second tap). A POST that never arrived, or
 //   a form refused and shown again, keeps the draft.
-// - Logging out clears every draft of this browser: the next person at it must not read them.
+// - Drafts stay with their writer: a page of one user removes every draft of any other (a session that
+//   expired on a shared phone leaves the previous cadre's drafts; the next person to log in never sees them,
+//   while the same cadre logging in again gets theirs back). Logging out (the form whose action is <body>'s
+//   data-logout) clears every draft of this browser.
 (function () {
   var PREFIX = "casework-draft:";
   var SENT = "casework-drafts-sent";
   var MAX_AGE = 14 * 24 * 3600 * 1000; // a draft untouched for two weeks is dropped
+  var WRITER = document.body.getAttribute("data-user");
+  var LOGOUT = document.body.getAttribute("data-logout");
   var store;
   try {
     store = window.localStorage;
@@ -37,7 +43,7 @@
 
   function keyOf(field) {
     var action = actionOf(field.form);
-    return PREFIX + action.pathname + action.search + "|" + field.name;
+    return PREFIX + WRITER + ":" + action.pathname + action.search + "|" + field.name;
   }
 
   function read(key) {
@@ -83,6 +89,15 @@
     }));
   }
 
+  function dropOthers() {
+    var mine = PREFIX + WRITER + ":";
+    forget(allDraftKeys().filter(function (key) { return key.indexOf(mine) !== 0; }));
+  }
+
+  function isLogout(form) {
+    return LOGOUT !== null && actionOf(form).pathname === new URL(LOGOUT, location.href).pathname;
+  }
+
   function restore() {
     draftFields(document).forEach(function (field) {
       var draft = read(keyOf(field));
@@ -94,13 +109,15 @@
     });
   }
 
+  if (WRITER === null) return; // nobody logged in: nothing to keep, and whose drafts are here is not known
+
   document.addEventListener("input", function (e) {
     if (e.target.form && draftFields(e.target.form).indexOf(e.target) >= 0) save(e.target);
   });
 
   document.addEventListener("submit", function (e) {
     var form = e.target;
-    if (actionOf(form).pathname === "/logout") {
+    if (isLogout(form)) {
       forget(allDraftKeys());
       return;
     }
@@ -109,6 +126,7 @@
   });
 
   settleSent();
+  dropOthers();
   dropStale();
   restore();
 })();
