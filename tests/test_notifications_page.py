@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import event, select
 
-from casework import notices
+from casework import notices, workflow
 from casework.extensions import db
 from casework.models import Notification, utcnow
 from tests.helpers import case_in, login_as, page
@@ -158,6 +158,20 @@ def test_a_notice_about_no_case_leads_back_to_the_list(world, client):
     [notice] = tell(world.dispatcher)
     r = as_user(client, world.dispatcher).post(f"/notifications/{notice.id}/open")
     assert r.headers["Location"] == "/notifications"
+
+
+def test_a_notice_about_a_case_no_longer_ones_own_leads_to_the_list_with_a_word(world, make, client, english):
+    case = make.order(world.v2, state="assigned", assignee=world.cadre1)  # outside cadre1's village
+    workflow.reassign(case, world.dispatcher, assignee=world.cadre2)
+    db.session.commit()
+    notice = db.session.scalars(select(Notification).filter_by(recipient_id=world.cadre1.id)).one()
+    assert notice.kind == "reassigned_away"
+    r = as_user(client, world.cadre1).post(f"/notifications/{notice.id}/open")
+    assert r.status_code == 302 and r.headers["Location"] == "/notifications"
+    assert "The case of this notification is no longer yours to see." in page(client.get(r.headers["Location"]))
+    db.session.refresh(notice)
+    assert notice.read_at is not None
+    assert client.get(f"/cases/{case.id}").status_code == 404  # where the link used to lead
 
 
 def test_marking_one_read_leaves_the_others_and_keeps_the_filter(world, client, english):

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from .. import notices, web
 from ..models import Notification
+from ..permissions import can_view
 from .forms import ReadForm
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
@@ -27,10 +28,17 @@ def index():
 @bp.post("/<int:notice_id>/open")
 @login_required
 def open_notice(notice_id: int):
-    """Mark the notice read and go to its case (the list, for a notice about no case)."""
+    """Mark the notice read and go to its case; to the list for a notice about no case, and to the list with a
+    word for one about a case the reader may no longer see (reassigned away), rather than to a 404."""
     notice = _own_or_404(notice_id)
-    target = url_for("cases.show", case_id=notice.case_id) if notice.case_id else url_for(".index")
-    return web.press(ReadForm(), lambda form: notices.mark_read(current_user, notice), target)
+    gone = notice.case is not None and not can_view(current_user, notice.case)
+    target = url_for("cases.show", case_id=notice.case_id) if notice.case and not gone else url_for(".index")
+
+    def read(form):
+        notices.mark_read(current_user, notice)
+        return [("info", _("The case of this notification is no longer yours to see."))] if gone else None
+
+    return web.press(ReadForm(), read, target)
 
 
 @bp.post("/<int:notice_id>/read")
