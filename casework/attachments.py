@@ -25,7 +25,7 @@ from pathlib import Path
 
 from flask import current_app
 from PIL import Image, ImageOps
-from sqlalchemy import select
+from sqlalchemy import Select, Subquery, func, select
 
 from .clock import local_zone
 from .extensions import db
@@ -267,6 +267,17 @@ def of_events(case: Case) -> dict[int, list[Attachment]]:
     for row in rows:
         found.setdefault(row.event_id, []).append(row)
     return found
+
+
+def photo_counts(cases: Select, before: datetime | None = None) -> Subquery:
+    """(case_id, photos): how many photos each of `cases` (a SELECT of case ids) has, attached before `before`
+    if given; one GROUP BY over the attachments' (case_id, id) index, to outer-join into a list of cases."""
+    query = select(Attachment.case_id, func.count().label("photos")).where(
+        Attachment.case_id.in_(cases), Attachment.media_type != PDF
+    )
+    if before is not None:
+        query = query.where(Attachment.created_at < before)
+    return query.group_by(Attachment.case_id).subquery("photo_counts")
 
 
 def download_name(attachment: Attachment) -> str:

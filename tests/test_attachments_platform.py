@@ -2,13 +2,16 @@
 1600 px, checked by its SHA-256) before the reply that names their ids; a photo missing or an upload refused
 keeps the reply in the outbox with its error on the replies page."""
 
+import csv
 import hashlib
 import io
 import json
+from datetime import UTC, datetime
 from urllib.error import HTTPError
 from urllib.request import Request, urlopen
 
 import pytest
+from openpyxl import load_workbook
 from PIL import Image
 from sqlalchemy import select
 
@@ -142,3 +145,37 @@ def test_the_fake_platform_refuses_bytes_not_of_their_sha256_and_a_reply_naming_
     assert cut_short[0] == 422 and list(platform.uploads) == [first[1]["id"]]
     assert (first[0], again[0], again[1]["id"]) == (201, 200, first[1]["id"])
     assert unknown[0] == 422 and "GD1" not in platform.replies
+
+
+# --- the exports that list cases say how many photos each has --------------------------------------
+
+
+def test_the_replies_csv_says_how_many_photos_each_order_has(make, world, client):
+    two, _ = resolved_with(make, world, photo(), photo(color=(0, 0, 9)))
+    workflow.add_note(two, world.cadre1, note="", attachments=attachments.photos([io.BytesIO(photo(color=(7, 7, 7)))]))
+    none = case_in(make, world, "order", "assigned")
+    workflow.resolve(none, world.cadre1, result="已处理")
+    db.session.commit()
+    login_as(client, world.dispatcher)
+
+    rows = list(csv.reader(io.StringIO(client.get("/replies.csv").data.decode("utf-8-sig"))))
+
+    assert {row[0]: row[4] for row in rows[1:]} == {two.number: "3", none.number: "0"}
+
+
+def test_the_months_order_list_counts_the_photos_attached_before_the_months_end(make, world, runner, tmp_path):
+    october = make.order(world.v1, number="GD-PHOTO", received_at=datetime(2026, 10, 9, 2, tzinfo=UTC))
+    uploads = attachments.photos([io.BytesIO(photo()), io.BytesIO(photo(color=(1, 1, 1)))])
+    workflow.add_note(october, world.dispatcher, note="现场", attachments=uploads)
+    make.order(world.v1, number="GD-NONE", received_at=datetime(2026, 10, 10, 2, tzinfo=UTC))
+    db.session.commit()
+    first, later = db.session.scalars(select(Attachment).order_by(Attachment.id))
+    first.created_at, later.created_at = datetime(2026, 10, 20, tzinfo=UTC), datetime(2026, 11, 2, tzinfo=UTC)
+    db.session.commit()
+    path = tmp_path / "october.xlsx"
+
+    assert runner.invoke(args=["export-month", "2026-10", "--format", "xlsx", "-o", str(path)]).exit_code == 0
+
+    header, *orders = list(load_workbook(path)["本月工单清单"].iter_rows(min_row=2, values_only=True))
+    assert header[-1] == "照片数"
+    assert {row[0]: row[-1] for row in orders} == {"GD-PHOTO": 1, "GD-NONE": 0}

@@ -244,7 +244,7 @@ def test_the_replies_csv_carries_no_cell_that_starts_a_formula(world, make, auth
     cells = csv_cells(client.get("/replies.csv").data.decode("utf-8-sig"))
 
     assert formula_cells(cells) == []
-    assert [cells[4], cells[5], cells[7]] == ["'@GD1", "'+1 已处理", "'-王五"]
+    assert [cells[5], cells[6], cells[8]] == ["'@GD1", "'+1 已处理", "'-王五"]  # after the 5 headers
 
 
 # --- every writer, present and future ----------------------------------------------------------

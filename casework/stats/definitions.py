@@ -59,6 +59,7 @@ ORDER_LIST_COLUMNS = (
     "办结时间",
     "重办次数",
     "延期次数",
+    "照片数",
 )
 STATE_NAMES = {"received": "待派单", "assigned": "办理中", "resolved": "已办结"}
 

@@ -8,6 +8,7 @@ from flask import current_app
 from sqlalchemy import Row, and_, case, func, select
 from sqlalchemy.orm import aliased
 
+from ..attachments import photo_counts
 from ..clock import zone_name
 from ..extensions import db
 from ..models import Case, CaseEvent, User, Village
@@ -67,7 +68,7 @@ ORDER_LIST_SPAN = timedelta(days=400)  # times listed run from the month's start
 def month_orders(month: Month, batch: int = 2000) -> Iterator[Row]:
     """The orders received in the month, oldest first, as they stood at the month's end: number, received,
     village, category, request type, urgency, acknowledged, due, state (its code), cadre, resolved, reopenings,
-    extensions; text that is not there is empty.
+    extensions, photos (现场照片 attached before the month's end); text that is not there is empty.
 
     Streamed from a server-side cursor in batches: a month of any size never sits in memory.
     State and cadre are taken from the history before the month's end; the database writes the
@@ -96,6 +97,7 @@ def _month_orders_query(start: datetime, end: datetime, tz: str):
         .group_by(ev.case_id)
         .subquery("h")
     )
+    photos = photo_counts(month, end)
     then, holding, cadre = aliased(CaseEvent), aliased(CaseEvent), aliased(User)
     dialect = db.session.get_bind().dialect.name
 
@@ -118,8 +120,10 @@ def _month_orders_query(start: datetime, end: datetime, tz: str):
             func.coalesce(case((state_then == "resolved", local(history.c.resolved_at))), ""),
             func.coalesce(history.c.reopens, 0),
             func.coalesce(history.c.extensions, 0),
+            func.coalesce(photos.c.photos, 0),
         )
         .outerjoin(history, history.c.case_id == Case.id)
+        .outerjoin(photos, photos.c.case_id == Case.id)
         .outerjoin(Village, Village.id == Case.village_id)
         .outerjoin(then, then.id == history.c.last_id)
         .outerjoin(holding, holding.id == history.c.holding_id)

@@ -99,7 +99,7 @@ def monthly_report(fig: MonthlyFigures) -> Report:
             sheet="本月工单清单",
             heading=f"{fig.month.label}受理的工单（月末状态）",
             columns=d.ORDER_LIST_COLUMNS,
-            widths=[18, 17, 10, 10, 9, 9, 17, 17, 9, 11, 17, 8, 8],
+            widths=[18, 17, 10, 10, 9, 9, 17, 17, 9, 11, 17, 8, 8, 8],
             rows=lambda: order_list(fig.month),
         ),
     )
@@ -168,8 +168,8 @@ def yearly_period_line(s: YearlySummary) -> str:
 
 def order_list(month: Month) -> Iterator[tuple]:
     """The month's orders (monthly.month_orders) with their state at the month's end in words."""
-    for *head, state, cadre, resolved, reopens, extensions in month_orders(month):
-        yield (*head, d.STATE_NAMES.get(state, state), cadre, resolved, reopens, extensions)
+    for *head, state, cadre, resolved, reopens, extensions, photos in month_orders(month):
+        yield (*head, d.STATE_NAMES.get(state, state), cadre, resolved, reopens, extensions, photos)
 
 
 # --- the tables of both ------------------------------------------------------------------------
