@@ -19,7 +19,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -63,6 +63,7 @@ class Upload:
     width: int | None = None
     height: int | None = None
     captured_at: datetime | None = None
+    agreement: bool = False  # came in a form's agreement field (only a settled dispute takes one)
 
     @property
     def sha256(self) -> str:
@@ -76,14 +77,21 @@ class Upload:
 # --- checking ------------------------------------------------------------------------------------
 
 
-def photos(files: Iterable | None, field: str = "photos") -> list[Upload]:
+def photos(files: Iterable | None, field: str = "photos", besides: int = 0) -> list[Upload]:
     """The chosen photos, each checked and re-encoded without metadata; refused at `field` when there are more
-    than UPLOAD_MAX_FILES, or one is too big or no JPEG, PNG or WebP Pillow can decode. None chosen: []."""
+    than UPLOAD_MAX_FILES (with `besides` other files of the same action), or one is too big or no JPEG, PNG or
+    WebP Pillow can decode. None chosen: []."""
     files = [f for f in files or () if f]
     most = current_app.config["UPLOAD_MAX_FILES"]
-    if len(files) > most:
-        raise InvalidInput(TOO_MANY_FILES, field, most=most, sent=len(files))
+    if len(files) + besides > most:
+        raise InvalidInput(TOO_MANY_FILES, field, most=most, sent=len(files) + besides)
     return [_image(_read(f, field), _name(f), field) for f in files]
+
+
+def photos_and_agreement(files: Iterable | None, agreement_file) -> list[Upload]:
+    """An action's photos and its agreement, at most UPLOAD_MAX_FILES together (nine photos and an agreement
+    are ten files), each checked as photos() and agreement() do."""
+    return photos(files, besides=1 if agreement_file else 0) + agreement(agreement_file)
 
 
 def agreement(file, field: str = "agreement") -> list[Upload]:
@@ -92,8 +100,8 @@ def agreement(file, field: str = "agreement") -> list[Upload]:
         return []
     data, name = _read(file, field), _name(file)
     if data.startswith(b"%PDF-"):
-        return [Upload(name=name, media_type=PDF, data=data)]
-    return [_image(data, name, field, refusal=NOT_AN_AGREEMENT)]
+        return [Upload(name=name, media_type=PDF, data=data, agreement=True)]
+    return [replace(_image(data, name, field, refusal=NOT_AN_AGREEMENT), agreement=True)]
 
 
 def _name(file) -> str:

@@ -663,14 +663,18 @@ def resolve(
 
 PHOTO_REQUIRED = N_("An order of the category “%(category)s” needs at least one photo of the work to be resolved.")
 AGREEMENT_ONLY = N_("A PDF can go only with the agreement of a settled dispute.")
+NO_AGREEMENT = N_("An agreement can go only with a settled dispute.")
 
 
 def _check_attachments(case: Case, outcome: str | None, attachments: list[Upload]) -> None:
     photo_required = case.is_order and case.category in current_app.config["PHOTO_REQUIRED_CATEGORIES"]
     if photo_required and not any(upload.is_image for upload in attachments):
         raise InvalidInput(PHOTO_REQUIRED, "photos", category=case.category)
-    if not all(upload.is_image for upload in attachments) and not (case.is_dispute and outcome == "settled"):
+    settled = case.is_dispute and outcome == "settled"
+    if not all(upload.is_image for upload in attachments) and not settled:
         raise InvalidInput(AGREEMENT_ONLY, "agreement")
+    if any(upload.agreement for upload in attachments) and not settled:  # an order's agreement field: hand-made
+        raise InvalidInput(NO_AGREEMENT, "agreement")
 
 
 def _with_files(event: CaseEvent, actor: User, attachments: list[Upload]) -> CaseEvent:

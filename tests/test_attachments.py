@@ -125,6 +125,16 @@ def test_more_files_than_the_limit_are_refused_before_any_is_read(app):
     assert all(f.stream.tell() == 0 for f in files)
 
 
+def test_nine_photos_and_an_agreement_are_ten_files_and_refused_together(app):
+    nine = [upload(photo(), f"{i}.jpg") for i in range(9)]
+
+    exc = refusal(attachments.photos_and_agreement, nine, upload(b"%PDF-1.4\n", "协议.pdf"))
+
+    assert (exc.message, exc.params) == (attachments.TOO_MANY_FILES, {"most": 9, "sent": 10})
+    kept = attachments.photos_and_agreement(nine[:8], upload(b"%PDF-1.4\n", "协议.pdf"))
+    assert [u.agreement for u in kept] == [False] * 8 + [True]
+
+
 def test_a_file_over_the_size_limit_is_refused_after_reading_one_byte_past_it(app):
     app.config["UPLOAD_MAX_BYTES"] = 1000
     big = upload(photo(size=(400, 400), color=(1, 2, 3)) + b"\0" * 2000, "big.jpg")
@@ -227,6 +237,22 @@ def test_a_pdf_goes_only_with_a_settled_disputes_agreement(app, make, world):
     [row] = db.session.scalars(select(Attachment)).all()
     assert (row.media_type, row.case_id) == ("application/pdf", dispute.id)
     assert attachments.file_path(row.sha256, row.media_type).read_bytes() == b"%PDF-1.4\n%%EOF\n"
+
+
+def test_an_order_or_an_unsettled_dispute_refuses_even_a_photo_in_the_agreement_field(app, make, world):
+    order, dispute = case_in(make, world, "order", "assigned"), case_in(make, world, "dispute", "assigned")
+    paper = attachments.agreement(upload(photo(), "协议.jpg"))
+
+    assert refusal(lambda: workflow.resolve(order, world.cadre1, result="已办", attachments=paper)).field == "agreement"
+    db.session.rollback()
+    failed = {"outcome": "failed", "failure_route": "诉讼", "attachments": paper}
+    assert refusal(lambda: workflow.resolve(dispute, world.cadre1, result="未成", **failed)).field == "agreement"
+    db.session.rollback()
+    workflow.resolve(
+        dispute, world.cadre1, result="调解成功", outcome="settled", agreement_terms="赔偿", attachments=paper
+    )
+    db.session.commit()
+    assert db.session.scalars(select(Attachment.case_id)).all() == [dispute.id]
 
 
 def test_a_dispute_registered_with_photos_keeps_them_with_its_registration(app, world):

@@ -153,7 +153,7 @@ class DisputeResolveForm(VersionedForm):
             "agreement_terms": self.agreement_terms.data or "",
             "performance_deadline": self.performance_deadline.data,
             "failure_route": self.failure_route.data or "",
-            "attachments": attachments.photos(self.photos.data) + attachments.agreement(self.agreement.data),
+            "attachments": attachments.photos_and_agreement(self.photos.data, self.agreement.data),
         }
 
 
