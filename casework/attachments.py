@@ -10,7 +10,8 @@ kept, in the row. A refusal is an InvalidInput at the form's field naming the fi
 Files are content-addressed: UPLOAD_DIR/ab/cd/<sha256>.<ext> of the stored bytes, written atomically (a temporary
 file, then os.replace), so the same bytes are stored once; an image's thumbnail is beside it. They are written
 inside the request's transaction, before its commit: a request rolled back afterwards leaves at worst a file no
-row names (a later clean-up may remove those), never a row without its file.
+row names, never a row without its file. `flask --app wsgi attachments prune` removes such files once untouched for
+an hour (prune_orphans); writing the same bytes again touches the file, so a prune never takes it from an upload.
 """
 
 import hashlib
@@ -18,6 +19,7 @@ import io
 import logging
 import os
 import tempfile
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -237,8 +239,10 @@ def _write(upload: Upload) -> None:
 
 
 def _write_once(path: Path, data: bytes) -> None:
-    """Written whole or not at all: a temporary file beside it, then renamed; a file already there is the same."""
+    """Written whole or not at all: a temporary file beside it, then renamed; a file already there is the same,
+    and touched, so that prune_orphans leaves it to the row about to name it."""
     if path.exists():
+        os.utime(path)
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
@@ -263,6 +267,43 @@ def file_path(sha256: str, media_type: str) -> Path:
 
 def thumb_path(sha256: str) -> Path:
     return _folder(sha256) / f"{sha256}.thumb.jpg"
+
+
+# --- clean-up -------------------------------------------------------------------------------------
+
+ORPHAN_AGE = timedelta(hours=1)  # far longer than any request between writing its files and its commit
+
+
+def prune_orphans(age: timedelta = ORPHAN_AGE) -> int:
+    """Removes the stored files that no attachment names (left by actions refused or rolled back after their
+    files were written: the photo, its thumbnail, its platform copy) and abandoned temporary files, once none of
+    them has been touched for `age`. Reads the rows one folder at a time. Returns how many photos or PDFs went."""
+    cutoff, removed = time.time() - age.total_seconds(), 0
+    for folder in sorted(Path(current_app.config["UPLOAD_DIR"]).glob("[0-9a-f][0-9a-f]/[0-9a-f][0-9a-f]")):
+        by_content: dict[str, list[Path]] = {}
+        for path in folder.iterdir():
+            by_content.setdefault(path.name.split(".")[0] or path.name, []).append(path)
+        named = set(db.session.scalars(select(Attachment.sha256).where(Attachment.sha256.in_(list(by_content)))))
+        for content, paths in by_content.items():
+            if content not in named and all(_untouched(p, cutoff) for p in paths):
+                gone = [_removed(p, cutoff) for p in paths]
+                removed += any(gone) and len(content) == 64  # a photo or a PDF, not a temporary file
+    return removed
+
+
+def _untouched(path: Path, cutoff: float) -> bool:
+    try:
+        return path.stat().st_mtime < cutoff
+    except FileNotFoundError:
+        return True
+
+
+def _removed(path: Path, cutoff: float) -> bool:
+    """Unlinked if still untouched (looked at again just before, against an upload of the same bytes)."""
+    if not _untouched(path, cutoff):
+        return False
+    path.unlink(missing_ok=True)
+    return True
 
 
 # --- reading --------------------------------------------------------------------------------------

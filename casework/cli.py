@@ -5,7 +5,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from . import holidays, people
+from . import attachments, holidays, people
 from .demo.cli import demo_data_command
 from .extensions import db
 from .jobs import init_cli as init_jobs_cli
@@ -79,8 +79,18 @@ def export_calendar(year: int, path: str) -> None:
     click.echo(f"{year}: written to {path}")
 
 
+attachments_cli = AppGroup("attachments", help="Look after the stored photos and agreements.")
+
+
+@attachments_cli.command("prune")
+def prune_attachments() -> None:
+    """Remove the stored files no attachment names (of refused or rolled-back actions), untouched for an hour."""
+    click.echo(f"removed {attachments.prune_orphans()} files no attachment names")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(users_cli)
+    app.cli.add_command(attachments_cli)  # attachments prune
     app.cli.add_command(calendar_cli)
     app.cli.add_command(demo_data_command)  # demo-data
     init_jobs_cli(app)  # poll, scheduler

@@ -3,6 +3,7 @@ workflow's services keeping them with the event they came with. The pages and th
 test_attachments_web.py."""
 
 import io
+import os
 import struct
 import zlib
 from datetime import UTC, datetime
@@ -277,3 +278,24 @@ def test_the_exif_time_is_read_as_the_townships_local_time(app):
     [kept] = attachments.photos([upload(photo(taken="2026:01:02 10:00:00"))])
 
     assert kept.captured_at == datetime(2026, 1, 2, 4, 0, tzinfo=UTC)
+
+
+def test_prune_removes_old_files_no_row_names_and_keeps_named_recent_and_rewritten_ones(app, make, world, runner):
+    case = case_in(make, world, "order", "received")
+    named, orphan, recent, again = (attachments.photos([upload(photo(color=(60 * i, 90, 0)))])[0] for i in range(4))
+    workflow.add_note(case, world.dispatcher, note="", attachments=[named])
+    db.session.commit()
+    for u in (orphan, recent, again):
+        attachments._write(u)
+    temporary = attachments.file_path(orphan.sha256, orphan.media_type).with_name(".upload-abandoned")
+    temporary.write_bytes(b"half")
+    hours_ago = datetime.now(UTC).timestamp() - 7200
+    for path in stored_files(app):
+        if recent.sha256 not in path.name:
+            os.utime(path, (hours_ago, hours_ago))
+    attachments._write(again)  # the same bytes uploaded again, its row not yet committed
+
+    output = runner.invoke(args=["attachments", "prune"]).output
+
+    assert "removed 1 " in output
+    assert {p.name.split(".")[0] for p in stored_files(app)} == {named.sha256, recent.sha256, again.sha256}
