@@ -147,6 +147,16 @@ class Config:
     WEBPUSH_ENABLED = _env("WEBPUSH_ENABLED", "1") not in ("0", "false", "no", "off")
     WEBPUSH_VAPID_PRIVATE_KEY_FILE = _env("WEBPUSH_VAPID_PRIVATE_KEY_FILE", str(INSTANCE_DIR / "vapid_private.pem"))
     WEBPUSH_SUBJECT = _env("WEBPUSH_SUBJECT", "mailto:casework@localhost")
+    # The push services' hosts the sender posts to ("*." any host under): a browser's subscription elsewhere is
+    # refused. Chrome/Edge-on-Android (FCM), Firefox, Safari, Edge on Windows; add a vendor's host when needed.
+    WEBPUSH_ALLOWED_HOSTS = tuple(
+        h.strip()
+        for h in _env(
+            "WEBPUSH_ALLOWED_HOSTS",
+            "fcm.googleapis.com,*.push.services.mozilla.com,*.push.apple.com,*.notify.windows.com",
+        ).split(",")
+        if h.strip()
+    )
     # Group robots (群机器人): the webhook address of the township's WeChat Work or DingTalk group; a DingTalk robot
     # with 加签 also has its secret. The cadre is mentioned by mobile number.
     WECOM_WEBHOOK_URL = _env("WECOM_WEBHOOK_URL")
@@ -163,6 +173,9 @@ class Config:
     # DUE_SOON_WORKING_DAYS and ACK_DUE_SOON_MINUTES above. The cadre is warned; the dispatchers too when set.
     REMINDER_MINUTES = int(_env("REMINDER_MINUTES", "15"))
     REMINDERS_TO_DISPATCHERS = _env_flag("REMINDERS_TO_DISPATCHERS")
+    # A 红牌 is news only for a deadline that passed within this many hours when a run first sees it (longer than
+    # a scheduler is ever down); one that passed earlier (after an upgrade, say) is left to the queue's 逾期 filter.
+    REMINDER_LOOKBACK_HOURS = float(_env("REMINDER_LOOKBACK_HOURS", "24"))
 
     # Attachments: photos of the work (现场照片) and agreements' PDFs, content-addressed under UPLOAD_DIR.
     UPLOAD_DIR = _env("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))

@@ -3,9 +3,12 @@
 `notify` is the one writer: a Notification for the recipient, and with it one Delivery per channel beyond
 the app that the deployment has set up and the recipient takes (casework.notify sends them later, never
 inside a request). Services call it (the workflow's, the intake's, the reminders'); views never do. It
-flushes nothing and commits nothing: the caller's transaction carries it with the change.
+flushes nothing and commits nothing: the caller's transaction carries it with the change. A run that writes
+many notices wraps them in `remembering_audiences()`, so that each recipient's channels are read once.
 """
 
+from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -70,15 +73,46 @@ def notify(
         created_at=at or utcnow(),
     )
     db.session.add(notice)
-    for delivery in _deliveries(notice, recipient):
-        db.session.add(delivery)
+    db.session.add_all(_deliveries(notice, recipient))
     return notice
 
 
 def notify_dispatchers(kind: str, **kwargs) -> list[Notification]:
     """`notify` every active dispatcher."""
-    dispatchers = db.session.scalars(select(User).where(User.role == "dispatcher", User.active.is_(True)))
+    dispatchers = _remembered(("dispatchers",), _active_dispatchers)
     return [n for d in dispatchers if (n := notify(d, kind, **kwargs)) is not None]
+
+
+def _active_dispatchers() -> list[User]:
+    return list(db.session.scalars(select(User).where(User.role == "dispatcher", User.active.is_(True))))
+
+
+_MEMO = "casework.notices.audiences"
+
+
+@contextmanager
+def remembering_audiences():
+    """Within it, `notify` reads the active dispatchers, and each recipient's channels and browsers, once
+    instead of at every notice: for a run that writes many notices and changes nobody's channels (a batch
+    of reminders). Forgotten when it ends; one opened inside another shares the outer's memory."""
+    if _MEMO in db.session.info:
+        yield
+        return
+    db.session.info[_MEMO] = {}
+    try:
+        yield
+    finally:
+        db.session.info.pop(_MEMO, None)
+
+
+def _remembered(key: tuple, read: Callable):
+    """What `read()` returns, read once per key inside `remembering_audiences`, at every call outside it."""
+    memory = db.session.info.get(_MEMO)
+    if memory is None:
+        return read()
+    if key not in memory:
+        memory[key] = read()
+    return memory[key]
 
 
 def configured_channels() -> tuple[str, ...]:
@@ -95,11 +129,8 @@ def configured_channels() -> tuple[str, ...]:
 
 def chosen_channels(user: User) -> tuple[str, ...]:
     """The configured channels `user` takes: their own choice where they made one, else the default."""
-    choices = dict(
-        db.session.execute(select(ChannelChoice.channel, ChannelChoice.enabled).where(ChannelChoice.user_id == user.id))
-        .tuples()
-        .all()
-    )
+    query = select(ChannelChoice.channel, ChannelChoice.enabled).where(ChannelChoice.user_id == user.id)
+    choices = {channel: enabled for channel, enabled in db.session.execute(query)}
     defaults = current_app.config.get("NOTIFY_DEFAULT_CHANNELS", ())
     return tuple(c for c in configured_channels() if choices.get(c, c in defaults))
 
@@ -107,16 +138,21 @@ def chosen_channels(user: User) -> tuple[str, ...]:
 def _deliveries(notice: Notification, recipient: User):
     """A Delivery per channel the recipient takes: one per subscribed browser for Web Push, one group message
     (mentioning the recipient's mobile) per robot, one text to the recipient's mobile for SMS."""
-    for channel in chosen_channels(recipient):
+    for channel in _remembered(("channels", recipient.id), lambda: chosen_channels(recipient)):
         if channel == "webpush":
-            subscriptions = db.session.scalars(select(PushSubscription).where(PushSubscription.user_id == recipient.id))
-            for sub in subscriptions:
-                yield Delivery(notification=notice, channel=channel, target=sub.endpoint, subscription_id=sub.id)
+            for sub_id, endpoint in _remembered(("browsers", recipient.id), lambda: _browsers(recipient)):
+                yield Delivery(notification=notice, channel=channel, target=endpoint, subscription_id=sub_id)
         elif channel == "sms":
             if recipient.phone:
                 yield Delivery(notification=notice, channel=channel, target=recipient.phone)
         else:
             yield Delivery(notification=notice, channel=channel, target=recipient.phone or "")
+
+
+def _browsers(user: User) -> list[tuple[int, str]]:
+    """The (id, endpoint) of each browser `user` subscribed to Web Push."""
+    query = select(PushSubscription.id, PushSubscription.endpoint).where(PushSubscription.user_id == user.id)
+    return [(sub_id, endpoint) for sub_id, endpoint in db.session.execute(query)]
 
 
 # --- what a notice says ---------------------------------------------------------------------------

@@ -7,7 +7,9 @@ the house's own rules, deadlines.ack_state and deadlines.due_state ('due-soon', 
 
 Each reminder goes out once per case, deadline, stage and deadline value: its ReminderSent row is inserted
 first (uq_reminders_sent_once), and a duplicate means another process has sent it. An extension moves the due
-time, so the warning for the new one follows. A case first seen past its deadline gets only the overdue one.
+time, so the warning for the new one follows. A case first seen past its deadline gets only the overdue one,
+and only while that is news: within REMINDER_LOOKBACK_HOURS of the deadline (a scheduler down for a few hours
+still sends it); one overdue for longer when first seen (the first run after an upgrade) gets none.
 """
 
 import logging
@@ -24,7 +26,7 @@ from . import deadlines, job_runs
 from .clock import local_zone, localtime
 from .extensions import db, insert_ignoring_known
 from .models import Case, JobRun, ReminderSent, utcnow
-from .notices import notify, notify_dispatchers
+from .notices import notify, notify_dispatchers, remembering_audiences
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +39,8 @@ COUNTED = ("ack_warning", "ack_overdue", "due_warning", "due_overdue", "notices"
 @dataclass(frozen=True)
 class Deadline:
     """One of a case's two deadlines: its name in ReminderSent, its column, the house's rule of its state, and
-    the SQL that picks the cases whose deadline may be near at `now` (a superset: the rule decides)."""
+    the SQL that picks the cases whose deadline may be near at `now` or passed lately (a superset of the
+    near ones: the rule decides; the passed ones only since lookback_start)."""
 
     name: str
     column: object
@@ -47,11 +50,16 @@ class Deadline:
 
 def _ack_window(now: datetime):
     lead = deadlines.rules().ack_due_soon
-    return and_(Case.awaiting_acknowledgement, Case.ack_due_at <= now + lead)
+    return and_(Case.awaiting_acknowledgement, Case.ack_due_at >= lookback_start(now), Case.ack_due_at <= now + lead)
 
 
 def _due_window(now: datetime):
-    return and_(Case.deadline_running, Case.due_at < due_soon_bound(now))
+    return and_(Case.deadline_running, Case.due_at >= lookback_start(now), Case.due_at < due_soon_bound(now))
+
+
+def lookback_start(now: datetime) -> datetime:
+    """A deadline that passed before this is no news at `now`: no reminder (REMINDER_LOOKBACK_HOURS before)."""
+    return now - timedelta(hours=float(current_app.config.get("REMINDER_LOOKBACK_HOURS", 24)))
 
 
 def due_soon_bound(now: datetime) -> datetime:
@@ -73,7 +81,8 @@ def send_reminders(now: datetime | None = None, batch: int = BATCH) -> dict[str,
     counts: Counter = Counter()
     for deadline in (ACK, DUE):
         for cases in _batches(deadline, now, batch):
-            counts.update(_remind(cases, deadline, now))
+            with remembering_audiences():  # nobody's channels change in a batch: read each once
+                counts.update(_remind(cases, deadline, now))
             db.session.commit()
     return {key: counts[key] for key in COUNTED}
 

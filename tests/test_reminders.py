@@ -71,7 +71,7 @@ def test_within_the_lead_the_cadre_is_warned_once_then_once_more_when_it_has_pas
 def test_a_case_first_seen_past_its_deadline_gets_only_the_overdue_reminder(world, make):
     held(make, world, end_of(2026, 12, 2))
 
-    counts = reminders.send_reminders(at(2026, 12, 7, 10, 0))
+    counts = reminders.send_reminders(at(2026, 12, 3, 10, 0))  # ten hours after it
 
     assert (counts["due_warning"], counts["due_overdue"]) == (0, 1)
     assert kinds(world.cadre1) == ["due_overdue"]
@@ -185,3 +185,59 @@ def test_the_bound_of_the_lead_is_the_day_after_the_last_working_day_of_it(app):
 @pytest.mark.parametrize(("minutes", "slot"), [(15, (16, 15)), (10, (16, 20)), (60, (16, 0))])
 def test_a_slot_is_the_start_of_its_period_in_local_time(app, minutes, slot):
     assert reminders.slot_of(at(2026, 12, 5, 16, 29), minutes) == local(2026, 12, 5, *slot)
+
+
+# --- the lookback: a red card is news only for a deadline that passed lately --------------------------------
+
+
+def test_a_case_overdue_three_days_when_first_seen_gets_nothing(world, make):
+    held(make, world, end_of(2026, 12, 2))
+    awaiting(make, world, at(2026, 11, 28, 11, 0))  # due on December 3, passed too
+
+    counts = reminders.send_reminders(at(2026, 12, 5, 23, 0))
+
+    assert sum(counts.values()) == 0
+    assert told(world.cadre1) == told(world.dispatcher) == []
+    assert db.session.scalar(select(func.count()).select_from(ReminderSent)) == 0
+
+
+def test_a_deadline_passed_two_hours_ago_gets_its_red_card(world, make):
+    case = held(make, world, end_of(2026, 12, 2))
+    order = awaiting(make, world, at(2026, 12, 3, 0, 30))
+
+    counts = reminders.send_reminders(end_of(2026, 12, 2) + timedelta(hours=2))
+
+    assert (counts["due_overdue"], counts["ack_overdue"]) == (1, 1)
+    assert [(n.kind, n.case_id) for n in told(world.cadre1)] == [("due_overdue", case.id)]
+    assert [(n.kind, n.case_id) for n in told(world.dispatcher)] == [("ack_overdue", order.id)]
+
+
+def test_a_scheduler_down_for_hours_still_sends_what_it_missed(world, make):
+    case = held(make, world, end_of(2026, 12, 8))
+    reminders.send_reminders(at(2026, 12, 8, 8, 0))  # its yellow card; then down until the next morning
+    order = awaiting(make, world, at(2026, 12, 8, 20, 0))  # came in while it was down: its lead missed too
+
+    counts = reminders.send_reminders(at(2026, 12, 9, 11, 0))
+
+    assert (counts["due_overdue"], counts["ack_overdue"], counts["ack_warning"]) == (1, 1, 0)
+    assert [(n.kind, n.case_id) for n in told(world.cadre1)] == [("due_warning", case.id), ("due_overdue", case.id)]
+    assert [(n.kind, n.case_id) for n in told(world.dispatcher)] == [("ack_overdue", order.id)]
+
+
+@pytest.mark.parametrize(("hours_late", "sent"), [(23.9, 1), (24.1, 0)])
+def test_the_lookback_is_a_day_by_default(world, make, hours_late, sent):
+    held(make, world, end_of(2026, 12, 2))
+
+    assert reminders.send_reminders(end_of(2026, 12, 2) + timedelta(hours=hours_late))["due_overdue"] == sent
+
+
+def test_the_lookback_is_a_setting_and_leaves_the_warnings_alone(world, make, app):
+    app.config["REMINDER_LOOKBACK_HOURS"] = 2
+    held(make, world, end_of(2026, 12, 8))  # three hours late at the run
+    soon = held(make, world, end_of(2026, 12, 9))
+    awaiting(make, world, at(2026, 12, 9, 3, 10))  # its lead of half an hour has begun, its deadline not passed
+
+    counts = reminders.send_reminders(end_of(2026, 12, 8) + timedelta(hours=3))
+
+    assert (counts["due_overdue"], counts["due_warning"], counts["ack_warning"]) == (0, 1, 1)
+    assert [(n.kind, n.case_id) for n in told(world.cadre1)] == [("due_warning", soon.id)]
