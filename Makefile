@@ -19,11 +19,23 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 casework/translations/%/LC_MESSAGES/messages.mo: casework/translations/%/LC_MESSAGES/messages.po $(VENV)/.installed
 	$(BIN)/pybabel -q compile -i $< -o $@
 
+# The demo's fake 12345 platform and channels (casework/demo/fakes.py) run beside it on FAKES_PORT (PORT+1) and
+# are stopped with it; the feed, robots and SMS settings point at them where unset. CASEWORK_DEMO_FAKES=0: no fakes.
 run: setup
 	mkdir -p instance
-	$(FLASK) db upgrade
-	$(FLASK) demo-data --if-empty
-	@echo "Casework on http://127.0.0.1:$(PORT)/  (Ctrl-C stops it)"
+	@fakes_port=$${FAKES_PORT:-$$(( $(PORT) + 1 ))}; fakes=; \
+	if [ "$${CASEWORK_DEMO_FAKES:-1}" != 0 ]; then \
+		$(BIN)/python -m casework.demo.fakes --port $$fakes_port & fakes=$$!; \
+		trap 'kill $$fakes 2>/dev/null' EXIT; \
+	fi; \
+	$(FLASK) db upgrade || exit 1; \
+	if [ -n "$$fakes" ] && settings=$$($(BIN)/python -m casework.demo.fakes --port $$fakes_port --settings); then \
+		eval "$$settings"; \
+	elif [ -n "$$fakes" ]; then kill $$fakes 2>/dev/null; fakes=; echo "Casework runs without them (FAKES_PORT=...)"; fi; \
+	: $${CASEWORK_PHOTO_REQUIRED_CATEGORIES='["道路", "环境卫生"]'}; export CASEWORK_PHOTO_REQUIRED_CATEGORIES; \
+	$(FLASK) demo-data --if-empty || exit 1; \
+	[ -z "$$fakes" ] || echo "The demo's fake 12345 platform and robots (what they received): http://127.0.0.1:$$fakes_port/"; \
+	echo "Casework on http://127.0.0.1:$(PORT)/  (Ctrl-C stops it)"; \
 	CASEWORK_SCHEDULER=$${CASEWORK_SCHEDULER:-embedded} $(BIN)/gunicorn --bind 127.0.0.1:$(PORT) \
 		--workers 1 --threads 8 --access-logfile - wsgi:app
 

@@ -7,7 +7,9 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from urllib.request import urlopen
 
 import pytest
@@ -94,19 +96,32 @@ def test_a_photo_nobody_sent_is_not_found():
     assert answer.status_code == 404
 
 
-def test_the_settings_lines_keep_what_the_operator_set_with_its_token(tmp_path):
-    script = 'eval "$1"; env | grep ^CASEWORK_ | sort'
-    lines = subprocess.run(
-        [sys.executable, "-m", "casework.demo.fakes", "--port", "5999", "--settings"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+def settings_of(port: int) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "casework.demo.fakes", "--port", str(port), "--settings"]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
+def test_the_settings_lines_keep_what_the_operator_set_with_its_token(fakes_process):
+    lines = settings_of(int(fakes_process.rsplit(":", 1)[1]))
+    assert lines.returncode == 0, lines.stderr
     env = {k: v for k, v in os.environ.items() if not k.startswith("CASEWORK_")}
     env |= {"CASEWORK_FEED_URL": "https://platform.example", "CASEWORK_SMS_GATEWAY_URL": ""}
-    shown = subprocess.run(["bash", "-c", script, "-", lines], env=env, capture_output=True, text=True, check=True)
+    script = 'eval "$1"; env | grep ^CASEWORK_ | sort'
+    shown = subprocess.run(["bash", "-c", script, "-", lines.stdout], env=env, capture_output=True, text=True)
     settings = dict(line.split("=", 1) for line in shown.stdout.splitlines())
     assert settings["CASEWORK_FEED_URL"] == "https://platform.example" and "CASEWORK_FEED_TOKEN" not in settings
     assert settings["CASEWORK_SMS_GATEWAY_URL"] == "" and "CASEWORK_SMS_GATEWAY_TOKEN" not in settings
-    assert settings["CASEWORK_WECOM_WEBHOOK_URL"] == "http://127.0.0.1:5999/channels/wecom/send?key=demo-key"
+    assert settings["CASEWORK_WECOM_WEBHOOK_URL"] == f"{fakes_process}/channels/wecom/send?key=demo-key"
     assert settings["CASEWORK_DINGTALK_SECRET"].startswith("SEC")
+
+
+def test_no_settings_when_another_server_holds_the_fakes_port():
+    other = ThreadingHTTPServer(("127.0.0.1", 0), SimpleHTTPRequestHandler)
+    thread = threading.Thread(target=other.serve_forever, daemon=True)
+    thread.start()
+    try:
+        lines = settings_of(other.server_port)
+    finally:
+        other.shutdown()
+        other.server_close()
+    assert lines.returncode != 0 and not lines.stdout and "do not answer" in lines.stderr

@@ -4,14 +4,18 @@ plain HTML) of what they received, newest first: the platform's replies with the
 gateway's messages.
 
     python -m casework.demo.fakes --port 5001            # serve them
-    python -m casework.demo.fakes --port 5001 --settings # print shell lines that point Casework at them
+    python -m casework.demo.fakes --port 5001 --settings # once they answer: shell lines pointing Casework there
 
-The --settings lines assign each CASEWORK_* setting only where it is unset (an operator's own settings win).
+--settings waits (up to WAIT seconds) until these fakes answer on the port, and fails if something else answers
+there or nothing does; its lines set each address with its token only where the operator has set none.
 """
 
 import argparse
 import shlex
+import sys
 import threading
+import time
+from urllib.request import urlopen
 
 from flask import Flask, abort, render_template_string
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
@@ -21,6 +25,8 @@ from .fake_channels import FakeChannels, Received, settings_for
 from .fake_platform import FakePlatform, generate_tickets
 
 DINGTALK_SECRET = "SECdemo-secret"
+MARK = "X-Casework-Demo-Fakes"  # the page's header that tells these fakes from whatever else holds a port
+WAIT = 30.0
 CHANNEL_NAMES = {"wecom": "企业微信群机器人", "dingtalk": "钉钉群机器人", "sms": "短信网关", "webpush": "网页推送服务"}
 
 
@@ -57,7 +63,7 @@ class Fakes:
             fetched=self.platform.ticket_requests,
             replies=replies[::-1],
             messages=messages[::-1],
-        )
+        ), {MARK: "1"}
 
     def _photo(self, sha256: str):
         for images in list(self.platform.images.values()):
@@ -99,6 +105,7 @@ PAGE = """<!doctype html>
 <title>演示：模拟12345平台与通知渠道</title>
 <style>
 body{font-family:sans-serif;margin:1rem;max-width:70rem}table{border-collapse:collapse;width:100%}
+td:nth-child(2){width:50%}
 td,th{border:1px solid #ccc;padding:.3rem;vertical-align:top;text-align:left}
 figure{display:inline-block;margin:0 .5rem .5rem 0}figcaption{font:.7rem monospace;word-break:break-all;width:160px}
 .refused{color:#a00}pre{white-space:pre-wrap;margin:0;font-family:inherit}
@@ -134,6 +141,19 @@ def settings_lines(settings: dict[str, str]) -> list[str]:
     return lines
 
 
+def answering(base: str, wait: float = WAIT) -> bool:
+    """Whether these fakes answer at `base` within `wait` seconds (False at once when something else answers)."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            with urlopen(base + "/", timeout=5) as answer:
+                return answer.headers.get(MARK) == "1"
+        except OSError as exc:
+            if getattr(exc, "code", None) or time.monotonic() > deadline:  # an HTTP error: another server
+                return False
+            time.sleep(0.2)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="The demo's fake 12345 platform and notification channels.")
     parser.add_argument("--port", type=int, default=5001)
@@ -142,6 +162,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     fakes, base = Fakes(0 if args.settings else args.tickets), f"http://127.0.0.1:{args.port}"
     if args.settings:
+        if not answering(base):
+            sys.exit(f"The demo's fakes do not answer on {base}/ (is the port taken?)")
         print("\n".join(settings_lines(fakes.settings(base))))
         return
     server = make_server("127.0.0.1", args.port, fakes.app(), threaded=True)
