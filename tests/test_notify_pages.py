@@ -16,7 +16,7 @@ from casework.notify.outbox import send_due
 from tests.helpers import login_as
 from tests.notify_support import Browser, deliveries, fake_channels, notice, with_phone
 
-PUSH = "https://push.example.net/send/abc"
+PUSH = "https://fcm.googleapis.com/fcm/send/abc"
 
 
 @pytest.fixture

@@ -8,6 +8,9 @@ CASEWORK_DINGTALK_SECRET, CASEWORK_SMS_GATEWAY_URL and CASEWORK_SMS_GATEWAY_TOKE
 A push subscription whose endpoint is http://127.0.0.1:<port>/push/<name> is served here (201); under
 /push/gone/ the service answers 410, as for an expired subscription. Told to fail the next N requests
 (from Python, or POST /_control {"fail_next": N, "status": 500}; status 200 fails a robot by its errcode).
+From Python too: hold the next N requests until released (a sender caught mid-send), or answer slowly (delay).
+POST /moved and /push/moved/<name> answer 307 to /internal, which stands for an address inside the township's
+network that a sender must never be led to: whatever reaches it is recorded as channel "internal".
 """
 
 import argparse
@@ -48,6 +51,10 @@ class FakeChannels:
     received: list[Received] = field(default_factory=list)
     fail_next: int = 0  # so many requests (of any channel) fail, then all succeed again
     fail_status: int = 500  # how they fail: this HTTP status (200: a robot's errcode instead)
+    delay: float = 0.0  # seconds every request waits before it is answered
+    _gates: list[threading.Event] = field(default_factory=list)  # the next requests wait, each for its own gate
+    _arrived: int = 0  # requests that reached their gate
+    _arrival: threading.Condition = field(default_factory=threading.Condition)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _release: threading.Event = field(default_factory=threading.Event)  # what fake_platform.serving sets at the end
 
@@ -59,6 +66,29 @@ class FakeChannels:
         with self._lock:
             self.fail_next, self.fail_status = n, status
 
+    def hold(self, n: int = 1) -> None:
+        """The next `n` requests are held (after their failure, if any, is decided), each until release(its number)."""
+        with self._arrival:
+            self._gates, self._arrived = [threading.Event() for _ in range(n)], 0
+
+    def held(self, count: int = 1, timeout: float = 10) -> bool:
+        """Wait until `count` requests are being held (or were)."""
+        with self._arrival:
+            return self._arrival.wait_for(lambda: self._arrived >= count, timeout)
+
+    def release(self, number: int | None = None) -> None:
+        """Let the held request `number` (0: the first held) be answered; all of them when None."""
+        for gate in self._gates if number is None else [self._gates[number]]:
+            gate.set()
+
+    def _hold_here(self) -> None:
+        with self._arrival:
+            gate = self._gates[self._arrived] if self._arrived < len(self._gates) else None
+            self._arrived += 1 if gate else 0
+            self._arrival.notify_all()
+        if gate:
+            gate.wait(timeout=30)
+
     def app(self) -> Flask:
         app = Flask(__name__)
         for rule, channel, handle in (
@@ -66,6 +96,8 @@ class FakeChannels:
             ("/dingtalk/robot/send", "dingtalk", self._dingtalk),
             ("/sms", "sms", self._sms),
             ("/push/<path:name>", "webpush", self._push),
+            ("/moved", "moved", self._moved),
+            ("/internal", "internal", self._internal),
         ):
             app.add_url_rule(rule, channel, self._answering(channel, handle), methods=["POST"])
         app.get("/")(self._overview)
@@ -81,11 +113,13 @@ class FakeChannels:
         with self._lock:
             failing = self.fail_next > 0
             self.fail_next -= 1 if failing else 0
-        body, status = self._failure(channel) if failing else handle(seen)
+        self._hold_here()
+        time.sleep(self.delay)
+        body, status, *headers = self._failure(channel) if failing else handle(seen)
         seen.accepted = not failing and 200 <= status < 300 and body.get("errcode", 0) == 0
         with self._lock:
             self.received.append(seen)
-        return jsonify(body), status
+        return jsonify(body), status, *headers
 
     def _failure(self, channel: str):
         if self.fail_status == 200 and channel in ("wecom", "dingtalk"):
@@ -114,9 +148,17 @@ class FakeChannels:
     def _push(self, seen: Received):
         if seen.path.startswith("/push/gone/"):
             return {"error": "subscription expired"}, 410
+        if seen.path.startswith("/push/moved/"):
+            return self._moved(seen)
         if seen.headers.get("Content-Encoding") != "aes128gcm" or not seen.body:
             return {"error": "aes128gcm body expected"}, 400
         return {}, 201
+
+    def _moved(self, seen: Received):
+        return {"moved": "/internal"}, 307, {"Location": f"{request.host_url}internal"}
+
+    def _internal(self, seen: Received):
+        return {"errcode": 0, "errmsg": "ok"}, 200
 
     def _overview(self):
         return jsonify(

@@ -14,6 +14,15 @@ REASON_LIMIT = 200
 DOWN_STATUSES = (401, 403, 404, 408, 429)  # and every 5xx: the service, not this message, is the trouble
 
 
+class NoRedirects(requests.Session):
+    """A session that never follows a redirect: a 3xx is the answer (a 307 or 308 would carry the message, and a
+    push subscription's choice of host, somewhere else, into the township's own network say)."""
+
+    def request(self, *args, **kwargs):
+        kwargs["allow_redirects"] = False
+        return super().request(*args, **kwargs)
+
+
 class ChannelError(Exception):
     """The channel did not take the message. `gone`: the target no longer exists (an expired push
     subscription), so retrying is pointless. `down`: the service itself cannot take messages now (no answer,
@@ -31,10 +40,11 @@ class ChannelError(Exception):
 
 
 def post_json(url: str, body: dict, *, headers: dict | None = None, params: dict | None = None):
-    """POST `body` as JSON; the answer (any status) or ChannelError when no answer came."""
+    """POST `body` as JSON, redirects not followed; the answer (any status) or ChannelError when no answer came."""
     timeout = current_app.config["NOTIFY_TIMEOUT"]
     try:
-        return requests.post(url, json=body, headers=headers, params=params, timeout=timeout)
+        with NoRedirects() as session:
+            return session.post(url, json=body, headers=headers, params=params, timeout=timeout)
     except requests.Timeout:
         raise ChannelError(f"no answer within {timeout:g} s", down=True) from None
     except requests.RequestException as exc:

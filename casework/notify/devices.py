@@ -8,25 +8,23 @@ base64url. Anything else is refused with a clear message before it is stored: th
 
 import base64
 import binascii
-import ipaddress
 import re
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import ec
-from flask import current_app
 from sqlalchemy import delete, select
 
 from ..extensions import db
 from ..models import ChannelChoice, PushSubscription, User, utcnow
 from ..notices import chosen_channels, configured_channels
 from ..refusals import N_, InvalidInput, NotAllowed
+from . import webpush
 
 MAX_DEVICES = 10  # per user; subscribing an eleventh forgets the oldest
 ENDPOINT_LIMIT = 1000
 NOT_A_SUBSCRIPTION = N_("This is not a push subscription the browser made. Reload the page and try again.")
 NOT_YOUR_DEVICE = N_("That device is not among yours: it was removed already.")
 NOT_HTTPS = N_("A push service's address must begin with https://.")
-LOCAL_PUSH = "127.0.0.1"  # the tests' fake push service, over plain HTTP, only in a testing app
 NOT_A_PUSH_SERVICE = N_("This address is not a push service's.")
 BASE64URL = re.compile(r"[A-Za-z0-9_-]+=*")
 
@@ -113,21 +111,11 @@ def _check_endpoint(endpoint: str) -> None:
         raise InvalidInput(NOT_A_SUBSCRIPTION) from None
     if not host:
         raise InvalidInput(NOT_A_SUBSCRIPTION)
-    if current_app.testing and host == LOCAL_PUSH and parts.scheme in ("http", "https"):
+    if webpush.allowed_endpoint(endpoint):  # only the push services' own hosts: never this machine or the network
         return
     if parts.scheme != "https":
         raise InvalidInput(NOT_HTTPS)
-    if _is_local(host):  # the sender would post there: never to this machine or the township's own network
-        raise InvalidInput(NOT_A_PUSH_SERVICE)
-
-
-def _is_local(host: str) -> bool:
-    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
-        return True
-    try:
-        return not ipaddress.ip_address(host).is_global
-    except ValueError:
-        return False
+    raise InvalidInput(NOT_A_PUSH_SERVICE)
 
 
 def _base64url(value: object, limit: int) -> bytes | None:

@@ -3,7 +3,9 @@ when the robot has a secret (加签).
 
 https://open.dingtalk.com/document/robots/custom-robot-access -- {"msgtype": "text", "text": {"content": ...},
 "at": {"atMobiles": [...]}}; with a secret, the query carries `timestamp` (ms) and `sign`, the base64 of
-HMAC-SHA256 over "{timestamp}\\n{secret}" keyed by the secret. The answer {"errcode": 0} is success.
+HMAC-SHA256 over "{timestamp}\\n{secret}" keyed by the secret. The answer {"errcode": 0} is success. A message is
+at most 20000 bytes (and a robot takes 20 messages a minute): the content is kept to 18000, leaving room for the
+rest of the JSON and the mobile numbers mentioned.
 """
 
 import base64
@@ -14,6 +16,14 @@ import time
 from flask import current_app
 
 from .channel import post_json, robot_answer
+
+CONTENT_BYTES = 18000
+NOTICES = 10  # at most in one post
+
+
+def fits(text: str) -> bool:
+    """Whether `text` is a post the robot takes whole (the sender never sends one that is not)."""
+    return len(text.encode()) <= CONTENT_BYTES
 
 
 def signature(secret: str, timestamp: int) -> str:

@@ -7,6 +7,15 @@ from flask import current_app
 
 from .channel import ChannelError, post_json
 
+# A text is paid by the segment (67 characters of Chinese in a long message): a few notices, five segments at most.
+TEXT_CHARS = 335
+NOTICES = 3
+
+
+def fits(text: str) -> bool:
+    """Whether `text` is a message the sender may hand to the gateway (a longer one would cost more segments)."""
+    return len(text) <= TEXT_CHARS
+
 
 def send(to: str, text: str, key: str) -> None:
     """Hand `text` for the mobile number `to` to the gateway; ChannelError unless it answers 2xx."""

@@ -9,6 +9,7 @@ import base64
 import json
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -16,11 +17,11 @@ from flask import current_app
 from py_vapid import Vapid
 from pywebpush import WebPushException, webpush
 
-from ..models import PushSubscription
-from .channel import ChannelError
+from .channel import ChannelError, NoRedirects
 
 TTL_SECONDS = 24 * 3600  # a phone off for the night still gets the message in the morning
 GONE = (404, 410)
+LOCAL_PUSH = "127.0.0.1"  # the tests' fake push service, over plain HTTP, only in a testing app
 
 
 def vapid_key() -> Vapid:
@@ -49,25 +50,67 @@ def application_server_key() -> str:
     return base64.urlsafe_b64encode(point).rstrip(b"=").decode()
 
 
-def send(subscription: PushSubscription, payload: dict) -> None:
-    """Encrypt `payload` for the browser and hand it to its push service; ChannelError (gone on 404/410) if refused."""
-    config = current_app.config
-    info = {"endpoint": subscription.endpoint, "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth}}
+def allowed_endpoint(endpoint: str) -> bool:
+    """Whether the sender may post to `endpoint`: https:// on a host of WEBPUSH_ALLOWED_HOSTS ("fcm.googleapis.com",
+    or "*.push.apple.com" for any host under push.apple.com). Only the push services' own hosts: a browser's
+    subscription is the user's input, and the sender must never post into the township's network for it.
+    A testing app also takes the local fake push service (http://127.0.0.1:<port>/...)."""
     try:
-        webpush(
-            info,
-            json.dumps(payload, ensure_ascii=False),
-            vapid_private_key=vapid_key(),
-            vapid_claims={"sub": config["WEBPUSH_SUBJECT"]},
-            timeout=config["NOTIFY_TIMEOUT"],
-            ttl=TTL_SECONDS,
-        )
+        parts = urlsplit(endpoint)
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        return False
+    if current_app.testing and host == LOCAL_PUSH and parts.scheme in ("http", "https"):
+        return True
+    return parts.scheme == "https" and any(_matches(host, allowed) for allowed in _allowed_hosts())
+
+
+def _allowed_hosts() -> list[str]:
+    hosts = current_app.config.get("WEBPUSH_ALLOWED_HOSTS") or ()
+    hosts = hosts.split(",") if isinstance(hosts, str) else hosts
+    return [h.strip().lower() for h in hosts if h.strip()]
+
+
+def _matches(host: str, allowed: str) -> bool:
+    if allowed.startswith("*."):
+        return host.endswith(allowed[1:]) and len(host) > len(allowed) - 1
+    return host == allowed
+
+
+def host_of(endpoint: str) -> str:
+    """The push service's host, which the sender takes as down for the rest of a run after a timeout."""
+    try:
+        return (urlsplit(endpoint).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def send(subscription: dict, payload: dict) -> None:
+    """Encrypt `payload` for the browser of `subscription` ({"endpoint", "keys": {"p256dh", "auth"}}) and hand it to
+    its push service, redirects not followed; ChannelError: gone on 404/410 or an endpoint not allowed, down when
+    the service did not answer or answered 5xx/429."""
+    config = current_app.config
+    if not allowed_endpoint(subscription["endpoint"]):
+        raise ChannelError("the address is not an allowed push service's", gone=True)
+    try:
+        with NoRedirects() as session:
+            webpush(
+                subscription,
+                json.dumps(payload, ensure_ascii=False),
+                vapid_private_key=vapid_key(),
+                vapid_claims={"sub": config["WEBPUSH_SUBJECT"]},
+                timeout=config["NOTIFY_TIMEOUT"],
+                ttl=TTL_SECONDS,
+                requests_session=session,
+            )
     except WebPushException as exc:
         status = getattr(exc.response, "status_code", None)
-        raise ChannelError(f"HTTP {status}" if status else "refused", gone=status in GONE) from None
+        if not status:
+            raise ChannelError("refused") from None
+        raise ChannelError(f"HTTP {status}", gone=status in GONE, down=status >= 500 or status == 429) from None
     except requests.Timeout:
-        raise ChannelError("no answer in time") from None
+        raise ChannelError("no answer in time", down=True) from None
     except requests.RequestException as exc:
-        raise ChannelError(f"connection failed ({type(exc).__name__})") from None
+        raise ChannelError(f"connection failed ({type(exc).__name__})", down=True) from None
     except ValueError:  # keys the encryption cannot use: this subscription will never work
         raise ChannelError("the subscription's keys cannot be used", gone=True) from None

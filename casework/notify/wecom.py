@@ -9,10 +9,15 @@ from flask import current_app
 from .channel import post_json, robot_answer
 
 CONTENT_BYTES = 2048
+NOTICES = 10  # at most in one post
+
+
+def fits(text: str) -> bool:
+    """Whether `text` is a post the robot takes whole (the sender never sends one that is not)."""
+    return len(text.encode()) <= CONTENT_BYTES
 
 
 def send(text: str, mobiles: list[str]) -> None:
     """Post `text` to the township's group, mentioning `mobiles`; ChannelError when the robot refuses it."""
-    content = text.encode()[:CONTENT_BYTES].decode(errors="ignore")
-    body = {"msgtype": "text", "text": {"content": content, "mentioned_mobile_list": mobiles}}
+    body = {"msgtype": "text", "text": {"content": text, "mentioned_mobile_list": mobiles}}
     robot_answer(post_json(current_app.config["WECOM_WEBHOOK_URL"], body))

@@ -7,6 +7,7 @@ from flask_babel import gettext
 from ..models import Notification
 from ..notices import message
 
+ELLIPSIS = "…"
 BODY_LIMIT = 1000  # characters of a push's body: push services take about 4 KB, encrypted
 
 
@@ -22,6 +23,24 @@ def with_link(text: str, notice: Notification) -> str:
     """A robot's or a text message's words, and the page's full address when SITE_URL says where the site is."""
     site = (current_app.config.get("SITE_URL") or "").rstrip("/")
     return f"{text}\n{site}{path_of(notice)}" if site else text
+
+
+def fitted(notice: Notification, fits) -> str:
+    """The notice's words with its link, as one robot post or text takes them whole (`fits`): a notice too long for
+    any message alone (a long note) has its words shortened, marked with "…", its link kept (the page has it all);
+    a notice that fits is never cut."""
+    text = message(notice)
+    whole = with_link(text, notice)
+    if fits(whole):
+        return whole
+    low, high = 0, len(text)  # the longest beginning of the words that fits, by halving
+    while low < high:
+        middle = (low + high + 1) // 2
+        if fits(with_link(text[:middle] + ELLIPSIS, notice)):
+            low = middle
+        else:
+            high = middle - 1
+    return with_link(text[:low] + ELLIPSIS, notice)
 
 
 def push_payload(notice: Notification) -> dict:
