@@ -12,4 +12,5 @@ def notify_send_command() -> None:
     """Send the notifications due to Web Push, the group robots and SMS now, and print what happened."""
     counts = send_due()
     done = f"sent {counts.sent}, retrying {counts.retrying}, failed {counts.failed}"
-    click.echo(f"{done}, left for the next run {counts.waiting}, taken back {counts.reclaimed}")
+    taken = f"taken back {counts.reclaimed}, finished by another sender {counts.overtaken}"
+    click.echo(f"{done}, left for the next run {counts.waiting}, {taken}")
