@@ -5,11 +5,16 @@ does not answer is tried once a run, and notices are packed whole into what each
 from datetime import timedelta
 
 import pytest
+from flask_babel import force_locale
+from hypothesis import given
+from hypothesis import strategies as st
 
 from casework.extensions import db
-from casework.models import utcnow
-from casework.notices import notify
+from casework.models import Notification, utcnow
+from casework.notices import message, notify
+from casework.notify import sms, wecom
 from casework.notify.outbox import STUCK, send_due
+from casework.notify.words import fitted, with_link
 from tests.notify_support import Browser, deliveries, fake_channels, notice, with_phone
 
 SITE = "https://casework.example.gov.cn"
@@ -128,3 +133,17 @@ def test_a_push_service_that_does_not_answer_is_tried_once_a_run_and_the_rest_go
     assert sorted(d.attempts for d in pushes) == [0, 0, 1] and all(d.status == "pending" for d in pushes)
     assert sum(d.last_error == "no answer in time" for d in pushes) == 1
     assert len(fakes.of("sms")) == 1
+
+
+@given(note=st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=3000))
+def test_a_notice_is_fitted_whole_when_it_fits_and_else_shortened_to_fit_with_its_link(app, note):
+    app.config["SITE_URL"] = SITE
+    written = Notification(kind="intake_failed", data={"time": "08:30"}, text=note)
+    with force_locale("zh_Hans_CN"):
+        for channel in (wecom, sms):
+            piece, whole = fitted(written, channel.fits), with_link(message(written), written)
+            assert channel.fits(piece) and piece.endswith(f"\n{SITE}/notifications")
+            if channel.fits(whole):
+                assert piece == whole
+            else:
+                assert piece.endswith(f"…\n{SITE}/notifications") and whole.startswith(piece.split("…\n")[0])
