@@ -318,6 +318,27 @@ def of_events(case: Case) -> dict[int, list[Attachment]]:
     return found
 
 
+def of_replies(replies: Iterable) -> dict[int, list[Attachment]]:
+    """The photos each reply row carries (its payload's images), by reply id: found among its case's attachments by
+    SHA-256, for a page of replies in one query."""
+    replies = list(replies)
+    wanted = {(r.case_id, i.get("sha256")) for r in replies for i in r.payload.get("images", ())}
+    if not wanted:
+        return {}
+    rows = db.session.scalars(
+        select(Attachment)
+        .where(Attachment.case_id.in_({c for c, _ in wanted}), Attachment.sha256.in_({s for _, s in wanted}))
+        .order_by(Attachment.id)
+    )
+    first: dict[tuple[int, str], Attachment] = {}
+    for row in rows:
+        first.setdefault((row.case_id, row.sha256), row)
+    return {
+        r.id: [first[key] for i in r.payload.get("images", ()) if (key := (r.case_id, i.get("sha256"))) in first]
+        for r in replies
+    }
+
+
 def photo_counts(cases: Select, before: datetime | None = None) -> Subquery:
     """(case_id, photos): how many photos each of `cases` (a SELECT of case ids) has, attached before `before`
     if given; one GROUP BY over the attachments' (case_id, id) index, to outer-join into a list of cases."""

@@ -161,3 +161,16 @@ def test_the_workflow_keeps_a_note_photo_visible_on_the_case_page(client, make, 
     login_as(client, world.dispatcher)
 
     assert "/attachments/" in client.get(f"/cases/{case.id}").get_data(as_text=True)
+
+
+def test_the_replies_page_shows_a_waiting_reply_with_its_photo_and_no_other_cases(client, make, world):
+    case, row = resolved_with_photo(client, make, world)
+    other = case_in(make, world, "order", "assigned")
+    assert post_action(client, other, "resolve", result="已答复").status_code == 302
+    login_as(client, world.dispatcher)
+
+    page = client.get("/replies").get_data(as_text=True)
+
+    rows = {c.number: page.split(c.number, 1)[1].split("</tr>", 1)[0] for c in (case, other)}
+    assert f'src="/cases/{case.id}/attachments/{row.id}/thumb"' in rows[case.number]
+    assert f"/cases/{case.id}/" not in rows[other.number]

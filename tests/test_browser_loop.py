@@ -56,6 +56,8 @@ def test_the_cadre_resolves_from_the_bell_with_a_photo_and_the_reply_waits_for_t
     desktop.page.goto("/replies")
     waiting = desktop.page.locator("tr", has_text=case.number)
     assert "路灯已更换" in waiting.inner_text()
+    thumb = waiting.locator(f"img[src$='/attachments/{photo.id}/thumb']")
+    assert thumb.count() == 1 and thumb.evaluate("img => img.naturalWidth") > 0  # the photo itself, loaded
 
 
 def test_a_reminder_before_the_deadline_arrives_under_the_bell(world, make, open_window):

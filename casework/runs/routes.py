@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from .. import ids, job_runs, jobs, web
+from .. import attachments, ids, job_runs, jobs, web
 from .. import permissions as perm
 from ..intake import outbox
 from ..intake.run import failed_run_alert, fetch_now, is_interrupted, recent_runs, run_error, run_limit, running_run
@@ -105,6 +105,7 @@ def _render_replies(form, status: int = 200):
         "runs/replies.html",
         page=page,
         replies=page.replies,
+        photos=attachments.of_replies(page.replies),
         total=outbox.pending_count(),
         form=form,
         feed=bool(current_app.config.get("FEED_URL")),
