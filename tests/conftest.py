@@ -355,8 +355,9 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture
-def feed_platform(app):
-    """A fake 12345 platform (casework.demo.fake_platform) served over HTTP, the app's feed pointed at it."""
+def platform(app):
+    """A fake 12345 platform (casework.demo.fake_platform) served over HTTP, the app's feed pointed at it. A test
+    file that needs tickets or another platform defines its own `platform`, which takes precedence."""
     from casework.demo.fake_platform import FakePlatform, serving
 
     fake = FakePlatform(token="feed-token")

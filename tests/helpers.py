@@ -534,3 +534,22 @@ def photo(fmt: str = "JPEG", size=(64, 48), color=(200, 30, 30), orientation=Non
     out = io.BytesIO()
     image.save(out, fmt, exif=exif.tobytes())
     return out.getvalue()
+
+
+# --- orders on their way to the platform -----------------------------------------------------------
+
+
+def assigned_order(make, world, **kw):
+    """An order of village v1 assigned to cadre1 by the dispatcher, committed."""
+    order = make.order(world.v1, **kw)
+    workflow.assign(order, world.dispatcher, assignee=world.cadre1)
+    db.session.commit()
+    return order
+
+
+def resolved_order(make, world, result="路灯已修好", **kw):
+    """An order of village v1 resolved by cadre1 with `result`, its reply waiting in the outbox, committed."""
+    order = assigned_order(make, world, **kw)
+    workflow.resolve(order, world.cadre1, result=result)
+    db.session.commit()
+    return order

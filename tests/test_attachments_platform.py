@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from urllib.error import HTTPError
 from urllib.request import Request, urlopen
 
-import pytest
 from openpyxl import load_workbook
 from PIL import Image
 from sqlalchemy import select
@@ -23,11 +22,6 @@ from casework.models import Attachment, Reply
 from tests.helpers import case_in, login_as, photo
 
 TOKEN = "feed-token"
-
-
-@pytest.fixture
-def platform(feed_platform):
-    return feed_platform
 
 
 def resolved_with(make, world, *images: bytes):

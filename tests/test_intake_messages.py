@@ -7,14 +7,14 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import select
 
-from casework import create_app, workflow
+from casework import create_app
 from casework.demo.fake_platform import FakePlatform, generate_tickets, serving
 from casework.extensions import db
 from casework.intake import feed, outbox
 from casework.intake.messages import step_error
 from casework.intake.run import intake_run
 from casework.models import Reply
-from tests.helpers import forget_loaded_catalogs, login_through_form
+from tests.helpers import forget_loaded_catalogs, login_through_form, resolved_order
 
 TOKEN = "messages-token"
 
@@ -47,14 +47,6 @@ def chinese(app, compiled_catalogs):
             forget_loaded_catalogs()
 
     return enter
-
-
-def resolved_order(make, world):
-    order = make.order(world.v1)
-    workflow.assign(order, world.dispatcher, assignee=world.cadre1)
-    workflow.resolve(order, world.cadre1, result="路灯已修好")
-    db.session.commit()
-    return order
 
 
 def free_port() -> int:

@@ -7,24 +7,13 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from casework import workflow
 from casework.clock import localtime
-from casework.demo.fake_platform import FakePlatform, serving
 from casework.extensions import db
 from casework.intake import outbox
 from casework.intake import run as intake
 from casework.intake.run import intake_run
 from casework.models import Notification, Reply
-
-TOKEN = "notices-token"
-
-
-@pytest.fixture
-def platform(app):
-    fake = FakePlatform(token=TOKEN)
-    with serving(fake) as url:
-        app.config.update(FEED_URL=url, FEED_TOKEN=TOKEN, FEED_TIMEOUT=5)
-        yield fake
+from tests.helpers import resolved_order
 
 
 @pytest.fixture
@@ -38,14 +27,6 @@ def told(kind: str) -> list[tuple[str, int | None]]:
     """(username, case id) of each notice of this kind, in the order written."""
     rows = db.session.scalars(select(Notification).where(Notification.kind == kind).order_by(Notification.id))
     return [(n.recipient.username, n.case_id) for n in rows]
-
-
-def resolved_order(make, world):
-    order = make.order(world.v1)
-    workflow.assign(order, world.dispatcher, assignee=world.cadre1)
-    workflow.resolve(order, world.cadre1, result="路灯已修好")
-    db.session.commit()
-    return order
 
 
 # --- a reply that keeps failing ----------------------------------------------------------------------------

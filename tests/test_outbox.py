@@ -8,35 +8,11 @@ import pytest
 from sqlalchemy import event, insert, select
 
 from casework import refusals, workflow
-from casework.demo.fake_platform import FakePlatform, serving
 from casework.extensions import db
 from casework.intake import outbox
 from casework.intake.run import intake_run
 from casework.models import Reply
-
-TOKEN = "outbox-token"
-
-
-@pytest.fixture
-def platform(app):
-    fake = FakePlatform(token=TOKEN)
-    with serving(fake) as url:
-        app.config.update(FEED_URL=url, FEED_TOKEN=TOKEN, FEED_TIMEOUT=5)
-        yield fake
-
-
-def assigned_order(make, world, **kw):
-    order = make.order(world.v1, **kw)
-    workflow.assign(order, world.dispatcher, assignee=world.cadre1)
-    db.session.commit()
-    return order
-
-
-def resolved_order(make, world, result="路灯已修好", **kw):
-    order = assigned_order(make, world, **kw)
-    workflow.resolve(order, world.cadre1, result=result)
-    db.session.commit()
-    return order
+from tests.helpers import assigned_order, resolved_order
 
 
 def replies() -> list[Reply]:
