@@ -67,27 +67,22 @@ def test_two_resolves_of_one_case_at_once_one_succeeds_the_other_gets_409_with_i
         assert events_of(case_id) == ["resolve"]
 
 
-def test_a_return_and_a_resolve_at_once_one_succeeds_the_other_gets_409_with_its_typing(world, make, live):
+@pytest.mark.parametrize(
+    ("action", "field", "typing"),
+    [("return", "reason", "不是本村的事"), ("urge", "note", "请今天内联系来电人")],
+)
+def test_another_action_and_a_resolve_at_once_one_succeeds_the_other_gets_409_with_its_typing(
+    world, make, live, action, field, typing
+):
+    """退单 by the cadre, or 催办 by the dispatcher, sent at the moment the other one resolves."""
     cadre, dispatcher = live.browser(world.cadre1), live.browser(world.dispatcher)
     for n in range(ROUNDS):
         case_id = fresh_case(make, world)
-        typed = [f"不是本村的事{n}", f"已电话答复{n}"]
+        typed = [f"{typing}{n}", f"已电话答复{n}"]
+        by, resolver = (cadre, dispatcher) if action == "return" else (dispatcher, cadre)
         answers = at_once(
-            act(cadre, case_id, "return", "reason", typed[0]),
-            act(dispatcher, case_id, "resolve", "result", typed[1]),
-        )
-        one_won_one_told(answers, typed, n)
-        assert len(events_of(case_id)) == 1
-
-
-def test_an_urge_and_a_resolve_at_once_one_succeeds_the_other_gets_409_with_its_typing(world, make, live):
-    cadre, dispatcher = live.browser(world.cadre1), live.browser(world.dispatcher)
-    for n in range(ROUNDS):
-        case_id = fresh_case(make, world)
-        typed = [f"路灯已修好{n}", f"请今天内联系来电人{n}"]
-        answers = at_once(
-            act(cadre, case_id, "resolve", "result", typed[0]),
-            act(dispatcher, case_id, "urge", "note", typed[1]),
+            act(by, case_id, action, field, typed[0]),
+            act(resolver, case_id, "resolve", "result", typed[1]),
         )
         one_won_one_told(answers, typed, n)
         assert len(events_of(case_id)) == 1
