@@ -25,7 +25,7 @@ from werkzeug.security import generate_password_hash
 from casework import create_app
 from casework.extensions import db
 from casework.models import Case, District, User, Village
-from tests.browser import DESKTOP, PHONE, launch, log_in, open_page, save_screenshots
+from tests.browser import PHONE, launch, log_in, open_page, save_screenshots
 from tests.helpers import PASSWORD, TRANSLATIONS, Person, forget_loaded_catalogs
 from tests.live import LiveServer
 from tests.october import build_october
@@ -331,16 +331,6 @@ def open_window(chromium, live_server, request):
     yield open_
     for context in contexts:
         context.close()
-
-
-@pytest.fixture
-def phone(open_window):
-    return open_window(PHONE)
-
-
-@pytest.fixture
-def desktop(open_window):
-    return open_window(DESKTOP)
 
 
 @pytest.hookimpl(wrapper=True)

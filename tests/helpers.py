@@ -512,7 +512,6 @@ def enrolled(user, now=None) -> tuple[pyotp.TOTP, list[str]]:
 # --- a browser --------------------------------------------------------------------------------------------
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium to lay the page out")
 
 
 # --- photos -------------------------------------------------------------------------------------------------
