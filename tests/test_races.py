@@ -13,17 +13,10 @@ from sqlalchemy import func, select, text
 from casework.extensions import db
 from casework.models import Case, CaseEvent
 from tests.helpers import case_in
-from tests.live import AnotherWriter, LiveServer, at_once
+from tests.live import AnotherWriter, at_once
 
 ROUNDS = 20  # before the fix, 14 to 23 races in 60 answered 500: 20 rounds miss that once in 200 runs
 STALE = "This case was changed by someone else meanwhile."
-
-
-@pytest.fixture
-def live(app):
-    server = LiveServer(app)
-    yield server
-    server.stop()
 
 
 def fresh_case(make, world) -> int:
@@ -54,8 +47,8 @@ def one_won_one_told(answers: list[tuple[int, str]], typed: list[str], round_: i
     assert typed[statuses.index(409)] in page, f"round {round_}: the typing was not kept"
 
 
-def test_two_resolves_of_one_case_at_once_one_succeeds_the_other_gets_409_with_its_result(world, make, live):
-    cadre, dispatcher = live.browser(world.cadre1), live.browser(world.dispatcher)
+def test_two_resolves_of_one_case_at_once_one_succeeds_the_other_gets_409_with_its_result(world, make, live_server):
+    cadre, dispatcher = live_server.browser(world.cadre1), live_server.browser(world.dispatcher)
     for n in range(ROUNDS):
         case_id = fresh_case(make, world)
         typed = [f"村里修好了路灯{n}", f"调度代为办结{n}"]
@@ -72,10 +65,10 @@ def test_two_resolves_of_one_case_at_once_one_succeeds_the_other_gets_409_with_i
     [("return", "reason", "不是本村的事"), ("urge", "note", "请今天内联系来电人")],
 )
 def test_another_action_and_a_resolve_at_once_one_succeeds_the_other_gets_409_with_its_typing(
-    world, make, live, action, field, typing
+    world, make, live_server, action, field, typing
 ):
     """退单 by the cadre, or 催办 by the dispatcher, sent at the moment the other one resolves."""
-    cadre, dispatcher = live.browser(world.cadre1), live.browser(world.dispatcher)
+    cadre, dispatcher = live_server.browser(world.cadre1), live_server.browser(world.dispatcher)
     for n in range(ROUNDS):
         case_id = fresh_case(make, world)
         typed = [f"{typing}{n}", f"已电话答复{n}"]
@@ -88,10 +81,12 @@ def test_another_action_and_a_resolve_at_once_one_succeeds_the_other_gets_409_wi
         assert len(events_of(case_id)) == 1
 
 
-def test_two_resolves_that_both_read_the_case_before_either_writes_one_gets_409_with_its_result(app, world, make, live):
+def test_two_resolves_that_both_read_the_case_before_either_writes_one_gets_409_with_its_result(
+    app, world, make, live_server
+):
     """The race staged every time: another writer holds the case while both requests come in, so both read
     version 1 and then wait to write; once it lets go, one resolves and the other is told, never a 500."""
-    cadre, dispatcher = live.browser(world.cadre1), live.browser(world.dispatcher)
+    cadre, dispatcher = live_server.browser(world.cadre1), live_server.browser(world.dispatcher)
     case_id = fresh_case(make, world)
     other = AnotherWriter(app.config["SQLALCHEMY_DATABASE_URI"], case_id)
 
@@ -109,10 +104,12 @@ def test_two_resolves_that_both_read_the_case_before_either_writes_one_gets_409_
     assert events_of(case_id) == ["resolve"]
 
 
-def test_a_write_that_waits_for_a_lock_past_the_busy_timeout_is_told_busy_503_with_its_typing(app, world, make, live):
+def test_a_write_that_waits_for_a_lock_past_the_busy_timeout_is_told_busy_503_with_its_typing(
+    app, world, make, live_server
+):
     app.config["DATABASE_BUSY_TIMEOUT"] = 0.3  # seconds; read by each new connection
     db.engine.dispose()
-    cadre = live.browser(world.cadre1)
+    cadre = live_server.browser(world.cadre1)
     case_id = fresh_case(make, world)
     other = AnotherWriter(app.config["SQLALCHEMY_DATABASE_URI"], case_id)
     try:
@@ -124,9 +121,9 @@ def test_a_write_that_waits_for_a_lock_past_the_busy_timeout_is_told_busy_503_wi
     assert events_of(case_id) == []
 
 
-def test_two_dispatchers_bulk_assigning_different_cases_at_once_both_succeed(world, make, live):
+def test_two_dispatchers_bulk_assigning_different_cases_at_once_both_succeed(world, make, live_server):
     other = make.user("dispatcher", name="王调度")
-    first, second = live.browser(world.dispatcher), live.browser(other)
+    first, second = live_server.browser(world.dispatcher), live_server.browser(other)
     for n in range(ROUNDS // 2):
         batches = [[make.order(world.v1).id for _ in range(3)] for _ in range(2)]
         db.session.commit()

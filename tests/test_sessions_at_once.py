@@ -3,7 +3,6 @@ is lost (logged) rather than failing the page."""
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import update
 
 from casework.extensions import db
@@ -11,21 +10,12 @@ from casework.models import UserSession, utcnow
 from tests.helpers import log_in
 
 
-@pytest.fixture
-def live(app):
-    from tests.live import LiveServer
-
-    server = LiveServer(app)
-    yield server
-    server.stop()
-
-
-def test_requests_at_once_on_one_session_never_answer_5xx(live, world):
+def test_requests_at_once_on_one_session_never_answer_5xx(live_server, world):
     """Page views that all want to write last seen, pages that change the session's data, and a logout,
     on one session at the same moment: each answers, none with a 5xx."""
     from tests.live import at_once
 
-    browser = live.browser(world.cadre1)
+    browser = live_server.browser(world.cadre1)
     browser.get("/my")
     answers = []
     for _round in range(3):
