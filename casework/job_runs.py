@@ -14,15 +14,16 @@ from sqlalchemy.exc import IntegrityError
 
 from .extensions import db
 from .models import JobRun, utcnow
+from .models.notices import MANUAL_KEY_PREFIX
 
-MAX_ERROR = 4000
+MAX_ERROR = 4000  # characters of a run's error kept (intake runs too)
 DEAD_AFTER = timedelta(hours=1)  # far past a 15-minute job's period; a daily job passes its own
 INTERRUPTED = "interrupted: still running after {minutes} minutes, so the process running it has stopped"
 
 
 def manual_key() -> str:
-    """A key no schedule uses, for a run started by hand (a command), so that it never takes a slot."""
-    return f"manual-{utcnow():%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
+    """A key no schedule uses, for a run started by hand (a command, "fetch now"), so that it never takes a slot."""
+    return f"{MANUAL_KEY_PREFIX}{utcnow():%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
 
 
 def claim(job: str, slot_key: str, *, dead_after: timedelta = DEAD_AFTER) -> JobRun | None:

@@ -162,3 +162,13 @@ def test_the_runs_page_shows_the_last_reminder_runs(world, make, client):
     page = client.get("/runs").get_data(as_text=True)
 
     assert "data-reminder-runs" in page and "2026-12-08 08:00" in page
+
+
+def test_a_run_by_hand_is_shown_as_such_not_by_its_key(world, client):
+    run = reminders.reminder_run(now=at(2026, 12, 8, 9, 0))
+    login_as(client, world.dispatcher)
+
+    page = client.get("/runs").get_data(as_text=True)
+
+    assert run.by_hand and run.slot_key not in page and run.slot_key[:16].replace("T", " ") not in page
+    assert "By hand" in page.split("data-reminder-runs", 1)[1]

@@ -7,7 +7,6 @@ counted as failed, and taken over by the next run. A long run that is working is
 """
 
 import logging
-import secrets
 import threading
 import time
 from contextlib import contextmanager
@@ -21,6 +20,8 @@ from sqlalchemy.exc import IntegrityError
 from .. import notices
 from ..clock import localtime
 from ..extensions import db
+from ..job_runs import MAX_ERROR
+from ..job_runs import manual_key as manual_slot_key
 from ..models import IntakeRun, IntakeState, User, utcnow
 from . import feed, inbox, outbox
 from .messages import IntakeProblem, step_error
@@ -28,16 +29,10 @@ from .messages import IntakeProblem, step_error
 log = logging.getLogger(__name__)
 
 TRIGGERS = ("schedule", "startup", "manual")
-MAX_ERROR = 4000
 RUNNING = "running_run"  # the IntakeState row naming the run in progress: its unique name is the claim
 RUN_LIMIT_MINUTES = 15  # default of INTAKE_RUN_LIMIT_MINUTES: far longer than a run goes without a commit
 WAIT_STEP = 5.0  # seconds between the tries of a scheduled run waiting for another to finish
 INTERRUPTED = "interrupted: no sign of work for {minutes} minutes, so the process running it has stopped"
-
-
-def manual_slot_key() -> str:
-    """A key no schedule uses, so that a manual run never takes a slot's key."""
-    return f"manual-{utcnow():%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
 
 
 def run_limit() -> timedelta:
@@ -208,13 +203,14 @@ def _carry_out_by_id(app: Flask, run_id: int) -> None:
 def _give_up(run_id: int, error: str) -> None:
     """Record a run whose thread broke as failed and free its claim (if even that fails, the limit will)."""
     try:
-        failed = db.session.execute(
+        failed = db.session.scalars(
             update(IntakeRun)
             .where(IntakeRun.id == run_id, IntakeRun.status == "running")
             .values(status="failed", finished_at=utcnow(), error=error[:MAX_ERROR])
-        ).rowcount
-        if failed:
-            _tell_failed(db.session.get_one(IntakeRun, run_id, populate_existing=True))
+            .returning(IntakeRun)
+        ).one_or_none()
+        if failed is not None:
+            _tell_failed(failed)
         _release(run_id)
         db.session.commit()
     except Exception:  # noqa: BLE001 - the database itself may be what broke; the run limit covers that

@@ -123,6 +123,9 @@ class ReminderSent(db.Model):
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+MANUAL_KEY_PREFIX = "manual-"  # a run started by hand has a key no schedule uses
+
+
 class JobRun(db.Model):
     """One run of a periodic job other than the intake (reminders, the notification sender, backups). The unique
     (job, slot_key) is the claim, as an intake run's slot_key is: two schedulers never both run a slot."""
@@ -141,3 +144,8 @@ class JobRun(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     detail: Mapped[dict] = mapped_column(JSON, default=dict)  # what the run did, in counts
     error: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def by_hand(self) -> bool:
+        """Started by a command, not a schedule: its key is a manual one (job_runs.manual_key), not a slot."""
+        return self.slot_key.startswith(MANUAL_KEY_PREFIX)
