@@ -30,6 +30,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from . import reminders
 from .clock import local_zone
 from .extensions import db
 from .intake.run import intake_run, running_run, slot_taken
@@ -48,7 +49,7 @@ ARCHIVE_JOB = "stats-monthly-archive"
 ARCHIVE_CATCH_UP_JOB = "stats-archive-catch-up"
 DASHBOARD_JOB = "stats-dashboard-months"
 SESSIONS_JOB = "sessions-purge"
-REMINDERS_JOB = "reminders"
+REMINDERS_JOB = reminders.JOB  # the scheduler's id is the name its runs are recorded under
 REMINDERS_CATCH_UP_JOB = "reminders-catch-up"
 NOTIFY_JOB = "notify-send"
 

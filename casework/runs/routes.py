@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from .. import attachments, ids, job_runs, jobs, web
+from .. import attachments, ids, job_runs, jobs, reminders, web
 from .. import permissions as perm
 from ..intake import outbox
 from ..intake.run import failed_run_alert, fetch_now, is_interrupted, recent_runs, run_error, run_limit, running_run
@@ -63,7 +63,7 @@ def runs_list():
         refresh_seconds=REFRESH_SECONDS,
         next_slots=jobs.next_slots(current_app, utcnow()),
         pending=outbox.pending_count(),
-        reminder_runs=job_runs.recent(jobs.REMINDERS_JOB, 5),
+        reminder_runs=job_runs.recent(reminders.JOB, 5),
         TRIGGER_LABELS=TRIGGER_LABELS,
         STATUS_LABELS=STATUS_LABELS,
         SOURCE_LABELS=SOURCE_LABELS,
