@@ -14,7 +14,7 @@ same run. The ratio render / SQL is what the app adds; the page's main SELECT (t
 
 from sqlalchemy import select, text
 
-from bench.common import Recorder, Statement, bench_app, login_client, million_orders_db, ms, replay, timed
+from bench.common import Recorder, Statement, bench_app, explain, login_client, million_orders_db, ms, replay, timed
 
 SLOW_RENDER_S = 0.2  # above this a page's main query plan is printed
 
@@ -28,20 +28,6 @@ def main_statement(statements: list[Statement]) -> Statement:
     over_cases = [s for s in statements if s.sql.lstrip().upper().startswith("SELECT") and "FROM cases" in s.sql]
     listing = [s for s in over_cases if "LIMIT" in s.sql.upper()]
     return (listing or over_cases or statements)[0]
-
-
-def explain(engine, statement: Statement) -> str:
-    prefix = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
-    raw = engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        cursor.execute(prefix + statement.sql, statement.params)
-        rows = cursor.fetchall()
-    finally:
-        raw.close()
-    if engine.dialect.name == "sqlite":
-        return "\n".join(f"      {row[-1]}" for row in rows)
-    return "\n".join(f"      {row[0]}" for row in rows)
 
 
 def pages(app) -> list[tuple[str, str]]:

@@ -313,3 +313,18 @@ def replay(engine, statements: list[Statement]):
             raw.close()
 
     return run
+
+
+def explain(engine, statement: Statement) -> str:
+    """The database's plan of `statement`, one indented line per step (SQLite's EXPLAIN QUERY PLAN details)."""
+    prefix = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute(prefix + statement.sql, statement.params)
+        rows = cursor.fetchall()
+    finally:
+        raw.close()
+    if engine.dialect.name == "sqlite":
+        return "\n".join(f"      {row[-1]}" for row in rows)
+    return "\n".join(f"      {row[0]}" for row in rows)
