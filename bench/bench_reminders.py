@@ -17,7 +17,7 @@ import time
 from sqlalchemy import delete
 from sqlalchemy.engine import make_url
 
-from bench.common import Recorder, bench_app, million_orders_db, ms, out_dir, replay, report, timed_against
+from bench.common import Recorder, bench_app, explain, million_orders_db, ms, out_dir, replay, report, timed_against
 
 
 def run(args) -> None:
@@ -45,7 +45,7 @@ def _first_run(reminders, now) -> None:
     started = time.perf_counter()
     counts = reminders.send_reminders(now)
     took = time.perf_counter() - started
-    sent = sum(counts[k] for k in ("ack_warning", "ack_overdue", "due_warning", "due_overdue"))
+    sent = sum(counts[k] for k in reminders.KINDS)
     print(f"first run: {ms(took)} for {sent:,} reminders, {counts['notices']:,} notices ({counts})", flush=True)
     if sent:
         print(f"    {ms(took / sent)} per reminder (its row, its notices and their deliveries)", flush=True)
@@ -64,27 +64,17 @@ def _working_copy(url: str) -> str:
 
 
 def _plans(engine, statements) -> None:
-    explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
     for s in statements:
         if s.sql.lstrip().upper().startswith("SELECT") and "reminders_sent" in s.sql:
-            raw = engine.raw_connection()
-            try:
-                cursor = raw.cursor()
-                cursor.execute(explain + s.sql, s.params)
-                print("    plan:", *(" ".join(str(c) for c in row) for row in cursor.fetchall()), sep="\n      ")
-            finally:
-                raw.close()
+            print("    plan:", explain(engine, s), sep="\n")
 
 
 def _forget_reminders(db) -> None:
     """Leave a database used in place as it was: its reminders and the notices they wrote deleted."""
     from casework.models import Notification, ReminderSent
+    from casework.reminders import KINDS
 
     db.session.rollback()
-    db.session.execute(delete(Notification).where(Notification.kind.in_(reminders_kinds())))
+    db.session.execute(delete(Notification).where(Notification.kind.in_(KINDS)))
     db.session.execute(delete(ReminderSent))
     db.session.commit()
-
-
-def reminders_kinds() -> tuple[str, ...]:
-    return ("ack_warning", "ack_overdue", "due_warning", "due_overdue")

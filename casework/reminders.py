@@ -33,7 +33,8 @@ log = logging.getLogger(__name__)
 JOB = "reminders"
 BATCH = 200  # cases per transaction: a lock held by one batch is short, a failure undoes one batch only
 STAGES = {"due-soon": "warning", "overdue": "overdue"}  # the state a deadline is in -> the reminder it earns
-COUNTED = ("ack_warning", "ack_overdue", "due_warning", "due_overdue", "notices", "taken")
+KINDS = ("ack_warning", "ack_overdue", "due_warning", "due_overdue")  # f"{deadline}_{stage}": the notices' kinds
+COUNTED = (*KINDS, "notices", "taken")
 
 
 @dataclass(frozen=True)
