@@ -55,16 +55,32 @@ def savepoint():
 def insert_ignoring_known(table, unique: list[str]):
     """INSERT … ON CONFLICT (`unique`) DO NOTHING: a row whose key is already stored is skipped (and one
     another transaction is inserting waits for it to end, on PostgreSQL)."""
+    dialect_insert = _dialect_insert()
+    return dialect_insert(table).on_conflict_do_nothing(index_elements=unique) if dialect_insert else insert(table)
+
+
+def upsert(table, unique: list[str], rows: list[dict], changing: list[str]):
+    """INSERT `rows` … ON CONFLICT (`unique`) DO UPDATE the `changing` columns to the values given: a row whose
+    key is already stored (or is being inserted by another transaction, which it waits for) is updated, never a
+    unique-key clash."""
+    statement = _dialect_insert()(table).values(rows)
+    return statement.on_conflict_do_update(
+        index_elements=unique, set_={column: statement.excluded[column] for column in changing}
+    )
+
+
+def _dialect_insert():
+    """The insert() of the session's database that knows ON CONFLICT (PostgreSQL, SQLite); None for others."""
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        return pg_insert(table).on_conflict_do_nothing(index_elements=unique)
+        return pg_insert
     if dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-        return sqlite_insert(table).on_conflict_do_nothing(index_elements=unique)
-    return insert(table)
+        return sqlite_insert
+    return None
 
 
 # --- waiting for locks -------------------------------------------------------------------------

@@ -13,8 +13,10 @@ from casework.extensions import db
 from casework.models import ChannelChoice, Delivery, PushSubscription
 from casework.notices import chosen_channels
 from casework.notify.outbox import send_due
+from casework.text import clean
 from tests.helpers import login_as
 from tests.notify_support import Browser, deliveries, fake_channels, notice, with_phone
+from tests.web_attack import HOSTILE
 
 PUSH = "https://fcm.googleapis.com/fcm/send/abc"
 
@@ -181,3 +183,23 @@ def test_retry_all_failed_sends_every_failed_delivery_again(client, fakes, world
     assert [d.status for d in deliveries("wecom")] == ["sent", "sent"]
     again = client.post("/admin/deliveries/retry-failed", follow_redirects=True).get_data(as_text=True)
     assert "no longer waiting" in again
+
+
+def as_a_header(text: str) -> str:
+    """`text` as a server hands a User-Agent header to the app: its bytes read as Latin-1 (WSGI), no line break."""
+    return text.encode("utf-8", "surrogatepass").decode("latin-1").replace("\r", "").replace("\n", "")
+
+
+@given(agent=HOSTILE.map(as_a_header))
+def test_a_subscription_from_a_browser_of_any_name_is_kept_with_the_name_cleaned(client, fakes, world, agent):
+    login_as(client, world.cadre1)
+    answer = client.post(
+        "/account/push/subscribe",
+        data=json.dumps(Browser(PUSH).subscription()),
+        content_type="application/json",
+        headers={"User-Agent": agent},
+    )
+    assert answer.status_code == 201
+    stored = db.session.scalar(select(PushSubscription.user_agent))
+    db.session.commit()
+    assert stored == clean(agent)[:200] and "\x00" not in stored

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import delete, select
 
-from ..extensions import db
+from ..extensions import db, upsert
 from ..models import ChannelChoice, PushSubscription, User, utcnow
 from ..notices import chosen_channels, configured_channels
 from ..refusals import N_, InvalidInput, NotAllowed
@@ -37,13 +37,9 @@ def channel_switches(user: User) -> list[tuple[str, bool]]:
 
 def choose_channels(user: User, chosen: set[str]) -> None:
     """`user` takes the configured channels in `chosen` and none of the others (a choice each, kept)."""
-    for channel in configured_channels():
-        choice = db.session.get(ChannelChoice, (user.id, channel))
-        if choice is None:
-            db.session.add(ChannelChoice(user_id=user.id, channel=channel, enabled=channel in chosen))
-        else:
-            choice.enabled = channel in chosen
-    db.session.flush()
+    rows = [{"user_id": user.id, "channel": c, "enabled": c in chosen} for c in configured_channels()]
+    if rows:  # one statement: two first saves at once both succeed, the later one's choice kept
+        db.session.execute(upsert(ChannelChoice, ["user_id", "channel"], rows, ["enabled"]))
 
 
 def devices(user: User) -> list[PushSubscription]:
@@ -56,14 +52,12 @@ def subscribe(user: User, data: object, user_agent: str = "") -> PushSubscriptio
     """Keep the browser's subscription for `user` (a browser subscribed again, or by another user of the same
     phone, keeps one row: the endpoint is the browser's). Refused (InvalidInput) unless it is a usable one."""
     endpoint, p256dh, auth = _subscription_fields(data)
-    row = db.session.scalar(select(PushSubscription).where(PushSubscription.endpoint == endpoint))
-    if row is None:
-        row = PushSubscription(endpoint=endpoint, created_at=utcnow())
-        db.session.add(row)
-    row.user_id, row.p256dh, row.auth, row.user_agent = user.id, p256dh, auth, (user_agent or "")[:200]
-    db.session.flush()
+    kept = {"user_id": user.id, "p256dh": p256dh, "auth": auth, "user_agent": user_agent[:200]}
+    row = {"endpoint": endpoint, "created_at": utcnow(), **kept}  # one statement: the same one posted twice at once
+    db.session.execute(upsert(PushSubscription, ["endpoint"], [row], list(kept)))
     _keep_newest(user)
-    return row
+    stored = select(PushSubscription).where(PushSubscription.endpoint == endpoint)
+    return db.session.scalar(stored.execution_options(populate_existing=True))
 
 
 def unsubscribe(user: User, endpoint: object) -> bool:
